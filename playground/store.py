@@ -1,0 +1,313 @@
+"""Run history in SQLite: every chat turn, compare column and sweep cell, searchable and replayable.
+
+    from playground import store
+    run_id = store.record_run(kind="chat", model="playground-tiny", params={"temperature": 0.7},
+                              messages=[{"role": "user", "content": "Hi"}], output="Hello!")
+    store.get_store().search("Hello")
+
+What is kept: time, backend, model, parameters, messages, media *references* (sha256, name, size —
+never the bytes), output, thinking, tool calls, stop reason, usage, cost, timing, response headers,
+the request body as sent (media data replaced by its reference), and any error.
+What is never kept: an API key. Parameters that look like a credential are refused, secret-looking
+header values are redacted, and every key handed to ``record`` via ``secrets=`` is scrubbed from
+every text field before it touches the disk.
+
+The path comes from ``PLAYGROUND_HISTORY_PATH``, else the user's data directory. On a Hugging Face
+Space (``SPACE_ID`` set) the disk is ephemeral: :func:`ephemeral_notice` says so for the UI.
+Writers on many threads are safe: WAL journal, one connection per thread, a busy timeout.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .secrets import SECRET_HEADERS, redact, scrub
+
+ENV_PATH = "PLAYGROUND_HISTORY_PATH"
+APP_DIR = "anthropic-playground"
+
+# Parameter names that can only be a credential: a run carrying one is refused, not "cleaned",
+# because a caller that puts a key there has a bug we want to hear about.
+_KEY_PARAM_NAMES = frozenset({"api_key", "apikey", "x-api-key", "x_api_key", "authorization", "auth_token",
+                              "api-key", "access_token", "secret", "password"})
+# Header names whose values are credentials even when not in SECRET_HEADERS (cookies, tokens).
+_SECRET_NAME_RE = re.compile(r"(key|token|secret|auth|cookie|password|session)", re.I)
+# Values that look like an Anthropic/OpenAI style key wherever they appear.
+_KEY_VALUE_RE = re.compile(r"\b(sk-[A-Za-z0-9_\-]{8,}|sk_[A-Za-z0-9_\-]{8,})")
+
+
+class HistoryError(ValueError):
+    """A run was refused by the store (e.g. it carried an API key); the message says why."""
+
+
+def default_path() -> Path:
+    """``$PLAYGROUND_HISTORY_PATH``, else ``$XDG_DATA_HOME`` (or ``~/.local/share``)/anthropic-playground/history.sqlite3."""
+    env = os.environ.get(ENV_PATH)
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / APP_DIR / "history.sqlite3"
+
+
+def is_ephemeral() -> bool:
+    """True on a Hugging Face Space, whose disk is wiped when the Space restarts."""
+    return bool(os.environ.get("SPACE_ID"))
+
+
+def ephemeral_notice() -> str:
+    """A sentence for the UI about how long history lasts ('' when it is on a persistent disk)."""
+    if is_ephemeral():
+        return ("History is kept on this Space's disk, which is ephemeral: it lasts only as long as the "
+                "Space runs (a restart or rebuild erases it). Run the playground locally to keep it.")
+    return ""
+
+
+def media_ref(data: bytes, name: str) -> dict[str, Any]:
+    """The reference stored for an uploaded file: its sha256, name and size, never its bytes."""
+    return {"sha256": hashlib.sha256(data).hexdigest(), "name": name, "size": len(data)}
+
+
+def scrub_headers(headers: Mapping[str, str] | None, *secrets: str | None) -> dict[str, str]:
+    """Copy of ``headers`` with every secret-looking value redacted (by name or by shape)."""
+    out: dict[str, str] = {}
+    for name, value in (headers or {}).items():
+        value = str(value)
+        if name.lower() in SECRET_HEADERS or _SECRET_NAME_RE.search(name):
+            scheme, _, token = value.partition(" ")
+            value = f"{scheme} {redact(token)}" if token and scheme.lower() in ("bearer", "basic") else redact(value)
+        else:
+            value = _KEY_VALUE_RE.sub(lambda m: redact(m.group(0)), scrub(value, *secrets))
+        out[str(name)] = value
+    return out
+
+
+def check_params(params: Mapping[str, Any]) -> None:
+    """Raise :class:`HistoryError` if ``params`` carries anything named like a credential."""
+    for name, value in params.items():
+        if name.lower().replace(" ", "_") in _KEY_PARAM_NAMES and value:
+            raise HistoryError(f"refusing to store parameter {name!r}: it looks like a credential, and API keys "
+                               "are never written to history. Pass the key to the provider, not in params.")
+        if isinstance(value, Mapping):
+            check_params(value)
+
+
+def _strip_media(obj: Any) -> Any:
+    """The request body with every base64 ``source.data`` replaced by a short reference."""
+    if isinstance(obj, list):
+        return [_strip_media(v) for v in obj]
+    if isinstance(obj, dict):
+        out = {k: _strip_media(v) for k, v in obj.items()}
+        if out.get("type") == "base64" and isinstance(obj.get("data"), str):
+            data = obj["data"]
+            try:
+                raw = base64.b64decode(data, validate=False)
+            except (ValueError, TypeError):
+                raw = data.encode()
+            out["data"] = f"<omitted: sha256 {hashlib.sha256(raw).hexdigest()}, {len(raw)} bytes>"
+        return out
+    return obj
+
+
+def _deep_scrub(obj: Any, secrets: tuple[str | None, ...]) -> Any:
+    if isinstance(obj, str):
+        return _KEY_VALUE_RE.sub(lambda m: redact(m.group(0)), scrub(obj, *secrets))
+    if isinstance(obj, list):
+        return [_deep_scrub(v, secrets) for v in obj]
+    if isinstance(obj, dict):
+        return {k: _deep_scrub(v, secrets) for k, v in obj.items()}
+    return obj
+
+
+@dataclass
+class Run:
+    """One stored run. ``id`` and ``created_at`` are filled by the store."""
+
+    kind: str = "chat"  # chat | compare | sweep | rerun
+    backend: str = ""  # api_base, or "anthropic" / "emulator"
+    model: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    system: str | None = None
+    messages: list[Any] = field(default_factory=list)
+    media: list[dict[str, Any]] = field(default_factory=list)
+    output: str = ""
+    thinking: str = ""
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    stop_reason: str | None = None
+    usage: dict[str, Any] = field(default_factory=dict)
+    cost_usd: float | None = None
+    ttft_s: float | None = None
+    duration_s: float | None = None
+    tokens_per_s: float | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    request_body: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    group_id: str | None = None  # the sweep / compare this run belongs to
+    parent_id: int | None = None  # the run this one re-ran
+    label: str = ""
+    id: int | None = None
+    created_at: float = 0.0
+
+    def summary(self) -> str:
+        """One line for lists: time, model, first words of the output."""
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.created_at))
+        text = (self.error or self.output or "").replace("\n", " ")
+        return f"#{self.id} {when} {self.kind} {self.model}: {text[:60]}"
+
+
+_JSON_FIELDS = ("params", "messages", "media", "tool_calls", "usage", "headers", "request_body")
+_COLUMNS = [f for f in Run.__dataclass_fields__ if f != "id"]
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    {", ".join(f"{c} {'REAL' if c in ('created_at', 'cost_usd', 'ttft_s', 'duration_s', 'tokens_per_s') else 'INTEGER' if c == 'parent_id' else 'TEXT'}" for c in _COLUMNS)}
+);
+CREATE INDEX IF NOT EXISTS runs_created ON runs(created_at);
+CREATE INDEX IF NOT EXISTS runs_model ON runs(model);
+CREATE INDEX IF NOT EXISTS runs_group ON runs(group_id);
+"""
+
+
+class RunStore:
+    """SQLite-backed history. Thread-safe: each thread gets its own connection (WAL mode)."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self.path = Path(path) if path is not None else default_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._conn().executescript(_SCHEMA)
+
+    def __repr__(self) -> str:
+        return f"RunStore({str(self.path)!r})"
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            # timeout = how long a writer waits for another writer's lock instead of failing.
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def close(self) -> None:
+        """Close every thread's connection (tests, shutdown)."""
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+    def record(self, run: Run, *, secrets: Iterable[str | None] = ()) -> int:
+        """Store ``run`` and return its id. Refuses credentials in params; scrubs ``secrets`` everywhere."""
+        check_params(run.params)
+        secret_tuple = tuple(s for s in secrets if s)
+        row = asdict(run)
+        row.pop("id")
+        row["created_at"] = run.created_at or time.time()
+        row["headers"] = scrub_headers(run.headers, *secret_tuple)
+        row["request_body"] = _strip_media(run.request_body)
+        for name in ("params", "messages", "request_body", "tool_calls", "output", "thinking", "system",
+                     "error", "label", "backend"):
+            row[name] = _deep_scrub(row[name], secret_tuple)
+        row["messages"] = _strip_media(row["messages"])
+        for name in _JSON_FIELDS:
+            row[name] = json.dumps(row[name], ensure_ascii=False, default=str)
+        cols = ", ".join(_COLUMNS)
+        marks = ", ".join("?" for _ in _COLUMNS)
+        cur = self._conn().execute(f"INSERT INTO runs ({cols}) VALUES ({marks})", [row[c] for c in _COLUMNS])
+        return int(cur.lastrowid)
+
+    def get(self, run_id: int) -> Run | None:
+        """The run with this id, or None."""
+        row = self._conn().execute("SELECT * FROM runs WHERE id = ?", (int(run_id),)).fetchone()
+        return _from_row(row) if row else None
+
+    def search(self, text: str = "", *, model: str = "", kind: str = "", group_id: str = "",
+               limit: int = 100) -> list[Run]:
+        """Newest first. ``text`` matches (case-insensitively) output, messages, system, params, thinking,
+        label or error; ``model``/``kind``/``group_id`` filter exactly when given."""
+        where, args = [], []
+        if text:
+            like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            fields = ("output", "messages", "system", "params", "thinking", "label", "error", "model")
+            where.append("(" + " OR ".join(f"{f} LIKE ? ESCAPE '\\'" for f in fields) + ")")
+            args += [like] * len(fields)
+        for name, value in (("model", model), ("kind", kind), ("group_id", group_id)):
+            if value:
+                where.append(f"{name} = ?")
+                args.append(value)
+        sql = "SELECT * FROM runs" + (" WHERE " + " AND ".join(where) if where else "")
+        sql += " ORDER BY id DESC LIMIT ?"
+        args.append(max(1, int(limit)))
+        return [_from_row(r) for r in self._conn().execute(sql, args).fetchall()]
+
+    def models(self) -> list[str]:
+        """Every model that has a stored run, for a filter dropdown."""
+        return [r[0] for r in self._conn().execute("SELECT DISTINCT model FROM runs ORDER BY model").fetchall()]
+
+    def count(self) -> int:
+        """How many runs are stored."""
+        return int(self._conn().execute("SELECT COUNT(*) FROM runs").fetchone()[0])
+
+
+def _from_row(row: sqlite3.Row) -> Run:
+    data = dict(row)
+    for name in _JSON_FIELDS:
+        data[name] = json.loads(data[name]) if data.get(name) else ({} if name in (
+            "params", "usage", "headers", "request_body") else [])
+    return Run(**data)
+
+
+_default: RunStore | None = None
+_default_lock = threading.Lock()
+
+
+def get_store() -> RunStore:
+    """The process-wide store at :func:`default_path` (created on first use)."""
+    global _default
+    with _default_lock:
+        if _default is None or _default.path != default_path():
+            _default = RunStore()
+        return _default
+
+
+def record_run(*, secrets: Iterable[str | None] = (), store: RunStore | None = None, **fields: Any) -> int | None:
+    """Record one run in the default store; never raises into a chat handler.
+
+    Call it once a turn has finished (or failed), e.g. from the chat handler::
+
+        store.record_run(kind="chat", backend=api_base, model=model, params=params, system=system,
+                         messages=messages, output=acc.text, thinking=acc.thinking,
+                         tool_calls=[asdict(c) for c in acc.tool_calls],
+                         stop_reason=acc.finish and acc.finish.raw, usage=asdict(acc.usage or Usage()),
+                         headers=acc.headers and acc.headers.headers, request_body=acc.request and acc.request.body,
+                         ttft_s=ttft, duration_s=elapsed, secrets=[api_key])
+
+    Unknown field names are ignored (so callers may pass extra context). Returns the new id, or None
+    when the store could not write (history must never break a chat); a refused credential still raises.
+    """
+    known = {k: v for k, v in fields.items() if k in Run.__dataclass_fields__ and k not in ("id", "created_at")}
+    run = Run(**known)
+    try:
+        return (store or get_store()).record(run, secrets=secrets)
+    except HistoryError:
+        raise
+    except (sqlite3.Error, OSError):
+        return None

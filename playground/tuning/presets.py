@@ -1,0 +1,82 @@
+"""Named presets of settings, saved to a JSON file next to the run history.
+
+    presets = PresetStore()                      # $PLAYGROUND_PRESETS_PATH or <data dir>/presets.json
+    presets.save("precise", RunSettings(temperature=0.1))
+    presets.load("precise").temperature          # 0.1
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from pathlib import Path
+
+from ..store import check_params, default_path
+from .settings import RunSettings
+
+ENV_PATH = "PLAYGROUND_PRESETS_PATH"
+_NAME = re.compile(r"^[\w .\-]{1,64}$")
+
+
+class PresetError(ValueError):
+    """A preset name or file was refused; the message says why."""
+
+
+def default_presets_path() -> Path:
+    """``$PLAYGROUND_PRESETS_PATH``, else ``presets.json`` beside the history database."""
+    env = os.environ.get(ENV_PATH)
+    return Path(env).expanduser() if env else default_path().with_name("presets.json")
+
+
+class PresetStore:
+    """A small JSON file of ``name -> settings``. Writes are atomic (temp file + rename)."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self.path = Path(path) if path is not None else default_presets_path()
+        self._lock = threading.Lock()
+
+    def _read(self) -> dict[str, dict]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, json.JSONDecodeError) as exc:
+            raise PresetError(f"cannot read presets file {self.path}: {exc}") from None
+        return data if isinstance(data, dict) else {}
+
+    def names(self) -> list[str]:
+        """Saved preset names, sorted."""
+        return sorted(self._read())
+
+    def load(self, name: str) -> RunSettings:
+        """The settings saved as ``name``; raises :class:`PresetError` if there is none."""
+        data = self._read().get(name)
+        if data is None:
+            raise PresetError(f"no preset named {name!r}; saved presets: {', '.join(self.names()) or 'none'}.")
+        return RunSettings.from_dict(data)
+
+    def save(self, name: str, settings: RunSettings) -> None:
+        """Save (or overwrite) ``name``. Names are 1-64 letters, digits, spaces, dots, dashes, underscores."""
+        name = name.strip()
+        if not _NAME.match(name):
+            raise PresetError(f"preset name {name!r} is not valid: use 1-64 letters, digits, spaces, '.', '-' or '_'.")
+        data = settings.to_dict()
+        check_params(data)  # a preset is shareable: it must never hold a key
+        with self._lock:
+            presets = self._read()
+            presets[name] = data
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(f".tmp{os.getpid()}.{threading.get_ident()}")
+            tmp.write_text(json.dumps(presets, indent=2, ensure_ascii=False), encoding="utf-8")
+            os.replace(tmp, self.path)
+
+    def delete(self, name: str) -> None:
+        """Remove ``name`` (no error if it is not there)."""
+        with self._lock:
+            presets = self._read()
+            if presets.pop(name, None) is not None:
+                tmp = self.path.with_suffix(f".tmp{os.getpid()}.{threading.get_ident()}")
+                tmp.write_text(json.dumps(presets, indent=2, ensure_ascii=False), encoding="utf-8")
+                os.replace(tmp, self.path)

@@ -1,0 +1,268 @@
+"""Run many requests at once — compare columns or sweep cells — with a concurrency limit and cancel.
+
+    runner = Runner(api_base=emu.api_base, concurrency=4, store=store, kind="sweep")
+    async for update in runner.run(jobs):
+        show(update.result)            # partial while streaming; final when update.done
+
+Each job streams through the provider, which retries per its own policy (``max_retries``). A job that
+fails is captured in its result's ``error`` and never stops the others. ``cancel()`` (from any thread)
+stops every job or one job by key; cancelled jobs report ``cancelled=True``. Finished jobs are stored
+in the run history, and their cost is booked on the session's :class:`~playground.tuning.cost.SpendCap`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .. import catalog
+from ..responses import FinishReason, HeadersResponse, Reasoning, RequestRecord, RetryNotice, ToolCalls, Usage
+from ..secrets import scrub
+from ..store import Run, RunStore
+from .cost import SpendCap
+from .settings import RunSettings
+
+
+@dataclass
+class Job:
+    """One request: ``key`` names it (column or cell index); ``meta`` rides along (swept values...)."""
+
+    key: Any
+    settings: RunSettings
+    messages: list[dict[str, Any]]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class JobResult:
+    """What one job produced so far (partial while running)."""
+
+    key: Any
+    settings: RunSettings
+    meta: dict[str, Any] = field(default_factory=dict)
+    text: str = ""
+    thinking: str = ""
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    stop_reason: str | None = None
+    stop_sequence: str | None = None
+    usage: Usage | None = None
+    cost_usd: float | None = None
+    ttft_s: float | None = None
+    duration_s: float | None = None
+    tokens_per_s: float | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    request_body: dict[str, Any] = field(default_factory=dict)
+    retries: list[str] = field(default_factory=list)
+    error: str | None = None
+    cancelled: bool = False
+    started: bool = False
+    done: bool = False
+    run_id: int | None = None
+
+    @property
+    def output_tokens(self) -> int:
+        """Output tokens reported by the API (0 until usage arrives)."""
+        return self.usage.output_tokens if self.usage else 0
+
+    def status(self) -> str:
+        """queued | running | done | error | cancelled."""
+        if self.cancelled:
+            return "cancelled"
+        if self.error:
+            return "error"
+        if self.done:
+            return "done"
+        return "running" if self.started else "queued"
+
+
+@dataclass(frozen=True)
+class Update:
+    """A job changed: ``result`` is live (do not keep it across updates if you need a snapshot)."""
+
+    key: Any
+    result: JobResult
+    done: bool
+
+
+def _default_provider() -> Any:
+    from ..providers import Anthropic  # lazy: importing tuning must not load aiohttp
+
+    return Anthropic
+
+
+class Runner:
+    """Runs jobs concurrently (at most ``concurrency`` in flight). One Runner serves one ``run()``."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        api_base: str | None = None,
+        concurrency: int = 4,
+        max_retries: int = 2,
+        timeout: float = 120,
+        provider: Any = None,
+        store: RunStore | None = None,
+        spend_cap: SpendCap | None = None,
+        kind: str = "sweep",
+        group_id: str | None = None,
+        backend: str = "",
+        extra_kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, got {concurrency}")
+        self._api_key = api_key
+        self.api_base = api_base
+        self.concurrency = concurrency
+        self.max_retries = max_retries
+        self.timeout = timeout
+        self.provider = provider
+        self.store = store
+        self.spend_cap = spend_cap
+        self.kind = kind
+        self.group_id = group_id or uuid.uuid4().hex[:12]
+        self.backend = backend or api_base or "anthropic"
+        self.extra_kwargs = dict(extra_kwargs or {})
+        self.results: dict[Any, JobResult] = {}
+        self._tasks: dict[Any, asyncio.Task[None]] = {}
+        self._cancelled: set[Any] = set()
+        self._cancel_all = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:  # never show the key
+        return f"Runner(api_base={self.api_base!r}, concurrency={self.concurrency}, kind={self.kind!r})"
+
+    def cancel(self, key: Any = None) -> None:
+        """Stop one job (by key) or all of them. Safe to call from any thread, before or during ``run``."""
+        with self._lock:
+            if key is None:
+                self._cancel_all.set()
+                targets = list(self._tasks.values())
+            else:
+                self._cancelled.add(key)
+                targets = [self._tasks[key]] if key in self._tasks else []
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            for task in targets:
+                loop.call_soon_threadsafe(task.cancel)
+
+    def _is_cancelled(self, key: Any) -> bool:
+        return self._cancel_all.is_set() or key in self._cancelled
+
+    async def run(self, jobs: Iterable[Job]) -> AsyncIterator[Update]:
+        """Start every job and yield an :class:`Update` whenever one makes progress or finishes."""
+        jobs = list(jobs)
+        if len({j.key for j in jobs}) != len(jobs):
+            raise ValueError("every job needs a distinct key")
+        self._loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[Update] = asyncio.Queue()
+        semaphore = asyncio.Semaphore(self.concurrency)
+        provider = self.provider or _default_provider()
+        for job in jobs:
+            self.results[job.key] = JobResult(job.key, job.settings, dict(job.meta))
+        with self._lock:
+            for job in jobs:
+                self._tasks[job.key] = asyncio.create_task(self._run_one(job, provider, semaphore, queue))
+            if self._cancel_all.is_set():
+                for task in self._tasks.values():
+                    task.cancel()
+        remaining = len(jobs)
+        try:
+            while remaining:
+                update = await queue.get()
+                if update.done:
+                    remaining -= 1
+                yield update
+        finally:
+            # The consumer went away (or was cancelled): stop whatever is still running.
+            for task in self._tasks.values():
+                task.cancel()
+            await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+
+    async def _run_one(self, job: Job, provider: Any, semaphore: asyncio.Semaphore,
+                       queue: asyncio.Queue[Update]) -> None:
+        result = self.results[job.key]
+        start = time.perf_counter()
+        first: float | None = None
+        try:
+            async with semaphore:
+                if self._is_cancelled(job.key):
+                    raise asyncio.CancelledError
+                result.started = True
+                queue.put_nowait(Update(job.key, result, False))
+                start = time.perf_counter()
+                gen = provider.create_async_generator(
+                    job.settings.model, job.messages, api_key=self._api_key, api_base=self.api_base,
+                    stream=True, max_retries=self.max_retries, timeout=self.timeout,
+                    **job.settings.provider_kwargs(), **self.extra_kwargs,
+                )
+                async with contextlib.aclosing(gen):
+                    async for part in gen:
+                        if first is None and isinstance(part, str | Reasoning | ToolCalls):
+                            first = time.perf_counter()
+                            result.ttft_s = first - start
+                        self._apply(result, part)
+                        queue.put_nowait(Update(job.key, result, False))
+        except asyncio.CancelledError:
+            result.cancelled = True
+        except Exception as exc:  # noqa: BLE001 — one cell's failure must never abort the sweep
+            result.error = scrub(f"{type(exc).__name__}: {exc}", self._api_key)
+        end = time.perf_counter()
+        if result.started:
+            result.duration_s = end - start
+            if first is not None and result.output_tokens and end > first:
+                result.tokens_per_s = result.output_tokens / (end - first)
+            if result.usage is not None:
+                u = result.usage
+                result.cost_usd = catalog.cost_usd(job.settings.model, u.input_tokens, u.output_tokens,
+                                                   u.cache_creation_input_tokens, u.cache_read_input_tokens)
+                if self.spend_cap is not None:
+                    self.spend_cap.add(result.cost_usd)
+            if self.store is not None:
+                try:
+                    result.run_id = await asyncio.to_thread(self.store.record, self._to_run(job, result),
+                                                            secrets=[self._api_key])
+                except Exception:  # noqa: BLE001 — history must not break a sweep
+                    result.run_id = None
+        result.done = True
+        queue.put_nowait(Update(job.key, result, True))
+
+    @staticmethod
+    def _apply(result: JobResult, part: Any) -> None:
+        if isinstance(part, str):
+            result.text += part
+        elif isinstance(part, Reasoning):
+            result.thinking += part.text
+        elif isinstance(part, ToolCalls):
+            result.tool_calls += [asdict(c) for c in part.calls]
+        elif isinstance(part, FinishReason):
+            result.stop_reason = part.raw or part.reason
+            result.stop_sequence = part.stop_sequence
+        elif isinstance(part, Usage):
+            result.usage = part
+        elif isinstance(part, HeadersResponse):
+            result.headers = dict(part.headers)
+        elif isinstance(part, RequestRecord):
+            result.request_body = part.body
+        elif isinstance(part, RetryNotice):
+            result.retries.append(str(part))
+
+    def _to_run(self, job: Job, result: JobResult) -> Run:
+        s = job.settings
+        return Run(
+            kind=self.kind, backend=self.backend, model=s.model, params=s.params(), system=s.system or None,
+            messages=job.messages, media=list(job.meta.get("media", [])), output=result.text,
+            thinking=result.thinking, tool_calls=result.tool_calls, stop_reason=result.stop_reason,
+            usage=asdict(result.usage) if result.usage else {}, cost_usd=result.cost_usd, ttft_s=result.ttft_s,
+            duration_s=result.duration_s, tokens_per_s=result.tokens_per_s, headers=result.headers,
+            request_body=result.request_body,
+            error=result.error or ("cancelled" if result.cancelled else None), group_id=self.group_id,
+            parent_id=job.meta.get("parent_id"), label=str(job.meta.get("label", "")),
+        )

@@ -1,0 +1,36 @@
+"""Share links: settings <-> query string; never a key; prompt only when opted in."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from playground.tuning.settings import RunSettings
+from playground.tuning.share import from_query, to_query
+
+
+def _parse(q: str) -> dict[str, str]:
+    return dict(parse_qsl(q, keep_blank_values=True))
+
+
+def test_round_trip():
+    s = RunSettings(model="claude-haiku-4-5", system="Be terse & kind", temperature=0.3, top_k=40,
+                    max_tokens=300, stop=("END", "\n\n"), thinking_budget=2048, effort="low")
+    q = to_query(s, prompt="Write a haiku?", include_prompt=True)
+    back, prompt, problems = from_query(_parse(q))
+    assert back == s and prompt == "Write a haiku?" and problems == []
+
+
+def test_prompt_only_when_opted_in_and_never_a_key():
+    q = to_query(RunSettings(), prompt="secret plans", include_prompt=False)
+    assert "prompt" not in _parse(q) and "secret" not in q
+    back, prompt, _ = from_query({"model": "tiny", "api_key": "sk-ant-xyz12345678", "x-api-key": "k"})
+    assert back.model == "playground-tiny" and prompt == ""
+    assert "key" not in str(back.to_dict())
+
+
+def test_bad_values_are_reported_and_skipped():
+    back, _, problems = from_query({"temperature": "9", "top_k": "many", "stop": "[1]", "max_tokens": "0",
+                                    "top_p": "0.5"})
+    assert back.temperature is None and back.top_k is None and back.stop == () and back.max_tokens == 1024
+    assert back.top_p == 0.5
+    assert len(problems) == 4 and any(p.startswith("temperature: 9 is outside") for p in problems)
