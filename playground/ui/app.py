@@ -1,0 +1,189 @@
+"""``build_app()``: the Blocks layout and its event wiring. Behaviour lives in handlers.py.
+
+Layout: a top-level ``gr.Tabs`` whose first tab is the Playground (settings | chat + inspector);
+the tuning tabs (``playground.ui.tuning.build_tuning_tabs``) follow when that module exists.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from playground import catalog
+from playground.ui.backends import LABELS, OFFLINE, Backends
+from playground.ui.context import UIContext
+from playground.ui.handlers import FAULTS, INSPECTOR_KEYS, ChatAPI, Handlers, model_controls, settings_problems
+from playground.ui.session import Session
+from playground.ui.settings import DEFAULTS, SETTING_KEYS
+
+STYLE = Path(__file__).with_name("style.css")
+# Model output is rendered inert: the Chatbot sanitizes HTML, and this policy stops the browser
+# from fetching remote images (a Markdown image in a reply would otherwise load by itself).
+HEAD = "<meta http-equiv=\"Content-Security-Policy\" content=\"img-src 'self' data: blob:\">"
+DEFAULT_CONCURRENCY = 32  # async, I/O-bound runs throttled to 20 renders/s each: see README
+
+
+def theme() -> gr.themes.Base:
+    """The default theme with system fonts: the page needs no font CDN (works offline)."""
+    return gr.themes.Default(
+        font=["ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "sans-serif"],
+        font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"],
+    )
+
+
+def launch_options() -> dict[str, Any]:
+    """Keyword arguments for ``Blocks.launch`` that belong to the UI (theme, css, head, limits)."""
+    return {
+        "theme": theme(),
+        "css_paths": [STYLE],
+        "head": HEAD,
+        "run_history": False,  # it would keep every input (the API key too) in the browser's storage
+        "max_file_size": "20mb",
+        "footer_links": ["api", "settings"],
+    }
+
+
+def concurrency_limit() -> int:
+    """``PLAYGROUND_CONCURRENCY`` or the default: how many runs the queue serves at once."""
+    raw = os.environ.get("PLAYGROUND_CONCURRENCY", "")
+    return int(raw) if raw.strip().isdigit() and int(raw) > 0 else DEFAULT_CONCURRENCY
+
+
+def _settings_column(backends: Backends) -> dict[str, Any]:
+    """The settings components, keyed by SETTING_KEYS (plus the key box and refresh button)."""
+    c: dict[str, Any] = {}
+    c["backend"] = gr.Dropdown([(label, kind) for kind, label in LABELS.items()], value=backends.default_kind,
+                               label="Backend", elem_id="backend")
+    c["base_url"] = gr.Textbox(label="Base URL", placeholder="http://localhost:8000/v1", elem_id="base_url",
+                               visible=False)
+    c["api_key"] = gr.Textbox(label="API key", type="password", elem_id="api_key",
+                              placeholder="sk-ant-… (kept only in this browser session)")
+    with gr.Row(equal_height=True):
+        c["model"] = gr.Dropdown([catalog.EMULATOR_MODEL if backends.default_kind == OFFLINE
+                                  else catalog.DEFAULT_MODEL], allow_custom_value=True, label="Model",
+                                 elem_id="model", scale=4)
+        c["refresh"] = gr.Button("↻", elem_id="refresh_models", scale=0, min_width=40)
+    c["system"] = gr.Textbox(label="System prompt", lines=3, elem_id="system")
+    with gr.Row():
+        c["temperature"] = gr.Number(None, label="temperature", minimum=0, maximum=1, step=0.05,
+                                     elem_id="temperature", placeholder="default")
+        c["top_p"] = gr.Number(None, label="top_p", minimum=0, maximum=1, step=0.05, elem_id="top_p",
+                               placeholder="default")
+    with gr.Row():
+        c["top_k"] = gr.Number(None, label="top_k", minimum=0, precision=0, elem_id="top_k", placeholder="default")
+        c["max_tokens"] = gr.Number(DEFAULTS["max_tokens"], label="max_tokens", minimum=1, precision=0,
+                                    elem_id="max_tokens")
+    c["stop_sequences"] = gr.Textbox(label="Stop sequences", lines=2, elem_id="stop_sequences",
+                                     info="One per line; \\n and \\t inside a line mean newline and tab.")
+    with gr.Row():
+        c["thinking"] = gr.Radio(["off", "budget", "adaptive"], value="off", label="Thinking", elem_id="thinking")
+        c["thinking_budget"] = gr.Number(DEFAULTS["thinking_budget"], label="budget_tokens", minimum=1024,
+                                         precision=0, elem_id="thinking_budget")
+    with gr.Row():
+        c["effort"] = gr.Dropdown(["", "low", "medium", "high", "xhigh", "max"], value="", label="Effort",
+                                  elem_id="effort")
+        c["stream"] = gr.Checkbox(True, label="Stream", elem_id="stream")
+    with gr.Accordion("Tools", open=False, elem_id="tools_panel"):
+        c["tools"] = gr.Code("", language="json", label="Tools (JSON list)", elem_id="tools")
+        c["tool_choice"] = gr.Dropdown(["auto", "any", "none"], value="auto", allow_custom_value=True,
+                                       label="tool_choice (or tool:NAME)", elem_id="tool_choice")
+    c["fault"] = gr.Dropdown([(f or "none", f) for f in FAULTS], value="", label="Inject a fault (offline only)",
+                             elem_id="fault", visible=backends.default_kind == OFFLINE)
+    return c
+
+
+def _inspector() -> dict[str, Any]:
+    views: dict[str, Any] = {}
+    with gr.Tabs(elem_id="inspector"):
+        # render_children: every view is in the DOM even while its tab is closed (tests find them)
+        with gr.Tab("Request", render_children=True):
+            views["request"] = gr.Code("// no request yet", language=None, elem_id="request", max_lines=30)
+        with gr.Tab("Response headers", render_children=True):
+            views["headers"] = gr.Code("// no response yet", language=None, elem_id="headers", max_lines=30)
+        with gr.Tab("Usage", render_children=True):
+            views["usage"] = gr.Markdown("*No usage yet.*", elem_id="usage")
+        with gr.Tab("Timing", render_children=True):
+            views["timing"] = gr.Markdown("*No run yet.*", elem_id="timing")
+        with gr.Tab("Events", render_children=True):
+            views["events"] = gr.Code("", language=None, elem_id="events", max_lines=30)
+        with gr.Tab("Errors", render_children=True):
+            views["errors"] = gr.Markdown("*No errors.*", elem_id="errors")
+    return views
+
+
+def build_app(backends: Backends | None = None) -> gr.Blocks:
+    """The whole app. ``backends`` defaults to :meth:`Backends.from_env` (offline emulator without a key)."""
+    backends = backends or Backends.from_env()
+    handlers = Handlers(backends)
+    with gr.Blocks(title="Anthropic Playground", analytics_enabled=False) as demo:
+        session = gr.State(Session)
+        gr.Markdown(backends.notice(), elem_id="notice")
+        with gr.Tabs(elem_id="main_tabs"):
+            with gr.Tab("Playground", id="playground"):
+                with gr.Row():
+                    with gr.Column(scale=1, min_width=320, elem_id="settings"):
+                        c = _settings_column(backends)
+                        problems = gr.Markdown("", elem_id="problems")
+                    with gr.Column(scale=3):
+                        chat = gr.Chatbot(elem_id="chat", height=520, sanitize_html=True, allow_tags=False,
+                                          feedback_options=None, buttons=["copy", "copy_all"],
+                                          placeholder="Send a message to start.", label="Chat")
+                        prompt = gr.MultimodalTextbox(elem_id="prompt", file_types=["image", ".pdf"],
+                                                      file_count="multiple", sources=["upload"], submit_btn=False,
+                                                      placeholder="Message (drop, paste or attach images/PDFs)",
+                                                      show_label=False, lines=2)
+                        with gr.Row():
+                            send = gr.Button("Send", variant="primary", elem_id="send")
+                            stop = gr.Button("Stop", variant="stop", elem_id="stop", interactive=False)
+                            retry = gr.Button("Retry", elem_id="retry")
+                            undo = gr.Button("Undo", elem_id="undo")
+                            clear = gr.Button("Clear", elem_id="clear")
+                        views = _inspector()
+            ctx = UIContext(backends=backends, backend=c["backend"], api_key=c["api_key"], model=c["model"],
+                            settings={k: c[k] for k in SETTING_KEYS}, session=session)
+            _tuning_tabs(ctx)
+        _wire(demo, handlers, ctx, c, session, chat, prompt, send, stop, retry, undo, clear, views, problems)
+        gr.api(ChatAPI(backends).chat, api_name="chat")
+    return demo
+
+
+def _tuning_tabs(ctx: UIContext) -> None:
+    """The tuning tabs (another module, optional): called inside the top-level Tabs."""
+    try:
+        from playground.ui.tuning import build_tuning_tabs
+    except ImportError:
+        return
+    build_tuning_tabs(ctx)
+
+
+def _wire(demo: gr.Blocks, handlers: Handlers, ctx: UIContext, c: dict[str, Any], session: Any, chat: Any,
+          prompt: Any, send: Any, stop: Any, retry: Any, undo: Any, clear: Any, views: dict[str, Any],
+          problems: Any) -> None:
+    inspector_outputs = [views[k] for k in INSPECTOR_KEYS]
+    run_inputs = [session, prompt, c["api_key"], *ctx.settings_inputs]
+    run_outputs = [chat, prompt, send, stop, *inspector_outputs]
+    private = {"api_visibility": "private"}
+
+    # Stop reaches a run through the session's RunControl, not through Gradio's `cancels`.
+    send.click(handlers.send, run_inputs, run_outputs, **private)
+    prompt.submit(handlers.send, run_inputs, run_outputs, **private)
+    retry.click(handlers.undo, [session], [chat, prompt], queue=False, **private).then(
+        handlers.send, run_inputs, run_outputs, **private)
+    # Stop must never wait behind busy runs: no concurrency limit, it only sets an event.
+    stop.click(handlers.stop, [session], None, concurrency_limit=None, **private)
+    undo.click(handlers.undo, [session], [chat, prompt], queue=False, **private)
+    clear.click(handlers.clear, [session], [chat, *inspector_outputs], queue=False, **private)
+
+    model_outputs = [c["temperature"], c["top_p"], c["top_k"], c["thinking"], c["effort"]]
+    c["model"].change(model_controls, c["model"], model_outputs, queue=False, **private)
+    list_models = {"fn": handlers.refresh_models, "inputs": [c["backend"], c["api_key"], c["base_url"], c["model"]],
+                   "outputs": c["model"], **private}
+    c["refresh"].click(**list_models)
+    c["backend"].change(handlers.backend_changed, c["backend"], [c["base_url"], c["fault"], c["api_key"]],
+                        queue=False, **private).then(**list_models)
+    demo.load(**list_models)
+    gr.on([ctx.settings[k].change for k in SETTING_KEYS if k not in ("system", "fault", "base_url", "backend")],
+          settings_problems, ctx.settings_inputs, problems, queue=False, show_progress="hidden", **private)

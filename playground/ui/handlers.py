@@ -1,0 +1,247 @@
+"""Event handlers of the Playground tab: component values in, component updates out.
+
+Every handler takes the session's :class:`~playground.ui.session.Session` (a ``gr.State``) and
+the key as an input value; nothing is kept at module level, so two sessions share nothing.
+Errors are turned into readable chat messages or toasts, never tracebacks.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from typing import Any
+
+import gradio as gr
+
+from playground import catalog
+from playground.errors import PlaygroundError
+from playground.ui import inspector
+from playground.ui.backends import ANTHROPIC, OFFLINE, OPENAI, Backends
+from playground.ui.render import TurnView
+from playground.ui.runner import RunRequest, stream_run
+from playground.ui.session import Exchange, Session, history_message
+from playground.ui.settings import SETTING_KEYS, THINKING_MODES, to_provider_kwargs, validation_kwargs
+
+# Order of the send/retry outputs after (chat, prompt, send, stop).
+INSPECTOR_KEYS = ("request", "headers", "usage", "timing", "events", "errors")
+FAULTS = ("", "rate_limit", "overloaded", "server_error", "mid_stream_error", "disconnect", "truncate", "slow",
+          "fail_once_rate_limit", "fail_once_overloaded")
+
+
+def inspector_values(view: TurnView | None, model: str | None, api_key: str | None) -> tuple[str, ...]:
+    """All inspector tabs for ``view``, in ``INSPECTOR_KEYS`` order."""
+    return (
+        inspector.request_view(view, api_key),
+        inspector.headers_view(view, api_key),
+        inspector.usage_view(view, model),
+        inspector.timing_view(view),
+        inspector.events_view(view, api_key),
+        inspector.errors_view(view),
+    )
+
+
+def _read_media(paths: list[str]) -> list[tuple[bytes, str]]:
+    media = []
+    for path in paths:
+        with open(path, "rb") as fh:
+            media.append((fh.read(), os.path.basename(path)))
+    return media
+
+
+def model_controls(model: str | None) -> tuple[Any, ...]:
+    """Enable/disable temperature, top_p, top_k, thinking and effort for ``model``, with the reason."""
+    info = catalog.get(model)
+    if info is None:
+        note = "Unknown model: not checked before sending."
+        return (gr.update(interactive=True, info=note), gr.update(interactive=True, info=None),
+                gr.update(interactive=True, info=None), gr.update(choices=list(THINKING_MODES), info=None),
+                gr.update(interactive=True, info=None))
+    policy = info.sampling
+    if policy == catalog.SamplingPolicy.NONE:
+        off = f"{info.display_name} does not accept sampling parameters."
+        temp = top_p = top_k = gr.update(interactive=False, value=None, info=off)
+    elif policy == catalog.SamplingPolicy.DEFAULTS_ONLY:
+        off = f"{info.display_name} accepts only the default value: leave blank."
+        temp = top_p = top_k = gr.update(interactive=False, value=None, info=off)
+    else:
+        either = "Set temperature or top_p, not both." if policy == catalog.SamplingPolicy.EITHER_ONE else None
+        temp = gr.update(interactive=True, info=either or "0–1; blank = model default")
+        top_p = gr.update(interactive=True, info=either or "0–1; blank = model default")
+        top_k = gr.update(interactive=True, info="blank = model default")
+    modes = ["off"] + (["budget"] if "enabled" in info.thinking_modes else []) + (
+        ["adaptive"] if "adaptive" in info.thinking_modes else [])
+    thinking_info = "This model always thinks; off = let it decide." if info.always_thinks else None
+    effort = gr.update(interactive=bool(info.efforts),
+                       info=None if info.efforts else f"{info.display_name} has no effort setting.")
+    return temp, top_p, top_k, gr.update(choices=modes, info=thinking_info), effort
+
+
+def settings_problems(*values: Any) -> str:
+    """Markdown listing what the chosen model would reject, with the fix (empty when fine)."""
+    settings = dict(zip(SETTING_KEYS, values, strict=True))
+    try:
+        kwargs = to_provider_kwargs(settings)
+    except PlaygroundError as exc:
+        return f"⚠️ {exc}"
+    try:
+        from playground.params import problems
+    except ImportError:  # the provider's checks are not installed: the API will say it instead
+        return ""
+    found = problems(catalog.resolve(settings["model"]), **validation_kwargs(kwargs))
+    return "\n".join(f"⚠️ {p}" for p in found)
+
+
+class Handlers:
+    """The Playground tab's handlers, bound to the process-wide backend table."""
+
+    def __init__(self, backends: Backends) -> None:
+        self.backends = backends
+
+    # -- models and backends -------------------------------------------------------------
+    async def refresh_models(self, backend: str, api_key: str, base_url: str, current: str | None) -> Any:
+        """Reload the model list from the chosen backend, keeping the current id if it is still there."""
+        try:
+            models = await self.backends.models(backend, api_key, base_url)
+        except PlaygroundError as exc:
+            gr.Warning(f"Could not list models: {exc}")
+            return gr.update()
+        if not models:
+            return gr.update()
+        value = current if current in models else (
+            catalog.EMULATOR_MODEL if backend == OFFLINE and catalog.EMULATOR_MODEL in models else models[0])
+        if backend == ANTHROPIC and current not in models and catalog.DEFAULT_MODEL in models:
+            value = catalog.DEFAULT_MODEL
+        return gr.update(choices=models, value=value)
+
+    @staticmethod
+    def backend_changed(backend: str) -> tuple[Any, Any, Any]:
+        """Show the base URL only for OpenAI-compatible, the fault picker only offline; clear the key box
+        so a key typed for one backend is not sent to another."""
+        return (gr.update(visible=backend == OPENAI), gr.update(visible=backend == OFFLINE, value=""),
+                gr.update(value=""))
+
+    # -- a run ---------------------------------------------------------------------------
+    async def send(self, session: Session, prompt: dict | str | None, api_key: str, *values: Any
+                   ) -> AsyncIterator[tuple[Any, ...]]:
+        """Stream one run into the chat and the inspector."""
+        settings = dict(zip(SETTING_KEYS, values, strict=True))
+        text, files = _prompt_parts(prompt)
+        if not text.strip() and not files:
+            gr.Warning("Type a message (or attach a file) first.")
+            yield _no_change()
+            return
+        if session.control.running:
+            gr.Warning("A reply is still streaming: press Stop first.")
+            yield _no_change()
+            return
+        model = catalog.resolve((settings["model"] or "").strip())
+        exchange = Exchange(text=text, files=files, model=model)
+        session.exchanges.append(exchange)
+        try:
+            kwargs = to_provider_kwargs(settings)
+            target = self.backends.target(settings["backend"], api_key, settings["base_url"])
+            user_message = session.next_user_message(text)
+            kwargs.update(api_key=target.api_key, api_base=target.api_base)
+            if files:
+                kwargs["media"] = _read_media(files)
+        except (PlaygroundError, OSError) as exc:
+            view = TurnView()
+            view.mark_error(exc)
+            exchange.view = view
+            yield (session.chat(), gr.update(), *_buttons(False), *inspector_values(view, model, api_key))
+            return
+        kwargs = {k: v for k, v in kwargs.items() if v is not None}
+        request = RunRequest(target.provider, model, [*session.history(), user_message], kwargs)
+        yield (session.chat(), gr.update(value=None), *_buttons(True), *(gr.skip(),) * len(INSPECTOR_KEYS))
+        shown_requests, shown_headers = 0, None
+        async for progress in stream_run(request, session.control):
+            view = exchange.view = progress.view
+            if progress.final:
+                exchange.user_message = _sent_user_message(view, user_message, target.kind != OPENAI)
+                exchange.assistant_message = history_message(progress.accumulator, view, target.kind != OPENAI)
+                yield (session.chat(), gr.skip(), *_buttons(False), *inspector_values(view, model, api_key))
+                return
+            req = inspector.request_view(view, api_key) if len(view.requests) != shown_requests else gr.skip()
+            hdr = inspector.headers_view(view, api_key) if view.headers is not shown_headers else gr.skip()
+            shown_requests, shown_headers = len(view.requests), view.headers
+            yield (session.chat(), gr.skip(), *_buttons(True), req, hdr, *(gr.skip(),) * 4)
+
+    @staticmethod
+    async def stop(session: Session) -> None:
+        """Stop this session's run (async: it must run on the loop the run is on)."""
+        session.control.request_stop()
+
+    @staticmethod
+    def undo(session: Session) -> tuple[Any, Any]:
+        """Remove the last exchange and put its prompt back in the box."""
+        if session.control.running:
+            gr.Warning("Stop the running reply first.")
+            return gr.update(), gr.update()
+        last = session.pop()
+        restored = {"text": last.text, "files": last.files} if last else gr.update()
+        return session.chat(), restored
+
+    @staticmethod
+    def clear(session: Session) -> tuple[Any, ...]:
+        """Forget the conversation and the inspector."""
+        if session.control.running:
+            gr.Warning("Stop the running reply first.")
+            return (gr.update(),) * (1 + len(INSPECTOR_KEYS))
+        session.exchanges.clear()
+        return ([], *inspector_values(None, None, None))
+
+
+def _prompt_parts(prompt: dict | str | None) -> tuple[str, list[str]]:
+    if isinstance(prompt, dict):
+        files = [f if isinstance(f, str) else f.get("path", "") for f in prompt.get("files") or []]
+        return prompt.get("text") or "", [f for f in files if f]
+    return prompt or "", []
+
+
+def _buttons(running: bool) -> tuple[Any, Any]:
+    return gr.update(interactive=not running), gr.update(interactive=running)
+
+
+def _no_change() -> tuple[Any, ...]:
+    return (gr.skip(),) * (4 + len(INSPECTOR_KEYS))
+
+
+def _sent_user_message(view: TurnView, built: dict[str, Any], native: bool) -> dict[str, Any]:
+    """The user message exactly as the provider sent it (with its media blocks), else the one we built."""
+    if native and view.requests:
+        messages = view.requests[-1].body.get("messages") or []
+        if messages and isinstance(messages[-1], dict) and messages[-1].get("role") == "user":
+            return messages[-1]
+    return built
+
+
+class ChatAPI:
+    """The ``/chat`` API endpoint (for ``gradio_client``): one message in, the reply text streamed out.
+
+    It uses the server's default backend (offline emulator, or the real API with the server's
+    key) and keeps no history: each call is one independent turn.
+    """
+
+    def __init__(self, backends: Backends) -> None:
+        self.backends = backends
+
+    async def chat(self, message: str, model: str = "", system: str = "", max_tokens: float = 1024
+                   ) -> AsyncIterator[str]:
+        """Stream the reply to ``message``; each value is the whole text so far."""
+        if not (message or "").strip():
+            raise gr.Error("message is empty")
+        kind = self.backends.default_kind
+        try:
+            target = self.backends.target(kind)
+            kwargs = to_provider_kwargs({"backend": kind, "system": system, "max_tokens": max_tokens})
+        except PlaygroundError as exc:
+            raise gr.Error(str(exc)) from None
+        kwargs.update(api_key=target.api_key, api_base=target.api_base)
+        model = catalog.resolve(model or (catalog.EMULATOR_MODEL if kind == OFFLINE else ""))
+        request = RunRequest(target.provider, model, [{"role": "user", "content": message}],
+                             {k: v for k, v in kwargs.items() if v is not None})
+        async for progress in stream_run(request):
+            view = progress.view
+            if progress.final and view.status == "error":
+                raise gr.Error(f"{view.error_text} (partial reply: {view.text!r})")
+            yield view.text

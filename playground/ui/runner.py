@@ -1,0 +1,138 @@
+"""One run, streamed: provider parts in, throttled :class:`RunProgress` snapshots out.
+
+The provider is consumed by a background task that only folds parts (cheap appends); the
+generator here wakes at most every ``RENDER_INTERVAL`` to hand out a snapshot, so a 10,000-delta
+stream costs a few dozen renders, and the final state is always handed out. Stop is a
+per-session :class:`RunControl`: setting it cancels the task, which cancels the HTTP request
+inside the provider; what already arrived is kept and marked as stopped.
+
+Reused by the tuning tabs: build a :class:`RunRequest`, then ``async for p in stream_run(req)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from playground.ui.render import RENDER_INTERVAL, Throttle, TurnView
+
+
+@dataclass
+class RunRequest:
+    """Everything one run needs. ``kwargs`` go to ``create_async_generator`` unchanged
+    (they hold the API key: this class's repr leaves them out)."""
+
+    provider: Any  # playground.providers.Anthropic or OpenaiAPI (a class with create_async_generator)
+    model: str
+    messages: list[dict[str, Any]]
+    kwargs: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+class RunControl:
+    """Per-session run guard: one run at a time, and a Stop button that reaches it.
+
+    Lives in the session's ``gr.State``; the Stop handler runs on the same event loop
+    (it is ``async``), so a plain ``asyncio.Event`` is enough.
+    """
+
+    def __init__(self) -> None:
+        self._stop: asyncio.Event | None = None
+        self.running = False
+
+    def __deepcopy__(self, memo: dict) -> RunControl:
+        # gr.State deep-copies initial values; a control is per session, never shared.
+        return RunControl()
+
+    def begin(self) -> asyncio.Event:
+        """Mark a run as started; returns its stop event. Raises RuntimeError if one is running."""
+        if self.running:
+            raise RuntimeError("a run is already in progress in this session")
+        self.running = True
+        self._stop = asyncio.Event()
+        return self._stop
+
+    def end(self) -> None:
+        self.running = False
+        self._stop = None
+
+    def request_stop(self) -> bool:
+        """Ask the current run to stop; False if nothing is running."""
+        if self._stop is None:
+            return False
+        self._stop.set()
+        return True
+
+
+@dataclass
+class RunProgress:
+    """The run so far. The same object is yielded each time (mutated in between); ``final`` on the last."""
+
+    view: TurnView
+    accumulator: Any  # playground.turn.TurnAccumulator: the history-ready message
+    final: bool = False
+
+
+def _accumulator() -> Any:
+    from playground.turn import TurnAccumulator  # the provider engineer's module; imported on first run
+
+    return TurnAccumulator()
+
+
+async def stream_run(
+    request: RunRequest, control: RunControl | None = None, *, interval: float = RENDER_INTERVAL
+) -> AsyncIterator[RunProgress]:
+    """Run ``request`` and yield progress at most every ``interval`` seconds, then once with ``final=True``.
+
+    Errors never escape: they end the run with ``view.status == "error"`` and the partial output kept.
+    """
+    control = control or RunControl()
+    stop = control.begin()
+    view = TurnView()
+    progress = RunProgress(view, _accumulator())
+
+    async def pump() -> None:
+        parts = request.provider.create_async_generator(request.model, request.messages, **request.kwargs)
+        try:
+            async for part in parts:
+                view.add(part)
+                progress.accumulator.add(part)
+        finally:
+            await parts.aclose()
+
+    task = asyncio.create_task(pump())
+    stop_wait = asyncio.create_task(stop.wait())
+    throttle = Throttle(interval)
+    throttle.due()  # the first render waits one interval: usually the first tokens are there by then
+    try:
+        while not task.done():
+            timeout = throttle.remaining() if view.dirty else interval
+            await asyncio.wait({task, stop_wait}, timeout=max(timeout, 0.001), return_when=asyncio.FIRST_COMPLETED)
+            if stop.is_set() and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                break
+            if not task.done() and view.dirty and throttle.due():
+                view.dirty = False
+                yield progress
+        if stop.is_set() and (task.cancelled() or not task.done()):
+            view.mark_stopped()
+        elif task.cancelled():
+            view.mark_stopped()
+        elif (exc := task.exception()) is not None:
+            view.mark_error(exc)
+        else:
+            view.mark_done()
+        progress.final = True
+        view.dirty = False
+        yield progress
+    finally:
+        stop_wait.cancel()
+        if not task.done():  # the consumer went away (page closed, Gradio cancelled the event)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        control.end()

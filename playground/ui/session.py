@@ -1,0 +1,122 @@
+"""One browser session's conversation: what was said, what the chat shows, what goes back to the API.
+
+Each :class:`Exchange` pairs a user prompt with the assistant's turn. The chat is derived from
+the exchanges (so Undo/Retry/Clear are list operations), and the API history is built from the
+messages *as they were sent and received*: the user message from the request body (media blocks
+included) and the assistant message from ``TurnAccumulator.to_message()`` (thinking signatures
+included).
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from playground.ui.render import TurnView
+from playground.ui.runner import RunControl
+
+TOOL_RESULT_HINT = "Your next message will be sent as the tool result."
+
+
+@dataclass
+class Exchange:
+    """One prompt and its answer."""
+
+    text: str
+    files: list[str] = field(default_factory=list)  # local paths of uploads (Gradio's cache)
+    user_message: dict[str, Any] | None = None  # the API user message as sent
+    view: TurnView | None = None
+    assistant_message: dict[str, Any] | None = None  # None: no usable answer (not sent back)
+    model: str = ""
+
+    def user_display(self) -> dict[str, Any]:
+        """The user's chat bubble: text plus a thumbnail / file chip per upload."""
+        parts: list[Any] = [self.text] if self.text else []
+        for path in self.files:
+            mime = mimetypes.guess_type(path)[0] or "application/octet-stream"
+            parts.append({"path": path, "mime_type": mime, "orig_name": os.path.basename(path)})
+        return {"role": "user", "content": parts if len(parts) != 1 else parts[0]}
+
+
+def _tool_use_ids(message: dict[str, Any] | None) -> list[str]:
+    if not message or not isinstance(message.get("content"), list):
+        return []
+    return [b["id"] for b in message["content"] if isinstance(b, dict) and b.get("type") == "tool_use" and "id" in b]
+
+
+def history_message(accumulator: Any, view: TurnView, native: bool) -> dict[str, Any] | None:
+    """The assistant message to send back next turn, or None when there is nothing usable.
+
+    ``native`` (Anthropic backends) keeps the accumulator's blocks: thinking with signatures,
+    redacted thinking, text, tool_use. A stopped or failed turn keeps only what the API accepts
+    back: text, and thinking blocks that did get their signature.
+    """
+    if not native:
+        return {"role": "assistant", "content": view.text} if view.text else None
+    message = accumulator.to_message()
+    content = message.get("content")
+    if isinstance(content, list) and view.status != "done":
+        content = [
+            b for b in content
+            if isinstance(b, dict)
+            and (b.get("type") in ("text", "redacted_thinking") or (b.get("type") == "thinking" and b.get("signature")))
+            and not (b.get("type") == "text" and not b.get("text"))
+        ]
+        # a thinking-only assistant turn is rejected by the API; keep it only with text after it
+        if not any(b.get("type") == "text" for b in content):
+            content = []
+        message = {**message, "content": content}
+    if not message.get("content"):
+        return None
+    return message
+
+
+class Session:
+    """Per-browser-session state kept in ``gr.State``. Nothing here is shared between sessions."""
+
+    def __init__(self) -> None:
+        self.exchanges: list[Exchange] = []
+        self.control = RunControl()
+
+    def __deepcopy__(self, memo: dict) -> Session:
+        return Session()  # gr.State copies its initial value per session: start empty
+
+    def history(self) -> list[dict[str, Any]]:
+        """API messages of the finished exchanges that have an answer, in order."""
+        out: list[dict[str, Any]] = []
+        for ex in self.exchanges:
+            if ex.user_message is not None and ex.assistant_message is not None:
+                out.extend([ex.user_message, ex.assistant_message])
+        return out
+
+    def next_user_message(self, text: str) -> dict[str, Any]:
+        """The user message for ``text``: a tool result when the last answer called tools
+        (the playground runs no tools, so what you type is the result)."""
+        history = self.history()
+        ids = _tool_use_ids(history[-1]) if history else []
+        if ids:
+            return {"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": tool_id, "content": text or "(no result)"} for tool_id in ids
+            ]}
+        return {"role": "user", "content": text}
+
+    def chat(self) -> list[dict[str, Any]]:
+        """The Chatbot value: every exchange's bubbles, in order."""
+        out: list[dict[str, Any]] = []
+        for ex in self.exchanges:
+            out.append(ex.user_display())
+            if ex.view is not None:
+                out.extend(ex.view.messages())
+        if self.exchanges and _tool_use_ids(self.exchanges[-1].assistant_message):
+            out.append({"role": "assistant", "content": f"*{TOOL_RESULT_HINT}*"})
+        return out
+
+    @property
+    def last_view(self) -> TurnView | None:
+        return self.exchanges[-1].view if self.exchanges else None
+
+    def pop(self) -> Exchange | None:
+        """Remove and return the last exchange (Undo / Retry)."""
+        return self.exchanges.pop() if self.exchanges else None

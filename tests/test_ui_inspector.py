@@ -1,0 +1,95 @@
+"""Inspector views: redaction, ordering, usage and cost, timing (pure)."""
+
+from __future__ import annotations
+
+import json
+
+from playground import catalog
+from playground.responses import FinishReason, HeadersResponse, RequestRecord, RetryNotice, Usage
+from playground.ui import inspector
+from playground.ui.render import TurnView
+
+KEY = "sk-ant-api03-SECRETSECRETSECRET-wxyz"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _record(body: dict) -> RequestRecord:
+    text = json.dumps(body)
+    # a provider that forgot to redact: the inspector must still never show the key
+    return RequestRecord("POST", "http://127.0.0.1:9/v1/messages", {"x-api-key": KEY, "content-type":
+                         "application/json"}, body, text, 0)
+
+
+def test_request_view_redacts_the_key_and_shows_the_body() -> None:
+    view = TurnView()
+    view.add(_record({"model": "m", "messages": [{"role": "user", "content": f"my key is {KEY}"}]}))
+    text = inspector.request_view(view, KEY)
+    assert KEY not in text
+    assert "x-api-key: …wxyz" in text
+    assert "POST http://127.0.0.1:9/v1/messages" in text
+    assert '"model": "m"' in text
+
+
+def test_request_view_elides_base64_media() -> None:
+    view = TurnView()
+    data = "A" * 50_000
+    view.add(_record({"messages": [{"role": "user", "content": [{"type": "image", "source": {"data": data}}]}]}))
+    text = inspector.request_view(view)
+    assert data not in text
+    assert "[50,000 characters elided]" in text
+
+
+def test_headers_view_puts_request_id_and_rate_limits_first() -> None:
+    view = TurnView()
+    view.add(HeadersResponse(200, {"content-type": "text/event-stream", "anthropic-ratelimit-requests-remaining":
+                                   "49", "request-id": "req_abc"}))
+    lines = inspector.headers_view(view).splitlines()
+    assert lines[:3] == ["HTTP 200", "request-id: req_abc", "anthropic-ratelimit-requests-remaining: 49"]
+
+
+def test_usage_view_has_tokens_cost_and_stop_reason() -> None:
+    view = TurnView()
+    view.add(Usage(1000, 2000, 100, 50))
+    view.add(FinishReason("length", "max_tokens"))
+    text = inspector.usage_view(view, "claude-sonnet-4-6")
+    cost = catalog.cost_usd("claude-sonnet-4-6", 1000, 2000, 100, 50)
+    assert "| Input tokens | 1,000 |" in text and "| Output tokens | 2,000 |" in text
+    assert f"${cost:.6f}" in text
+    assert "`max_tokens`" in text
+    assert "unknown model" in inspector.usage_view(view, "my-custom-model")
+
+
+def test_timing_figures() -> None:
+    clock = Clock()
+    view = TurnView(clock)
+    clock.now = 0.25
+    view.add("first")
+    clock.now = 1.25
+    view.add(Usage(5, 100))
+    view.mark_done()
+    t = inspector.timing(view)
+    assert t == {"ttft": 0.25, "total": 1.25, "tokens_per_second": 100.0, "events": 2}
+    assert "| Time to first token | 250 ms |" in inspector.timing_view(view)
+
+
+def test_events_and_errors_views() -> None:
+    view = TurnView()
+    view.add(RetryNotice(1, 2, 0.5, "429 rate_limit_error"))
+    view.add(f"text with {KEY}")
+    events = inspector.events_view(view, KEY)
+    assert "retry" in events and KEY not in events
+    assert "retry 1/2 after 0.5 s" in inspector.errors_view(view)
+    assert inspector.errors_view(None) == "*No errors.*"
+
+
+def test_empty_views() -> None:
+    assert inspector.request_view(None) == "// no request yet"
+    assert inspector.headers_view(None) == "// no response yet"
+    assert inspector.usage_view(None, None) == "*No usage yet.*"
