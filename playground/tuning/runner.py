@@ -169,10 +169,9 @@ class Runner:
             self.results[job.key] = JobResult(job.key, job.settings, dict(job.meta))
         with self._lock:
             for job in jobs:
-                self._tasks[job.key] = asyncio.create_task(self._run_one(job, provider, semaphore, queue))
-            if self._cancel_all.is_set():
-                for task in self._tasks.values():
-                    task.cancel()
+                task = asyncio.create_task(self._run_one(job, provider, semaphore, queue))
+                task.add_done_callback(lambda _t, key=job.key: self._settle(key, queue))
+                self._tasks[job.key] = task
         remaining = len(jobs)
         try:
             while remaining:
@@ -185,6 +184,14 @@ class Runner:
             for task in self._tasks.values():
                 task.cancel()
             await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+
+    def _settle(self, key: Any, queue: asyncio.Queue[Update]) -> None:
+        # A task cancelled before its first step never runs its own bookkeeping: report it here.
+        result = self.results[key]
+        if not result.done:
+            result.cancelled = True
+            result.done = True
+            queue.put_nowait(Update(key, result, True))
 
     async def _run_one(self, job: Job, provider: Any, semaphore: asyncio.Semaphore,
                        queue: asyncio.Queue[Update]) -> None:
