@@ -52,6 +52,10 @@ def concurrency_limit() -> int:
     return int(raw) if raw.strip().isdigit() and int(raw) > 0 else DEFAULT_CONCURRENCY
 
 
+def _number_box(name: str) -> gr.Textbox:
+    return gr.Textbox("", label=name, placeholder="default", elem_id=name, lines=1, max_lines=1)
+
+
 def _settings_column(backends: Backends) -> dict[str, Any]:
     """The settings components, keyed by SETTING_KEYS (plus the key box and refresh button)."""
     c: dict[str, Any] = {}
@@ -68,12 +72,11 @@ def _settings_column(backends: Backends) -> dict[str, Any]:
         c["refresh"] = gr.Button("↻", elem_id="refresh_models", scale=0, min_width=40)
     c["system"] = gr.Textbox(label="System prompt", lines=3, elem_id="system")
     with gr.Row():
-        c["temperature"] = gr.Number(None, label="temperature", minimum=0, maximum=1, step=0.05,
-                                     elem_id="temperature", placeholder="default")
-        c["top_p"] = gr.Number(None, label="top_p", minimum=0, maximum=1, step=0.05, elem_id="top_p",
-                               placeholder="default")
+        # Text boxes, not gr.Number: blank must mean "not sent" (the model's default), and Number shows 0.
+        c["temperature"] = _number_box("temperature")
+        c["top_p"] = _number_box("top_p")
     with gr.Row():
-        c["top_k"] = gr.Number(None, label="top_k", minimum=0, precision=0, elem_id="top_k", placeholder="default")
+        c["top_k"] = _number_box("top_k")
         c["max_tokens"] = gr.Number(DEFAULTS["max_tokens"], label="max_tokens", minimum=1, precision=0,
                                     elem_id="max_tokens")
     c["stop_sequences"] = gr.Textbox(label="Stop sequences", lines=2, elem_id="stop_sequences",

@@ -59,10 +59,10 @@ def model_controls(model: str | None) -> tuple[Any, ...]:
     policy = info.sampling
     if policy == catalog.SamplingPolicy.NONE:
         off = f"{info.display_name} does not accept sampling parameters."
-        temp = top_p = top_k = gr.update(interactive=False, value=None, info=off)
+        temp = top_p = top_k = gr.update(interactive=False, value="", info=off)
     elif policy == catalog.SamplingPolicy.DEFAULTS_ONLY:
         off = f"{info.display_name} accepts only the default value: leave blank."
-        temp = top_p = top_k = gr.update(interactive=False, value=None, info=off)
+        temp = top_p = top_k = gr.update(interactive=False, value="", info=off)
     else:
         either = "Set temperature or top_p, not both." if policy == catalog.SamplingPolicy.EITHER_ONE else None
         temp = gr.update(interactive=True, info=either or "0–1; blank = model default")
@@ -102,8 +102,9 @@ class Handlers:
         """Reload the model list from the chosen backend, keeping the current id if it is still there."""
         try:
             models = await self.backends.models(backend, api_key, base_url)
-        except PlaygroundError as exc:
-            gr.Warning(f"Could not list models: {exc}")
+        except Exception as exc:  # noqa: BLE001 - any failure here must leave the dropdown usable
+            message = str(exc) if isinstance(exc, PlaygroundError) else type(exc).__name__
+            gr.Warning(f"Could not list models ({message}); type a model id instead.")
             return gr.update()
         if not models:
             return gr.update()

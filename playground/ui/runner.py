@@ -82,16 +82,18 @@ def _accumulator() -> Any:
 
 
 async def stream_run(
-    request: RunRequest, control: RunControl | None = None, *, interval: float = RENDER_INTERVAL
+    request: RunRequest, control: RunControl | None = None, *, interval: float = RENDER_INTERVAL,
+    accumulator: Any = None,
 ) -> AsyncIterator[RunProgress]:
     """Run ``request`` and yield progress at most every ``interval`` seconds, then once with ``final=True``.
 
     Errors never escape: they end the run with ``view.status == "error"`` and the partial output kept.
+    ``accumulator`` (anything with ``add(part)``) defaults to a new ``TurnAccumulator``.
     """
     control = control or RunControl()
     stop = control.begin()
     view = TurnView()
-    progress = RunProgress(view, _accumulator())
+    progress = RunProgress(view, accumulator if accumulator is not None else _accumulator())
 
     async def pump() -> None:
         parts = request.provider.create_async_generator(request.model, request.messages, **request.kwargs)
