@@ -84,9 +84,10 @@ MODELS: tuple[ModelInfo, ...] = (
 )
 
 # The offline backend's own model: a tiny n-gram sampler that takes every knob.
+# Limits sized (by the emulator engineer) so streaming benchmarks can ask for 20,000+ tokens.
 EMULATOR_INFO = ModelInfo(
     EMULATOR_MODEL, "Playground Tiny (offline n-gram sampler)", "2026-11-01T00:00:00Z",
-    32_000, 8_192, 0.0, 0.0, SamplingPolicy.ALL, _BOTH, efforts=_EFFORTS,
+    200_000, 64_000, 0.0, 0.0, SamplingPolicy.ALL, _BOTH, efforts=_EFFORTS,
 )
 
 DEFAULT_MODEL = "claude-sonnet-4-6"  # newest model that still lets you tune temperature
