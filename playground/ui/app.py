@@ -98,20 +98,27 @@ def _settings_column(backends: Backends) -> dict[str, Any]:
     return c
 
 
+def _raw_view(value: str, elem_id: str) -> gr.Textbox:
+    # A read-only text box, not gr.Code: CodeMirror renders only the visible lines, and the whole
+    # text must be selectable and readable (by people and by browser tests) as it was sent.
+    return gr.Textbox(value, elem_id=elem_id, show_label=False, lines=8, max_lines=30, interactive=False,
+                      buttons=["copy"], autoscroll=False, elem_classes=["raw"])
+
+
 def _inspector() -> dict[str, Any]:
     views: dict[str, Any] = {}
     with gr.Tabs(elem_id="inspector"):
         # render_children: every view is in the DOM even while its tab is closed (tests find them)
         with gr.Tab("Request", render_children=True):
-            views["request"] = gr.Code("// no request yet", language=None, elem_id="request", max_lines=30)
+            views["request"] = _raw_view("// no request yet", "request")
         with gr.Tab("Response headers", render_children=True):
-            views["headers"] = gr.Code("// no response yet", language=None, elem_id="headers", max_lines=30)
+            views["headers"] = _raw_view("// no response yet", "headers")
         with gr.Tab("Usage", render_children=True):
             views["usage"] = gr.Markdown("*No usage yet.*", elem_id="usage")
         with gr.Tab("Timing", render_children=True):
             views["timing"] = gr.Markdown("*No run yet.*", elem_id="timing")
         with gr.Tab("Events", render_children=True):
-            views["events"] = gr.Code("", language=None, elem_id="events", max_lines=30)
+            views["events"] = _raw_view("", "events")
         with gr.Tab("Errors", render_children=True):
             views["errors"] = gr.Markdown("*No errors.*", elem_id="errors")
     return views

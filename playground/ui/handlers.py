@@ -82,13 +82,13 @@ def settings_problems(*values: Any) -> str:
     try:
         kwargs = to_provider_kwargs(settings)
     except PlaygroundError as exc:
-        return f"⚠️ {exc}"
+        return f"**Check:** {exc}"
     try:
         from playground.params import problems
     except ImportError:  # the provider's checks are not installed: the API will say it instead
         return ""
     found = problems(catalog.resolve(settings["model"]), **validation_kwargs(kwargs))
-    return "\n".join(f"⚠️ {p}" for p in found)
+    return "\n".join(f"- **Check:** {p}" for p in found)
 
 
 class Handlers:

@@ -208,12 +208,12 @@ class TurnView:
                 args = call.arguments if call.arguments or not call.raw_arguments else call.raw_arguments
                 body = json.dumps(args, indent=2, ensure_ascii=False) if not isinstance(args, str) else args
                 self.segments.append(
-                    Segment("tool", [_fence(body)], True, f"🔧 Tool call: {call.name} ({call.id})", now, now)
+                    Segment("tool", [_fence(body)], True, f"Tool call: {call.name} ({call.id})", now, now)
                 )
         elif isinstance(part, ContentBlock):
             self._close_thinking(now)
             body = json.dumps(part.data, indent=2, ensure_ascii=False, default=str)
-            self.segments.append(Segment("block", [_fence(body)], True, f"📦 {part.type}", now, now))
+            self.segments.append(Segment("block", [_fence(body)], True, f"Block: {part.type}", now, now))
         elif isinstance(part, RequestRecord):
             self.requests.append(part)
         elif isinstance(part, HeadersResponse):
@@ -290,9 +290,9 @@ class TurnView:
     def footer(self) -> str | None:
         """The closing line: stop reason, stopped, or the error."""
         if self.status == "stopped":
-            return "⏹ *Stopped — the answer above is partial.*"
+            return "*Stopped — the answer above is partial.*"
         if self.status == "error":
-            return f"⚠️ {self.error_text}"
+            return f"**Error** · {self.error_text}"
         if self.status == "done" and self.finish is not None:
             raw = self.finish.raw or self.finish.reason
             line = f"*stop reason:* `{raw}`"
@@ -309,7 +309,7 @@ class TurnView:
                 {
                     "role": "assistant",
                     "content": _escape(notice.reason),
-                    "metadata": {"title": f"⟳ Retry {notice.attempt}/{notice.max_retries} in {notice.delay:.1f} s",
+                    "metadata": {"title": f"Retry {notice.attempt}/{notice.max_retries} in {notice.delay:.1f} s",
                                  "status": "done"},
                 }
             )

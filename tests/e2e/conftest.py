@@ -1,0 +1,62 @@
+"""Browser fixtures: one app process per test module, one Chromium per session, a fresh context per test."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from app_server import ARTIFACTS, AppProcess, running_app  # noqa: E402
+
+CHROMIUM = os.environ.get("PLAYGROUND_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def app(request: pytest.FixtureRequest) -> Iterator[AppProcess]:
+    """``python app.py`` for this module; a module may set ``APP_ENV = {...}`` (e.g. emulator pacing)."""
+    env = getattr(request.module, "APP_ENV", {})
+    with running_app(request.module.__name__.rsplit(".", 1)[-1], env) as proc:
+        yield proc
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM} (scripts/test installs Debian's chromium)")
+    with playwright_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"], headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, app: AppProcess):
+    """A fresh browser context (its own Gradio session) on the loaded app."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    page.goto(app.url)
+    page.wait_for_selector("#send")
+    # the model list arrives from the backend after load
+    page.wait_for_function("document.querySelector('#model input')?.value?.length > 0")
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def shot(request: pytest.FixtureRequest):
+    """``shot(page, "name")`` saves tests/artifacts/<test>-<name>.png (look at them)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    def take(page, name: str = "final") -> Path:
+        path = ARTIFACTS / f"{request.node.name}-{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take

@@ -1,0 +1,159 @@
+"""The Playground tab in Chromium against `python app.py` with the offline emulator (no key)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from ui import answer_text, bot_texts, choose, fill, request_body, send, view_text, wait_done
+
+pytestmark = pytest.mark.browser
+APP_ENV = {"PLAYGROUND_EMULATOR_TPS": "150"}  # paced, so streaming and Stop are observable
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
+
+LAST_BOT_GROWING = """() => {
+    const bots = document.querySelectorAll('#chat .message:not(.thought) [data-testid=bot]');
+    const last = bots.length ? bots[bots.length - 1].innerText : '';
+    return last.length > 20 && !last.includes('stop reason') && !document.querySelector('#stop').disabled;
+}"""
+
+
+def test_prompt_streams_into_the_chat(page, shot) -> None:
+    fill(page, "max_tokens", "150")
+    send(page, "Tell me about the sea")
+    page.wait_for_function(LAST_BOT_GROWING)
+    partial = answer_text(page)
+    shot(page, "streaming")
+    chat = wait_done(page)
+    final = answer_text(page)
+    shot(page)
+    assert "stop reason:" in chat
+    assert len(final) > len(partial) and final.startswith(partial[:20])
+    assert page.locator("#chat [data-testid=user]").first.inner_text() == "Tell me about the sea"
+
+
+def test_max_tokens_gives_the_stop_reason_and_usage(page, shot) -> None:
+    fill(page, "max_tokens", "5")
+    send(page, "Write a long essay about mountains")
+    chat = wait_done(page)
+    assert "stop reason: max_tokens" in chat
+    page.get_by_role("tab", name="Usage").click()
+    usage = page.locator("#usage").inner_text()
+    shot(page)
+    assert re.search(r"Output tokens\s+5\b", usage), usage
+    assert re.search(r"Input tokens\s+[1-9]", usage), usage
+    assert "Estimated cost" in usage
+    assert request_body(page)["max_tokens"] == 5
+
+
+def test_stop_sequence_cuts_the_reply(page, shot) -> None:
+    fill(page, "temperature", "0")
+    fill(page, "max_tokens", "60")
+    send(page, "Tell me a story about a fox")
+    wait_done(page)
+    full = answer_text(page)
+    words = full.split()
+    assert len(words) > 6, full
+    cut_word = words[len(words) // 2]
+    fill(page, "stop_sequences", cut_word)
+    page.locator("#retry").click()
+    chat = wait_done(page)
+    shot(page)
+    cut = answer_text(page)
+    assert "stop reason: stop_sequence" in chat
+    assert cut == full[: full.index(cut_word)].rstrip() or full.startswith(cut)
+    assert len(cut) < len(full)
+    assert request_body(page)["stop_sequences"] == [cut_word]
+
+
+def test_image_and_pdf_are_sent_and_shown(page, shot) -> None:
+    page.locator("#prompt input[type=file]").set_input_files([str(ASSETS / "example.png"),
+                                                              str(ASSETS / "example.pdf")])
+    page.wait_for_selector("#prompt img")  # the thumbnail of the pending upload
+    send(page, "What are these files?")
+    wait_done(page)
+    shot(page)
+    user = page.locator("#chat .user-row").last
+    assert user.locator("img[src*='example']").count() == 1
+    assert "example.pdf" in user.inner_text()
+    content = request_body(page)["messages"][-1]["content"]
+    kinds = [block["type"] for block in content]
+    assert "image" in kinds and "document" in kinds and "text" in kinds
+
+
+def test_thinking_shows_collapsed(page, shot) -> None:
+    page.locator("#thinking label", has_text="budget").click()
+    fill(page, "thinking_budget", "1024")
+    fill(page, "max_tokens", "1100")
+    send(page, "Think about prime numbers, then answer briefly")
+    wait_done(page)
+    thought = page.locator("#chat .thought-group", has_text="Thinking").first
+    shot(page, "collapsed")
+    assert thought.inner_text().strip().startswith("Thinking")
+    collapsed_height = thought.bounding_box()["height"]
+    thought.locator(".title").click()
+    page.wait_for_function(
+        "(h) => document.querySelector('#chat .thought-group').getBoundingClientRect().height > h + 10",
+        arg=collapsed_height)
+    shot(page, "opened")
+    assert request_body(page)["thinking"] == {"type": "enabled", "budget_tokens": 1024}
+
+
+def test_tool_call_shows_as_a_block(page, shot) -> None:
+    page.locator("#tools_panel").get_by_text("Tools").first.click()
+    tools = '[{"name": "get_weather", "description": "Weather for a city", "input_schema": ' \
+            '{"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}]'
+    page.locator("#tools .cm-content").click()
+    page.keyboard.insert_text(tools)
+    page.locator("#system textarea").click()  # leave the editor so the value is committed
+    send(page, "Use get_weather for Paris please")
+    chat = wait_done(page)
+    shot(page)
+    assert "Tool call: get_weather" in chat
+    assert "stop reason: tool_use" in chat
+    assert request_body(page)["tools"][0]["name"] == "get_weather"
+
+
+def test_rate_limit_fault_gives_a_readable_error(page, shot) -> None:
+    choose(page, "fault", "rate_limit")
+    send(page, "hello")
+    chat = wait_done(page, timeout=60_000)
+    shot(page)
+    assert "429" in chat and "rate_limit_error" in chat
+    assert "request-id" in chat
+    assert "Traceback" not in chat
+    page.get_by_role("tab", name="Errors").click()
+    assert "429" in page.locator("#errors").inner_text()
+
+
+def test_mid_stream_error_keeps_the_partial_text(page, shot) -> None:
+    choose(page, "fault", "mid_stream_error")
+    fill(page, "max_tokens", "200")
+    send(page, "Tell me about rivers")
+    chat = wait_done(page, timeout=60_000)
+    shot(page)
+    assert "Stream interrupted" in chat
+    assert len(answer_text(page)) > 0
+
+
+def test_stop_keeps_the_partial_answer_and_the_session_stays_usable(page, shot) -> None:
+    fill(page, "max_tokens", "3000")
+    send(page, "Tell me everything about forests")
+    page.wait_for_function(LAST_BOT_GROWING)
+    page.locator("#stop").click()
+    chat = wait_done(page)
+    shot(page, "stopped")
+    partial = answer_text(page)
+    assert "Stopped" in chat and len(partial) > 20
+    # the session is usable: the next run works
+    fill(page, "max_tokens", "10")
+    send(page, "and now briefly")
+    wait_done(page, turns=2)
+    assert "stop reason: max_tokens" in bot_texts(page)[-1]
+    # the stopped turn is in the history sent back (its partial text, not the marker)
+    messages = request_body(page)["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant", "user"]
+    sent_back = "".join(b.get("text", "") for b in messages[1]["content"]) if isinstance(
+        messages[1]["content"], list) else messages[1]["content"]
+    assert sent_back.strip() and "Stopped" not in sent_back and view_text(page, "request")

@@ -1,0 +1,64 @@
+"""Small page helpers shared by the browser tests (selectors follow the pinned elem_ids)."""
+
+from __future__ import annotations
+
+import json
+
+DONE_MARKERS = ("stop reason:", "Stopped", "Error")
+
+
+def fill(page, elem_id: str, value: str) -> None:
+    """Type into a Textbox/Number by elem_id and leave it, so Gradio sees the change."""
+    box = page.locator(f"#{elem_id} input, #{elem_id} textarea").first
+    box.fill(value)
+    box.press("Tab")
+
+
+def choose(page, elem_id: str, label: str) -> None:
+    """Pick an option of a Dropdown by its label."""
+    page.locator(f"#{elem_id} input").click()
+    page.locator("ul.options li", has_text=label).first.click()
+
+
+def send(page, text: str) -> None:
+    page.locator("#prompt textarea").fill(text)
+    page.locator("#send").click()
+
+
+def bot_texts(page) -> list[str]:
+    return page.locator("#chat [data-testid=bot]").all_inner_texts()
+
+
+def wait_done(page, turns: int = 1, timeout: float = 30_000) -> str:
+    """Wait until ``turns`` assistant turns have ended (stop reason, Stopped or Error shown); the chat text."""
+    page.wait_for_function(
+        """([markers, turns]) => {
+            const bots = [...document.querySelectorAll('#chat [data-testid=bot]')].map(e => e.innerText);
+            const ended = bots.filter(t => markers.some(m => t.includes(m))).length;
+            return ended >= turns && !document.querySelector('#send').disabled;
+        }""",
+        arg=[list(DONE_MARKERS), turns],
+        timeout=timeout,
+    )
+    return page.locator("#chat").inner_text()
+
+
+def answer_text(page) -> str:
+    """The last plain (non-collapsible, non-footer) assistant message."""
+    texts = page.evaluate(
+        """() => [...document.querySelectorAll('#chat .message:not(.thought) [data-testid=bot]')]
+                 .map(e => e.innerText)"""
+    )
+    plain = [t for t in texts if not any(t.startswith(m) or t.startswith(m.lower()) for m in DONE_MARKERS)]
+    return plain[-1] if plain else ""
+
+
+def view_text(page, elem_id: str) -> str:
+    """The full text of an inspector raw view (a read-only textarea)."""
+    return page.locator(f"#{elem_id} textarea").input_value()
+
+
+def request_body(page) -> dict:
+    """The JSON body of the last attempt in the Request view."""
+    text = view_text(page, "request")
+    return json.loads(text[text.index("\n{") + 1:])
