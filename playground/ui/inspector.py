@@ -105,6 +105,8 @@ def timing_view(view: TurnView | None) -> str:
     tps = "–" if t["tokens_per_second"] is None else f"{t['tokens_per_second']:,.1f}"
     rows = [("Time to first token", sec(t["ttft"])), ("Total", sec(t["total"])),
             ("Output tokens / s", tps), ("Events", f"{t['events']:,}"), ("Status", view.status)]
+    if view.last_event_wall is not None:  # lets a browser on the same machine measure render lag
+        rows.append(("Last event (server clock, ms)", f"{view.last_event_wall * 1000:.0f}"))
     return "| | |\n|---|---:|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
 
 

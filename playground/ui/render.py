@@ -180,6 +180,7 @@ class TurnView:
         self.status = "running"  # running | done | stopped | error
         self.first_token_at: float | None = None
         self.last_event_at: float | None = None
+        self.last_event_wall: float | None = None  # time.time() of the last part (for cross-process timing)
         self.ended_at: float | None = None
         self.event_count = 0
         self.events: list[tuple[float, str, str]] = []
@@ -191,6 +192,7 @@ class TurnView:
         now = self._clock()
         self.event_count += 1
         self.last_event_at = now
+        self.last_event_wall = time.time()
         self.dirty = True
         if len(self.events) < EVENTS_CAP:
             kind, text = _summarize(part)

@@ -1,0 +1,95 @@
+"""UI benchmark: a 10,000-delta stream from the offline backend (pacing off), rendered in Chromium.
+
+Measures, per run:
+- lag: the browser's clock when the final render (the stop-reason line) appeared, minus the
+  server's clock at the last upstream event (shown in the Timing tab; same machine, same clock);
+- click -> final render;
+- server CPU seconds (user + system of the app process, from /proc) spent on the run;
+- renders: how many times the answer text changed in the browser (throttle check).
+
+Usage:  python benchmarks/bench_ui.py [--runs 3] [--tokens 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
+from app_server import running_app  # noqa: E402
+
+OBSERVE = """() => {
+    window.__bench = {renders: 0, final: null};
+    const chat = document.querySelector('#chat');
+    new MutationObserver(() => {
+        window.__bench.renders += 1;
+        if (window.__bench.final === null && chat.innerText.includes('stop reason:')) {
+            window.__bench.final = Date.now();
+        }
+    }).observe(chat, {childList: true, subtree: true, characterData: true});
+}"""
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (Linux /proc), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def one_run(page, pid: int, tokens: int) -> dict[str, float]:
+    page.evaluate(OBSERVE)
+    cpu0 = cpu_seconds(pid)
+    clicked = time.time()
+    page.locator("#send").click()
+    page.wait_for_function("window.__bench.final !== null", timeout=120_000)
+    page.wait_for_function("!document.querySelector('#send').disabled")
+    cpu1 = cpu_seconds(pid)
+    bench = page.evaluate("window.__bench")
+    timing = page.locator("#timing").inner_text()
+    last_event_ms = float(re.search(r"Last event \(server clock, ms\)\s+(\d+)", timing).group(1))
+    events = int(re.search(r"Events\s+([\d,]+)", timing).group(1).replace(",", ""))
+    return {
+        "lag_ms": bench["final"] - last_event_ms,
+        "click_to_final_s": bench["final"] / 1000 - clicked,
+        "server_cpu_s": cpu1 - cpu0,
+        "browser_mutations": bench["renders"],
+        "events": events,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--tokens", type=int, default=10_000)
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    with running_app("bench", {"PLAYGROUND_EMULATOR_TPS": "0"}) as app, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"], headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(app.url)
+        page.wait_for_function("document.querySelector('#model input')?.value?.length > 0")
+        box = page.locator("#max_tokens input")
+        box.fill(str(args.tokens))
+        box.press("Tab")
+        results = []
+        for i in range(args.runs):
+            page.locator("#clear").click()
+            page.wait_for_function("document.querySelectorAll('#chat [data-testid=bot]').length === 0")
+            page.locator("#prompt textarea").fill(f"Write a very long story, take {i}")
+            results.append(one_run(page, app.process.pid, args.tokens))
+            print(f"run {i + 1}: " + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
+                                               for k, v in results[-1].items()))
+        browser.close()
+    print("\nmedian over runs:")
+    for key in results[0]:
+        print(f"  {key:>18}: {statistics.median(r[key] for r in results):.3f}")
+
+
+if __name__ == "__main__":
+    main()

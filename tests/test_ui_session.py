@@ -1,0 +1,94 @@
+"""Per-session conversation: history sent back, partial turns, tool results, chat display."""
+
+from __future__ import annotations
+
+import copy
+
+from playground.responses import Reasoning, finish_reason
+from playground.ui.render import TurnView
+from playground.ui.session import TOOL_RESULT_HINT, Exchange, Session, history_message
+
+
+class Message:
+    """Stands in for TurnAccumulator: only ``to_message()`` is read here."""
+
+    def __init__(self, content: list[dict]) -> None:
+        self.content = content
+
+    def to_message(self) -> dict:
+        return {"role": "assistant", "content": list(self.content)}
+
+
+def _view(status: str, text: str = "") -> TurnView:
+    view = TurnView()
+    if text:
+        view.add(text)
+    {"done": view.mark_done, "stopped": view.mark_stopped}[status]()
+    return view
+
+
+def test_finished_turn_is_sent_back_unchanged_with_signatures() -> None:
+    blocks = [{"type": "thinking", "thinking": "hmm", "signature": "sig"}, {"type": "text", "text": "Hi"}]
+    assert history_message(Message(blocks), _view("done", "Hi"), native=True) == {
+        "role": "assistant", "content": blocks}
+
+
+def test_stopped_turn_keeps_only_what_the_api_accepts() -> None:
+    blocks = [{"type": "thinking", "thinking": "unsigned"}, {"type": "text", "text": "par"},
+              {"type": "tool_use", "id": "t1", "name": "f", "input": {}}]
+    msg = history_message(Message(blocks), _view("stopped", "par"), native=True)
+    assert msg == {"role": "assistant", "content": [{"type": "text", "text": "par"}]}
+    assert history_message(Message([{"type": "thinking", "thinking": "x", "signature": "s"}]),
+                           _view("stopped"), native=True) is None
+
+
+def test_openai_backend_history_is_plain_text() -> None:
+    assert history_message(None, _view("done", "hello"), native=False) == {"role": "assistant", "content": "hello"}
+    assert history_message(None, _view("done"), native=False) is None
+
+
+def test_history_skips_exchanges_without_an_answer() -> None:
+    s = Session()
+    s.exchanges = [
+        Exchange("one", user_message={"role": "user", "content": "one"},
+                 assistant_message={"role": "assistant", "content": "1"}),
+        Exchange("failed", user_message={"role": "user", "content": "failed"}),
+        Exchange("two", user_message={"role": "user", "content": "two"},
+                 assistant_message={"role": "assistant", "content": "2"}),
+    ]
+    assert [m["content"] for m in s.history()] == ["one", "1", "two", "2"]
+
+
+def test_after_a_tool_call_the_next_message_is_the_tool_result() -> None:
+    s = Session()
+    s.exchanges = [Exchange("weather?", user_message={"role": "user", "content": "weather?"},
+                            assistant_message={"role": "assistant", "content": [
+                                {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {}}]})]
+    assert s.next_user_message("18 C and sunny") == {"role": "user", "content": [
+        {"type": "tool_result", "tool_use_id": "toolu_1", "content": "18 C and sunny"}]}
+    assert s.chat()[-1]["content"] == f"*{TOOL_RESULT_HINT}*"
+    assert Session().next_user_message("hi") == {"role": "user", "content": "hi"}
+
+
+def test_chat_shows_user_files_and_the_turn() -> None:
+    s = Session()
+    view = TurnView()
+    view.add(Reasoning("thinking..."))
+    view.add("Answer")
+    view.add(finish_reason("end_turn"))
+    view.mark_done()
+    s.exchanges = [Exchange("look", files=["/tmp/x/cat.png", "/tmp/x/doc.pdf"], view=view)]
+    chat = s.chat()
+    assert chat[0] == {"role": "user", "content": [
+        "look", {"path": "/tmp/x/cat.png", "mime_type": "image/png", "orig_name": "cat.png"},
+        {"path": "/tmp/x/doc.pdf", "mime_type": "application/pdf", "orig_name": "doc.pdf"}]}
+    assert chat[1]["metadata"]["title"] == "Thinking" and chat[2]["content"] == "Answer"
+    assert chat[3]["content"] == "*stop reason:* `end_turn`"
+
+
+def test_sessions_copied_by_gradio_state_start_empty_and_share_nothing() -> None:
+    s = Session()
+    s.exchanges.append(Exchange("mine"))
+    other = copy.deepcopy(s)
+    assert other.exchanges == [] and other.control is not s.control
+    assert s.pop().text == "mine" and s.pop() is None
