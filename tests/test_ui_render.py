@@ -104,7 +104,7 @@ def test_tool_calls_show_as_collapsible_json_blocks_in_order() -> None:
     view.mark_done()
     msgs = view.messages()
     assert msgs[0]["content"] == "Checking the weather."
-    assert msgs[1]["metadata"]["title"] == "🔧 Tool call: get_weather (toolu_1)"
+    assert msgs[1]["metadata"]["title"] == "Tool call: get_weather (toolu_1)"
     body = msgs[1]["content"].removeprefix("```json\n").removesuffix("\n```")
     assert json.loads(body) == {"city": "Paris", "units": "C"}
     assert msgs[-1]["content"] == "*stop reason:* `tool_use`"
@@ -120,7 +120,7 @@ def test_unparsed_tool_arguments_are_shown_raw_and_fences_cannot_be_broken() -> 
 def test_content_block_is_kept_visible() -> None:
     view = TurnView()
     view.add(ContentBlock("web_search_tool_result", {"content": []}))
-    assert view.messages()[0]["metadata"]["title"] == "📦 web_search_tool_result"
+    assert view.messages()[0]["metadata"]["title"] == "Block: web_search_tool_result"
 
 
 def test_stop_reason_and_stop_sequence_footer() -> None:
@@ -162,7 +162,7 @@ def test_retry_notices_show_while_running() -> None:
     view = TurnView()
     view.add(RetryNotice(1, 2, 1.5, "429 rate_limit_error: slow down"))
     msgs = view.messages()
-    assert msgs[0]["metadata"]["title"] == "⟳ Retry 1/2 in 1.5 s"
+    assert msgs[0]["metadata"]["title"] == "Retry 1/2 in 1.5 s"
     assert msgs[-1]["content"] == "…"  # still waiting for the answer
 
 
