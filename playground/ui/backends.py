@@ -31,13 +31,9 @@ ENV_KEY = "ANTHROPIC_API_KEY"
 
 def env_api_key(environ: Mapping[str, str] | None = None, dotenv_path: str | None = ".env") -> str | None:
     """``ANTHROPIC_API_KEY`` from the environment, else from a ``.env`` file (not loaded into os.environ)."""
-    environ = os.environ if environ is None else environ
-    key = (environ.get(ENV_KEY) or "").strip()
-    if not key and dotenv_path and os.path.exists(dotenv_path):
-        from dotenv import dotenv_values
+    from playground.config import load_settings
 
-        key = (dotenv_values(dotenv_path).get(ENV_KEY) or "").strip()
-    return key or None
+    return load_settings(environ, dotenv_path or os.devnull).anthropic_api_key
 
 
 def emulator_options(environ: Mapping[str, str] | None = None) -> dict[str, Any]:

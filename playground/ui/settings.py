@@ -150,7 +150,7 @@ def to_provider_kwargs(settings: dict[str, Any]) -> dict[str, Any]:
 
 def validation_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
     """The subset of provider kwargs that ``playground.params.validate_params``/``problems`` take."""
-    keys = ("temperature", "top_p", "top_k", "max_tokens", "stop", "thinking", "tool_choice")
+    keys = ("temperature", "top_p", "top_k", "max_tokens", "stop", "thinking", "tool_choice", "effort")
     return {k: kwargs.get(k) for k in keys}
 
 
