@@ -129,7 +129,7 @@ def build_app(backends: Backends | None = None) -> gr.Blocks:
     backends = backends or Backends.from_env()
     handlers = Handlers(backends)
     with gr.Blocks(title="Anthropic Playground", analytics_enabled=False) as demo:
-        session = gr.State(Session)
+        session = gr.State(Session())  # deep-copied per browser session (Session.__deepcopy__: fresh)
         gr.Markdown(backends.notice(), elem_id="notice")
         with gr.Tabs(elem_id="main_tabs"):
             with gr.Tab("Playground", id="playground"):
@@ -188,7 +188,7 @@ def _wire(demo: gr.Blocks, handlers: Handlers, ctx: UIContext, c: dict[str, Any]
     clear.click(handlers.clear, [session], [chat, *inspector_outputs], queue=False, **private)
 
     model_outputs = [c["temperature"], c["top_p"], c["top_k"], c["thinking"], c["effort"]]
-    c["model"].change(model_controls, c["model"], model_outputs, queue=False, **private)
+    c["model"].change(model_controls, [c["model"], c["thinking"]], model_outputs, queue=False, **private)
     list_models = {"fn": handlers.refresh_models, "inputs": [c["backend"], c["api_key"], c["base_url"], c["model"]],
                    "outputs": c["model"], **private}
     c["refresh"].click(**list_models)

@@ -48,7 +48,7 @@ def _read_media(paths: list[str]) -> list[tuple[bytes, str]]:
     return media
 
 
-def model_controls(model: str | None) -> tuple[Any, ...]:
+def model_controls(model: str | None, thinking: str | None = "off") -> tuple[Any, ...]:
     """Enable/disable temperature, top_p, top_k, thinking and effort for ``model``, with the reason."""
     info = catalog.get(model)
     if info is None:
@@ -73,7 +73,8 @@ def model_controls(model: str | None) -> tuple[Any, ...]:
     thinking_info = "This model always thinks; off = let it decide." if info.always_thinks else None
     effort = gr.update(interactive=bool(info.efforts),
                        info=None if info.efforts else f"{info.display_name} has no effort setting.")
-    return temp, top_p, top_k, gr.update(choices=modes, info=thinking_info), effort
+    mode = thinking if thinking in modes else "off"
+    return temp, top_p, top_k, gr.update(choices=modes, value=mode, info=thinking_info), effort
 
 
 def settings_problems(*values: Any) -> str:
