@@ -75,20 +75,19 @@ def _settings_column(backends: Backends) -> dict[str, Any]:
         # Text boxes, not gr.Number: blank must mean "not sent" (the model's default), and Number shows 0.
         c["temperature"] = _number_box("temperature")
         c["top_p"] = _number_box("top_p")
-    with gr.Row():
         c["top_k"] = _number_box("top_k")
+    with gr.Row(equal_height=True):
         c["max_tokens"] = gr.Number(DEFAULTS["max_tokens"], label="max_tokens", minimum=1, precision=0,
                                     elem_id="max_tokens")
+        c["stream"] = gr.Checkbox(True, label="Stream", elem_id="stream")
     c["stop_sequences"] = gr.Textbox(label="Stop sequences", lines=2, elem_id="stop_sequences",
                                      info="One per line; \\n and \\t inside a line mean newline and tab.")
+    c["thinking"] = gr.Radio(["off", "budget", "adaptive"], value="off", label="Thinking", elem_id="thinking")
     with gr.Row():
-        c["thinking"] = gr.Radio(["off", "budget", "adaptive"], value="off", label="Thinking", elem_id="thinking")
         c["thinking_budget"] = gr.Number(DEFAULTS["thinking_budget"], label="budget_tokens", minimum=1024,
                                          precision=0, elem_id="thinking_budget")
-    with gr.Row():
         c["effort"] = gr.Dropdown(["", "low", "medium", "high", "xhigh", "max"], value="", label="Effort",
                                   elem_id="effort")
-        c["stream"] = gr.Checkbox(True, label="Stream", elem_id="stream")
     with gr.Accordion("Tools", open=False, elem_id="tools_panel"):
         c["tools"] = gr.Code("", language="json", label="Tools (JSON list)", elem_id="tools")
         c["tool_choice"] = gr.Dropdown(["auto", "any", "none"], value="auto", allow_custom_value=True,
@@ -164,7 +163,9 @@ def _tuning_tabs(ctx: UIContext) -> None:
     """The tuning tabs (another module, optional): called inside the top-level Tabs."""
     try:
         from playground.ui.tuning import build_tuning_tabs
-    except ImportError:
+    except ModuleNotFoundError as exc:
+        if exc.name != "playground.ui.tuning":  # a broken tuning module must fail loudly, not vanish
+            raise
         return
     build_tuning_tabs(ctx)
 
