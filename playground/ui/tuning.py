@@ -591,11 +591,15 @@ def export_body(source: str, rid: Any, text: str, settings: dict[str, Any], api_
         base = run.backend if run.backend.startswith("http") else None
         return run.request_body, base
     base, extra = base_settings(settings)
-    body = base.to_body(user_messages(text or "Hello"), stream=bool(settings.get("stream")))
-    for name in ("tools", "tool_choice", "thinking"):
-        if name in extra:
-            body[name] = extra[name]
-    return body, api_base
+    messages = user_messages(text or "Hello")
+    try:  # the provider's own body builder: the export is exactly what a run would send
+        from playground.providers.anthropic_request import build_body
+    except ImportError:
+        body = base.to_body(messages, stream=bool(settings.get("stream")))
+        body.update({k: v for k, v in extra.items() if k in ("tools", "tool_choice", "thinking")})
+        return body, api_base
+    kwargs = {k: v for k, v in to_provider_kwargs(settings).items() if v is not None and k != "headers"}
+    return build_body(base.model, messages, **kwargs), api_base
 
 
 def _export_tab(ctx: UIContext) -> dict[str, Any]:

@@ -1,0 +1,79 @@
+"""Recording a finished chat turn in the run history: the one call the Playground's handler makes.
+
+    record_turn(view, request.messages, model, kwargs, backend=target.api_base or target.kind,
+                api_key=target.api_key, files=files, accumulator=progress.accumulator)
+
+``view`` is the UI's per-turn view (``playground.ui.render.TurnView``; only its attributes are read,
+so this module needs no UI import). The key in ``kwargs``/``api_key`` is never stored: it is left
+out of the parameters and scrubbed from every field by the store.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+
+from .. import catalog, store
+
+# Provider kwargs that describe the run (anything else — api_key, api_base, headers, media — is not a parameter).
+PARAM_KEYS = ("temperature", "top_p", "top_k", "max_tokens", "stop", "thinking", "effort", "tool_choice", "stream")
+
+
+def _media_refs(files: Sequence[str]) -> list[dict[str, Any]]:
+    refs = []
+    for path in files:
+        try:
+            with open(path, "rb") as fh:
+                refs.append(store.media_ref(fh.read(), os.path.basename(path)))
+        except OSError:
+            refs.append({"sha256": None, "name": os.path.basename(path), "size": None})
+    return refs
+
+
+def turn_params(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The run's parameters from provider kwargs: credentials and transport settings left out."""
+    params = {k: kwargs[k] for k in PARAM_KEYS if kwargs.get(k) is not None}
+    if kwargs.get("stop"):
+        params["stop"] = list(kwargs["stop"])
+    if kwargs.get("tools"):
+        params["tools"] = [t.get("name") for t in kwargs["tools"] if isinstance(t, dict)]
+    return params
+
+
+def record_turn(view: Any, messages: list[dict[str, Any]], model: str, kwargs: dict[str, Any], *,
+                backend: str = "", api_key: str | None = None, files: Sequence[str] = (), kind: str = "chat",
+                accumulator: Any = None) -> int | None:
+    """Store one finished (or stopped, or failed) turn; returns the run id, or None if history is off.
+
+    Never raises into the chat: a store that cannot write returns None.
+    """
+    try:
+        usage = asdict(view.usage) if getattr(view, "usage", None) is not None else {}
+        requests = getattr(view, "requests", None) or []
+        finish = getattr(view, "finish", None)
+        first, started, ended = view.first_token_at, view.started, view.ended_at
+        duration = (ended - started) if ended is not None else None
+        ttft = (first - started) if first is not None else None
+        out_tokens = usage.get("output_tokens") or 0
+        tps = out_tokens / (ended - first) if (first is not None and ended and ended > first and out_tokens) else None
+        u = getattr(view, "usage", None)
+        cost_usd = catalog.cost_usd(model, u.input_tokens, u.output_tokens, u.cache_creation_input_tokens,
+                                    u.cache_read_input_tokens) if u is not None else None
+        calls = getattr(accumulator, "tool_calls", None) or []
+        tool_calls = [asdict(c) for c in calls]
+        error = view.error_text if getattr(view, "status", "") == "error" else (
+            "stopped" if getattr(view, "status", "") == "stopped" else None)
+        return store.record_run(
+            kind=kind, backend=backend, model=model, params=turn_params(kwargs), system=kwargs.get("system"),
+            messages=messages, media=_media_refs(files), output=view.text, thinking=view.thinking,
+            tool_calls=tool_calls, stop_reason=finish.raw if finish is not None else None, usage=usage,
+            cost_usd=cost_usd, ttft_s=ttft, duration_s=duration, tokens_per_s=tps,
+            headers=dict(view.headers.headers) if getattr(view, "headers", None) is not None else {},
+            request_body=requests[-1].body if requests else {}, error=error, secrets=[api_key],
+        )
+    except store.HistoryError:
+        return None
+    except (AttributeError, TypeError, ValueError):  # a view without the expected shape: skip, never break chat
+        return None

@@ -1,0 +1,161 @@
+"""The tuning tabs (Compare, Sweep, History, Export / Share) in Chromium against `python app.py`
+with the offline emulator (no key)."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+import pytest
+from ui import choose, fill, send, wait_done
+
+pytestmark = pytest.mark.browser
+_DATA = Path(tempfile.mkdtemp(prefix="tuning-e2e-"))
+APP_ENV = {
+    "PLAYGROUND_EMULATOR_TPS": "150",  # paced, so two columns are seen streaming at the same time
+    "PLAYGROUND_HISTORY_PATH": str(_DATA / "history.sqlite3"),
+    "PLAYGROUND_PRESETS_PATH": str(_DATA / "presets.json"),
+    "PLAYGROUND_SPEND_CAP_USD": "0.50",
+}
+
+
+def open_tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name, exact=True).click()
+
+
+def value(page, elem_id: str) -> str:
+    return page.locator(f"#{elem_id} input, #{elem_id} textarea").first.input_value()
+
+
+def test_compare_two_configs_stream_side_by_side(page, shot) -> None:
+    open_tab(page, "Compare")
+    page.locator("#compare_prompt textarea").fill("Tell me about the sea and the mountains")
+    fill(page, "cmp0_max_tokens", "120")
+    fill(page, "cmp1_max_tokens", "120")
+    page.locator("#compare_run").click()
+    # Both columns have text while the compare is still running: they stream concurrently.
+    page.wait_for_function("""() => {
+        const a = document.querySelector('#cmp0_output textarea').value;
+        const b = document.querySelector('#cmp1_output textarea').value;
+        const status = document.querySelector('#compare_status').innerText;
+        return a.length > 0 && b.length > 0 && status.includes('0/2');
+    }""")
+    shot(page, "streaming")
+    page.wait_for_function("() => document.querySelector('#compare_status').innerText.includes('2/2 columns finished')")
+    shot(page)
+    for i in (0, 1):
+        stats = page.locator(f"#cmp{i}_stats").inner_text()
+        assert "done" in stats and "TTFT" in stats and "tok/s" in stats and "out tokens" in stats, stats
+        assert len(value(page, f"cmp{i}_output")) > 20
+    assert "temperature" not in page.locator("#cmp0_stats").inner_text()  # stats, not settings
+    # One click copies a column's settings back to the chat.
+    page.locator("#cmp1_copy").click()
+    open_tab(page, "Playground")
+    page.wait_for_function("() => document.querySelector('#max_tokens input').value === '120'")
+    assert value(page, "temperature") == "1"
+
+
+def test_sweep_3x2_with_repeats_gives_table_and_plots(page, shot) -> None:
+    open_tab(page, "Sweep")
+    page.locator("#sweep_prompt textarea").fill("Write about the forest")
+    fill(page, "sweep_values1", "0, 0.5, 1")
+    choose(page, "sweep_param2", "max_tokens")
+    fill(page, "sweep_values2", "8, 40")
+    fill(page, "sweep_repeats", "2")
+    page.locator("#sweep_estimate").click()
+    page.wait_for_function("() => document.querySelector('#sweep_plan').innerText.includes('12 requests')")
+    assert "at most $0.0000" in page.locator("#sweep_plan").inner_text()  # the offline model is free
+    page.locator("#sweep_confirm").click()
+    page.wait_for_function("() => document.querySelector('#sweep_plan').innerText.startsWith('Done: 12/12')",
+                           timeout=60_000)
+    assert "0 failed" in page.locator("#sweep_plan").inner_text()
+    assert "12/12" in page.locator("#sweep_progress").inner_text()
+    rows = page.locator("#sweep_table tbody tr")
+    assert rows.count() == 12
+    table_text = page.locator("#sweep_table").inner_text()
+    assert "max_tokens" in table_text and "output_tokens" in table_text
+    # every plot rendered (Vega draws a canvas or an svg)
+    page.wait_for_selector("#sweep_plot_output_tokens canvas, #sweep_plot_output_tokens svg")
+    page.wait_for_selector("#sweep_plot_similarity canvas, #sweep_plot_similarity svg")
+    assert page.locator("#sweep_csv a").count() >= 1
+    page.locator("#sweep_plot_output_tokens").scroll_into_view_if_needed()
+    shot(page)
+    summary = page.locator("#sweep_summary tbody tr")
+    assert summary.count() == 6
+
+
+def test_spend_cap_refuses_an_oversized_sweep(page, shot) -> None:
+    open_tab(page, "Sweep")
+    page.locator("#sweep_prompt textarea").fill("Write a novel")
+    choose(page, "sweep_param1", "model")
+    fill(page, "sweep_values1", "claude-opus-4-6, claude-sonnet-4-6")
+    choose(page, "sweep_param2", "max_tokens")
+    fill(page, "sweep_values2", "64000, 128000")
+    fill(page, "sweep_repeats", "3")
+    page.locator("#sweep_estimate").click()
+    page.wait_for_function("() => document.querySelector('#sweep_plan').innerText.includes('refused')")
+    text = page.locator("#sweep_plan").inner_text()
+    shot(page)
+    assert re.search(r"could cost up to \$\d+\.\d+", text) and "cap is $0.50" in text, text
+    assert not page.locator("#sweep_confirm").is_visible()
+    assert page.locator("#sweep_table tbody tr").count() == 0
+
+
+def test_history_reopen_and_rerun_with_changed_temperature_shows_a_diff(page, shot) -> None:
+    fill(page, "temperature", "0")
+    fill(page, "max_tokens", "40")
+    send(page, "Tell me a story about a lighthouse keeper")
+    wait_done(page)
+    open_tab(page, "History")
+    page.locator("#history_query textarea, #history_query input").first.fill("lighthouse keeper")
+    page.locator("#history_refresh").click()
+    page.wait_for_function("() => document.querySelectorAll('#history_table tbody tr').length >= 1")
+    page.locator("#history_table tbody tr").first.locator("td").nth(3).click()  # select the newest run
+    page.wait_for_function("() => document.querySelector('#history_prompt textarea').value.includes('lighthouse')")
+    assert value(page, "history_temperature") == "0"
+    fill(page, "history_temperature", "1")
+    page.locator("#history_rerun").click()
+    page.wait_for_function("() => document.querySelector('#history_rerun_status').innerText.includes('rerun of')",
+                           timeout=30_000)
+    changes = page.locator("#history_changes").inner_text()
+    assert "temperature" in changes and "0" in changes and "1" in changes, changes
+    old, new = value(page, "history_old"), value(page, "history_new")
+    assert old and new and old != new
+    diff = page.locator("#history_diff")
+    assert diff.inner_text().strip()
+    shot(page)
+    # the diff shows both removed and added words
+    labels = page.evaluate("""() => [...document.querySelectorAll('#history_diff .textspan')]
+                              .map(e => e.innerText)""")
+    assert labels, page.locator("#history_diff").inner_html()[:2000]
+
+
+def test_share_link_restores_settings_in_a_fresh_context(page, browser, app, shot) -> None:
+    choose(page, "model", "claude-haiku-4-5")
+    fill(page, "temperature", "0.3")
+    fill(page, "max_tokens", "77")
+    fill(page, "stop_sequences", "END")
+    open_tab(page, "Export / Share")
+    page.locator("#export_prompt textarea").fill("Share this prompt")
+    page.locator("#share_prompt input").check()
+    page.locator("#share_btn").click()
+    page.wait_for_function("() => document.querySelector('#share_link textarea, #share_link input').value"
+                           ".startsWith('http')")
+    link = value(page, "share_link")
+    assert "temperature=0.3" in link and "prompt=Share" in link and "key" not in link.lower()
+    fresh = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        other = fresh.new_page()
+        other.set_default_timeout(20_000)
+        other.goto(link)
+        other.wait_for_function("() => document.querySelector('#temperature textarea, #temperature input')"
+                                ".value === '0.3'")
+        other.wait_for_function("() => document.querySelector('#model input').value === 'claude-haiku-4-5'")
+        assert value(other, "max_tokens") == "77"
+        assert value(other, "stop_sequences") == "END"
+        open_tab(other, "Compare")
+        assert other.locator("#compare_prompt textarea").input_value() == "Share this prompt"
+        shot(other)
+    finally:
+        fresh.close()

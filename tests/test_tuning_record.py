@@ -1,0 +1,59 @@
+"""Recording a chat turn (the Playground's hook) from the UI's TurnView."""
+
+from __future__ import annotations
+
+from playground import store
+from playground.responses import FinishReason, HeadersResponse, RequestRecord, ToolCall, ToolCalls, Usage
+from playground.tuning.record import record_turn, turn_params
+from playground.ui.render import TurnView
+
+KEY = "sk-ant-record-" + "Q" * 24
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Acc:
+    tool_calls = [ToolCall("t1", "get_weather", {"city": "Oslo"})]
+
+
+def test_record_turn_keeps_the_run_and_never_the_key(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_HISTORY_PATH", str(tmp_path / "h.db"))
+    clock = Clock()
+    view = TurnView(clock)
+    body = {"model": "claude-haiku-4-5", "max_tokens": 50, "messages": [{"role": "user", "content": "hi"}]}
+    view.add(RequestRecord("POST", "https://api.anthropic.com/v1/messages", {"x-api-key": "…" + KEY[-4:]}, body))
+    view.add(HeadersResponse(200, {"request-id": "req_7", "x-api-key": KEY}))
+    clock.now = 100.5
+    view.add("Hello")
+    view.add(ToolCalls([ToolCall("t1", "get_weather", {"city": "Oslo"})]))
+    clock.now = 101.5
+    view.add(FinishReason("tool_calls", "tool_use"))
+    view.add(Usage(10, 20))
+    view.mark_done()
+    tiny = tmp_path / "a.png"
+    tiny.write_bytes(b"\x89PNG\r\n\x1a\n1234")
+    kwargs = {"api_key": KEY, "api_base": None, "temperature": 0.5, "max_tokens": 50, "stop": ["END"],
+              "system": "sys", "tools": [{"name": "get_weather", "input_schema": {}}], "headers": {"x": "y"}}
+    run_id = record_turn(view, body["messages"], "claude-haiku-4-5", kwargs, backend="anthropic", api_key=KEY,
+                         files=[str(tiny)], accumulator=Acc())
+    run = store.get_store().get(run_id)
+    assert run.kind == "chat" and run.output == "Hello" and run.stop_reason == "tool_use"
+    assert run.params == {"temperature": 0.5, "max_tokens": 50, "stop": ["END"], "tools": ["get_weather"]}
+    assert run.ttft_s == 0.5 and run.duration_s == 1.5 and run.tokens_per_s == 20.0
+    assert run.cost_usd == (10 * 1.0 + 20 * 5.0) / 1e6
+    assert run.media == [{"sha256": run.media[0]["sha256"], "name": "a.png", "size": 12}]
+    assert run.tool_calls[0]["name"] == "get_weather" and run.system == "sys"
+    assert run.request_body == body and run.headers["request-id"] == "req_7"
+    assert KEY not in repr(run)
+
+
+def test_params_drop_credentials_and_transport():
+    assert turn_params({"api_key": KEY, "api_base": "http://x", "headers": {"a": "b"}, "media": [], "top_k": 3}) == {
+        "top_k": 3}
+    assert record_turn(object(), [], "m", {}) is None  # a view of the wrong shape never breaks the chat
