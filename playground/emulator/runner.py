@@ -1,0 +1,150 @@
+"""Start and stop the emulator: inside a running event loop (:class:`Emulator`) or on a
+thread of its own (:func:`start_in_thread`, for sync code and apps with their own loop)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+from aiohttp import web
+
+from . import faults
+from .sampler import default_model
+from .server import Settings, build_app
+
+
+class Emulator:
+    """The offline backend as an object.
+
+        async with Emulator(seed=1) as emu:          # port 0: a free port
+            client = AsyncAnthropic(base_url=emu.base_url, api_key="any")
+
+    ``api_key=None`` accepts any non-empty key; ``fault`` is a name from
+    :mod:`playground.emulator.faults` injected into every request.
+    """
+
+    def __init__(self, api_key: str | None = None, latency_ms: float = 0, tokens_per_second: float = 0,
+                 seed: int | None = None, fault: str | None = None, *, slow_pause_ms: float = 1000.0,
+                 max_request_bytes: int | None = None) -> None:
+        self.settings = Settings(api_key=api_key, latency_ms=latency_ms, tokens_per_second=tokens_per_second,
+                                 seed=seed, fault=faults.parse(fault), slow_pause_ms=slow_pause_ms,
+                                 model=default_model())
+        if max_request_bytes is not None:
+            self.settings.max_request_bytes = max_request_bytes
+        self._runner: web.AppRunner | None = None
+        self.host = ""
+        self.port = 0
+
+    def __repr__(self) -> str:
+        where = self.base_url if self._runner else "stopped"
+        return f"Emulator({where}, {self.settings!r})"
+
+    @property
+    def base_url(self) -> str:
+        """``http://HOST:PORT`` (the host root, what the official SDKs take as ``base_url``)."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def api_base(self) -> str:
+        """``base_url + "/v1"`` (what this project's providers take as ``api_base``)."""
+        return self.base_url + "/v1"
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> Emulator:
+        """Bind and start serving; ``port=0`` picks a free port (read it from :attr:`port`)."""
+        if self._runner is not None:
+            raise RuntimeError("this Emulator is already started")
+        runner = web.AppRunner(build_app(self.settings), access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        try:
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        sockets = site._server.sockets if site._server is not None else []  # noqa: SLF001 - the bound port
+        self.host, self.port = host, sockets[0].getsockname()[1] if sockets else port
+        return self
+
+    async def stop(self) -> None:
+        """Stop serving and close open connections (idempotent)."""
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    async def __aenter__(self) -> Emulator:
+        return await self.start()
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.stop()
+
+
+class ThreadedEmulator:
+    """Handle returned by :func:`start_in_thread`: ``base_url``, ``api_base``, ``stop()``."""
+
+    def __init__(self, emulator: Emulator, loop: asyncio.AbstractEventLoop, thread: threading.Thread) -> None:
+        self.emulator = emulator
+        self._loop = loop
+        self._thread = thread
+
+    @property
+    def base_url(self) -> str:
+        return self.emulator.base_url
+
+    @property
+    def api_base(self) -> str:
+        return self.emulator.api_base
+
+    @property
+    def port(self) -> int:
+        return self.emulator.port
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the server and its thread (idempotent)."""
+        if not self._thread.is_alive():
+            return
+        future = asyncio.run_coroutine_threadsafe(self.emulator.stop(), self._loop)
+        future.result(timeout)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout)
+
+    def __enter__(self) -> ThreadedEmulator:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+def start_in_thread(api_key: str | None = None, latency_ms: float = 0, tokens_per_second: float = 0,
+                    seed: int | None = None, fault: str | None = None, *, host: str = "127.0.0.1", port: int = 0,
+                    **options: Any) -> ThreadedEmulator:
+    """Run an :class:`Emulator` on a daemon thread with its own event loop; returns once it
+    accepts connections (or raises what starting it raised)."""
+    emulator = Emulator(api_key, latency_ms, tokens_per_second, seed, fault, **options)
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(emulator.start(host, port))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+            failure.append(exc)
+            ready.set()
+            loop.close()
+            return
+        ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=run, name=f"emulator-{host}:{port}", daemon=True)
+    thread.start()
+    ready.wait()
+    if failure:
+        thread.join()
+        raise failure[0]
+    return ThreadedEmulator(emulator, loop, thread)
