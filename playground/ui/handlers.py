@@ -15,6 +15,7 @@ import gradio as gr
 
 from playground import catalog
 from playground.errors import PlaygroundError
+from playground.tuning.record import record_turn
 from playground.ui import inspector
 from playground.ui.backends import ANTHROPIC, OFFLINE, OPENAI, Backends
 from playground.ui.render import TurnView
@@ -161,6 +162,8 @@ class Handlers:
             if progress.final:
                 exchange.user_message = _sent_user_message(view, user_message, target.kind != OPENAI)
                 exchange.assistant_message = history_message(progress.accumulator, view, target.kind != OPENAI)
+                record_turn(view, request.messages, model, kwargs, backend=target.api_base or target.kind,
+                            api_key=target.api_key, files=files, accumulator=progress.accumulator)  # run history
                 yield (session.chat(), gr.skip(), *_buttons(False), *inspector_values(view, model, api_key))
                 return
             req = inspector.request_view(view, api_key) if len(view.requests) != shown_requests else gr.skip()
