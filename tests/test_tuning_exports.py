@@ -93,7 +93,7 @@ async def _real_run_body(proxy: RecordingProxy, settings: RunSettings, prompt: s
 
 SETTINGS = [
     RunSettings(model="playground-tiny", system="You are terse. It's \"fine\".", temperature=0.7, top_k=40,
-                max_tokens=64, stop=("\n\n", "END")),
+                max_tokens=64, stop=("\n\nQ:", "END")),
     RunSettings(model="playground-tiny", top_p=0.9, max_tokens=32),
 ]
 
