@@ -195,6 +195,8 @@ def _wire(demo: gr.Blocks, handlers: Handlers, ctx: UIContext, c: dict[str, Any]
     c["refresh"].click(**list_models)
     c["backend"].change(handlers.backend_changed, c["backend"], [c["base_url"], c["fault"], c["api_key"]],
                         queue=False, **private).then(**list_models)
-    demo.load(**list_models)
+    loaded = demo.load(**list_models)
+    for handler in ctx.after_load:  # e.g. the share link's settings, restored once the model list is in
+        loaded = loaded.then(**handler)
     gr.on([ctx.settings[k].change for k in SETTING_KEYS if k not in ("system", "fault", "base_url", "backend")],
           settings_problems, ctx.settings_inputs, problems, queue=False, show_progress="hidden", **private)

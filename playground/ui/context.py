@@ -34,6 +34,9 @@ class UIContext:
     model: Any  # gr.Dropdown (custom values allowed; also in ``settings``)
     settings: dict[str, Any] = field(default_factory=dict)  # SETTING_KEYS -> component
     session: Any = None  # gr.State holding playground.ui.session.Session (the chat's conversation)
+    # Page-load handlers other tabs add (kwargs for ``.then``): run after the Playground's own load
+    # (the model-list refresh), so a setting they restore is not overwritten by it.
+    after_load: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def settings_inputs(self) -> list[Any]:
