@@ -138,3 +138,9 @@ class APITimeoutError(APIConnectionError):
 
 class BlockedAddressError(PlaygroundError):
     """A custom base URL points at a private or loopback address and the guard is on."""
+
+
+# Added by the provider engineer: a stall mid-stream is both a stream error (output partial)
+# and a timeout, so either `except` clause catches it.
+class StreamTimeoutError(StreamError, APITimeoutError):
+    """No chunk arrived within ``timeout`` after the stream started; the output is partial."""

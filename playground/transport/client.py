@@ -1,0 +1,71 @@
+"""aiohttp session handling: timeouts, proxy, and turning transport failures into our errors.
+
+``timeout`` bounds connecting and each wait for the next chunk (aiohttp's ``sock_read``), never
+the total, so a long stream that keeps sending is never cut off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+
+from ..errors import APIConnectionError, APITimeoutError
+from ..secrets import scrub
+
+# What aiohttp (and the socket layer under it) raises when a connection fails or stalls.
+TRANSPORT_ERRORS = (aiohttp.ClientError, TimeoutError, OSError)
+
+
+def make_timeout(timeout: float | None) -> aiohttp.ClientTimeout:
+    """Bound connect and between-chunk waits by ``timeout`` seconds; no total limit."""
+    if timeout is None or timeout <= 0:
+        return aiohttp.ClientTimeout(total=None)
+    return aiohttp.ClientTimeout(total=None, connect=timeout, sock_connect=timeout, sock_read=timeout)
+
+
+def open_session(timeout: float | None) -> aiohttp.ClientSession:
+    """A session for one run. ``trust_env`` lets HTTP(S)_PROXY apply when no ``proxy`` is given."""
+    return aiohttp.ClientSession(timeout=make_timeout(timeout), trust_env=True, auto_decompress=True)
+
+
+async def send(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes | None,
+    *,
+    proxy: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    secret: str | None = None,
+) -> aiohttp.ClientResponse:
+    """Send one request and return the response once its headers arrived.
+
+    Raises APITimeoutError / APIConnectionError (never a raw aiohttp error); the message names
+    the URL but never the key.
+    """
+    try:
+        return await session.request(method, url, headers=dict(headers), data=body, proxy=proxy, params=params)
+    except TimeoutError as exc:
+        raise APITimeoutError(f"timed out waiting for {url} ({type(exc).__name__})") from None
+    except TRANSPORT_ERRORS as exc:
+        raise APIConnectionError(scrub(f"could not reach {url}: {exc}", secret)) from None
+
+
+async def read_body(response: aiohttp.ClientResponse, limit: int = 64 * 1024 * 1024) -> bytes:
+    """The whole (non-streamed) body, at most ``limit`` bytes; transport failures become APIConnectionError."""
+    parts: list[bytes] = []
+    size = 0
+    try:
+        while chunk := await response.content.readany():
+            parts.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                raise APIConnectionError(f"the response body is larger than {limit} bytes")
+    except TimeoutError:
+        raise APITimeoutError("timed out reading the response body") from None
+    except TRANSPORT_ERRORS as exc:
+        raise APIConnectionError(f"the connection was cut while reading the response ({type(exc).__name__})") from None
+    return b"".join(parts)
