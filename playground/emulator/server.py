@@ -62,6 +62,7 @@ class Settings:
 
 
 SETTINGS_KEY = web.AppKey("settings", Settings)
+REQUEST_ID = web.RequestKey("request_id", str)
 
 
 # ----------------------------------------------------------------------------- request plumbing
@@ -299,7 +300,7 @@ async def index(request: web.Request) -> web.Response:
 
 
 def _call(request: web.Request) -> Call:
-    return Call(request, request.app[SETTINGS_KEY], request["request_id"])
+    return Call(request, request.app[SETTINGS_KEY], request[REQUEST_ID])
 
 
 # ----------------------------------------------------------------------------- app
@@ -311,7 +312,7 @@ def _is_openai(request: web.Request) -> bool:
 @web.middleware
 async def errors_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
     """Give every request an id; turn refusals and surprises into the real error shape."""
-    request["request_id"] = new_id("req_")
+    request[REQUEST_ID] = new_id("req_")
     try:
         return await handler(request)
     except ApiError as exc:
@@ -329,7 +330,7 @@ async def errors_middleware(request: web.Request, handler: Any) -> web.StreamRes
 
 
 def _error_response(request: web.Request, exc: ApiError) -> web.Response:
-    rid = request["request_id"]
+    rid = request[REQUEST_ID]
     headers = {"request-id": rid, "anthropic-organization-id": ORGANIZATION_ID, **exc.headers}
     if _is_openai(request):
         body = {"error": {"message": exc.message, "type": exc.error_type, "param": exc.param, "code": None}}
