@@ -139,3 +139,21 @@ def test_json_is_the_body_and_no_key_anywhere():
     assert "ANTHROPIC_API_KEY" in forms["curl"] and "sk-" not in "".join(forms.values())
     assert "base_url='http://127.0.0.1:9'" in forms["sdk"]  # the SDK adds /v1 itself
     assert "extra_body={'temperature': 0.2}" in forms["sdk"]
+
+
+async def test_exported_current_settings_run_as_built(proxy):
+    """Settings not yet run: the body comes from the provider's builder, non-streaming; both the curl
+    command and the SDK snippet send exactly it."""
+    from playground.ui.settings import DEFAULTS
+    from playground.ui.tuning import export_body
+
+    settings = {**DEFAULTS, "model": "tiny", "system": "Be brief", "temperature": "0.4", "max_tokens": 40,
+                "stop_sequences": "END", "stream": False}
+    body, base = export_body("settings", None, "What is a lighthouse?", settings, proxy.api_base)
+    assert base == proxy.api_base and "stream" not in body and body["temperature"] == 0.4
+    for args in (["bash", "-c", exports.to_curl(body, api_base=base) + " --silent"],
+                 [sys.executable, "-c", exports.to_sdk_python(body, api_base=base)]):
+        code, out, err = await _run(args)
+        assert code == 0, err
+        assert proxy.bodies[-1] == body
+        assert "error" not in out[:40]

@@ -1,0 +1,48 @@
+"""The runner end to end: the real provider against the offline emulator on a free port.
+
+A sweep where one cell's first attempt is refused (retried by the provider's policy), one cell always
+fails (captured, not fatal) and the rest succeed; every run lands in the history.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from playground.emulator import Emulator
+from playground.store import RunStore
+from playground.tuning import grid
+from playground.tuning.runner import Job, Runner
+from playground.tuning.settings import RunSettings
+
+FAULT = "x-emulator-fault"
+
+
+@pytest.fixture
+async def emu():
+    async with Emulator() as e:
+        yield e
+
+
+async def test_sweep_cells_with_retry_and_failure(emu, tmp_path):
+    history = RunStore(tmp_path / "h.db")
+    base = RunSettings(model="playground-tiny", max_tokens=24)
+    cells = grid.expand([grid.parse_axis("temperature", "0, 1")], repeats=2)
+    jobs = [Job(c.index, base.with_values(**c.values), [{"role": "user", "content": f"Tell me about cell {c.index}"}],
+                {"values": c.values}) for c in cells]
+    ok_runner = Runner(api_key="k", api_base=emu.api_base, store=history, concurrency=2, max_retries=2)
+    results = {u.key: u.result async for u in ok_runner.run(jobs) if u.done}
+    assert all(r.error is None and r.text and r.stop_reason in ("end_turn", "max_tokens") for r in results.values())
+    assert {r.request_body["temperature"] for r in results.values()} == {0.0, 1.0}
+    assert all(r.ttft_s is not None and r.usage.output_tokens > 0 for r in results.values())
+
+    flaky = Runner(api_key="k", api_base=emu.api_base, store=history, max_retries=2,
+                   extra_kwargs={"headers": {FAULT: "fail_once_overloaded"}}, group_id="flaky")
+    broken = Runner(api_key="k", api_base=emu.api_base, store=history, max_retries=0,
+                    extra_kwargs={"headers": {FAULT: "server_error"}}, group_id="broken")
+    job = Job(0, base, [{"role": "user", "content": "retry me"}])
+    retried = [u.result async for u in flaky.run([job]) if u.done][0]
+    failed = [u.result async for u in broken.run([job]) if u.done][0]
+    assert retried.error is None and retried.text and len(retried.retries) == 1, retried.retries
+    assert failed.error and "500" in failed.error and failed.done
+    assert history.count() == 6
+    assert history.search(group_id="broken")[0].error == failed.error
