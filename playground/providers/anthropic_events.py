@@ -185,9 +185,12 @@ class StreamMapper:
 
     # -- message end -------------------------------------------------------------------------
     def _final(self) -> tuple[Part, ...]:
+        # A block cut by max_tokens may never get its content_block_stop (seen in a real
+        # capture): close it here so its tool call is not lost.
+        unclosed = self._end() if self._kind else _NONE
         stop = self._stop
         details = stop.get("stop_details")
-        return (finish_reason(stop.get("stop_reason"), stop.get("stop_sequence"), details), make_usage(self._usage))
+        return (*unclosed, finish_reason(stop.get("stop_reason"), stop.get("stop_sequence"), details), make_usage(self._usage))
 
     def _error(self, data: str) -> None:
         try:
