@@ -331,7 +331,8 @@ async def errors_middleware(request: web.Request, handler: Any) -> web.StreamRes
 
 def _error_response(request: web.Request, exc: ApiError) -> web.Response:
     rid = request[REQUEST_ID]
-    headers = {"request-id": rid, "anthropic-organization-id": ORGANIZATION_ID, **exc.headers}
+    headers = {"request-id": rid, "anthropic-organization-id": ORGANIZATION_ID,
+               **request.app[SETTINGS_KEY].ratelimits.headers(), **exc.headers}
     if _is_openai(request):
         body = {"error": {"message": exc.message, "type": exc.error_type, "param": exc.param, "code": None}}
     else:
