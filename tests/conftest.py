@@ -20,7 +20,8 @@ STREAMS = Path(__file__).parent / "fixtures" / "streams"
 @dataclass
 class Reply:
     """One scripted answer. ``chunks`` streams the body piece by piece (chunked encoding);
-    ``cut`` drops the connection after the chunks; ``stall`` waits that long after them."""
+    ``cut`` drops the connection after the chunks; ``stall`` waits that long after them;
+    ``delay`` waits before sending anything."""
 
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
@@ -29,6 +30,7 @@ class Reply:
     content_type: str = "application/json"
     cut: bool = False
     stall: float = 0.0
+    delay: float = 0.0  # wait before answering at all (no status line yet)
 
 
 @dataclass
@@ -81,6 +83,8 @@ class ReplayServer:
             return web.json_response({"type": "error", "error": {"type": "api_error", "message": "nothing scripted"}},
                                      status=500, headers={"x-should-retry": "false"})
         reply = self._script.popleft()
+        if reply.delay:
+            await asyncio.sleep(reply.delay)
         if reply.chunks is None:
             return web.Response(status=reply.status, body=reply.body, headers=reply.headers,
                                 content_type=reply.content_type)
