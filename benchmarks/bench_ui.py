@@ -74,6 +74,7 @@ def main() -> None:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(app.url)
         page.wait_for_function("document.querySelector('#model input')?.value?.length > 0")
+        page.locator("#endless input").check()  # no natural end: the reply runs to max_tokens
         box = page.locator("#max_tokens input")
         box.fill(str(args.tokens))
         box.press("Tab")

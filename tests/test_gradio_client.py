@@ -13,7 +13,7 @@ from app_server import running_app  # noqa: E402
 
 @pytest.fixture(scope="module")
 def app():
-    with running_app("gradio-client", {"PLAYGROUND_EMULATOR_TPS": "400"}) as proc:
+    with running_app("gradio-client", {"PLAYGROUND_EMULATOR_TPS": "40"}) as proc:
         yield proc
 
 

@@ -93,3 +93,13 @@ def test_empty_views() -> None:
     assert inspector.request_view(None) == "// no request yet"
     assert inspector.headers_view(None) == "// no response yet"
     assert inspector.usage_view(None, None) == "*No usage yet.*"
+
+
+def test_request_view_shows_the_last_attempt_and_lists_retries() -> None:
+    view = TurnView()
+    view.add(_record({"n": 1}))
+    view.add(RetryNotice(1, 2, 1.0, "429"))
+    view.add(RequestRecord("POST", "http://127.0.0.1:9/v1/messages", {}, {"n": 2}, '{"n": 2}', 1))
+    text = inspector.request_view(view)
+    assert text.startswith("// attempt 0 (retried): POST http://127.0.0.1:9/v1/messages\n// attempt 1\n")
+    assert text.endswith('{\n  "n": 2\n}')

@@ -65,7 +65,8 @@ def test_tools_and_tool_choice() -> None:
 def test_fault_header_only_for_the_offline_backend() -> None:
     assert to_provider_kwargs({"backend": "offline", "fault": "rate_limit"})["headers"] == {
         "x-emulator-fault": "rate_limit"}
-    assert to_provider_kwargs({"backend": "anthropic", "fault": "rate_limit"})["headers"] is None
+    assert to_provider_kwargs({"backend": "anthropic", "fault": "rate_limit", "endless": True})["headers"] is None
+    assert to_provider_kwargs({"backend": "offline", "endless": True})["headers"] == {"x-emulator-no-eos": "1"}
 
 
 def test_context_collect_matches_setting_keys() -> None:

@@ -53,7 +53,7 @@ def concurrency_limit() -> int:
 
 
 def _number_box(name: str) -> gr.Textbox:
-    return gr.Textbox("", label=name, placeholder="default", elem_id=name, lines=1, max_lines=1)
+    return gr.Textbox("", label=name, placeholder="default", elem_id=name, lines=1, max_lines=1, min_width=80)
 
 
 def _settings_column(backends: Backends) -> dict[str, Any]:
@@ -92,8 +92,11 @@ def _settings_column(backends: Backends) -> dict[str, Any]:
         c["tools"] = gr.Code("", language="json", label="Tools (JSON list)", elem_id="tools")
         c["tool_choice"] = gr.Dropdown(["auto", "any", "none"], value="auto", allow_custom_value=True,
                                        label="tool_choice (or tool:NAME)", elem_id="tool_choice")
-    c["fault"] = gr.Dropdown([(f or "none", f) for f in FAULTS], value="", label="Inject a fault (offline only)",
-                             elem_id="fault", visible=backends.default_kind == OFFLINE)
+    with gr.Group(visible=backends.default_kind == OFFLINE, elem_id="offline_options") as c["offline_options"]:
+        c["fault"] = gr.Dropdown([(f or "none", f) for f in FAULTS], value="", label="Inject a fault (offline only)",
+                                 elem_id="fault")
+        c["endless"] = gr.Checkbox(False, label="Run to max_tokens (no natural end; offline only)",
+                                   elem_id="endless")
     return c
 
 
@@ -193,10 +196,11 @@ def _wire(demo: gr.Blocks, handlers: Handlers, ctx: UIContext, c: dict[str, Any]
     list_models = {"fn": handlers.refresh_models, "inputs": [c["backend"], c["api_key"], c["base_url"], c["model"]],
                    "outputs": c["model"], **private}
     c["refresh"].click(**list_models)
-    c["backend"].change(handlers.backend_changed, c["backend"], [c["base_url"], c["fault"], c["api_key"]],
+    c["backend"].change(handlers.backend_changed, c["backend"],
+                        [c["base_url"], c["offline_options"], c["fault"], c["api_key"]],
                         queue=False, **private).then(**list_models)
     loaded = demo.load(**list_models)
     for handler in ctx.after_load:  # e.g. the share link's settings, restored once the model list is in
         loaded = loaded.then(**handler)
-    gr.on([ctx.settings[k].change for k in SETTING_KEYS if k not in ("system", "fault", "base_url", "backend")],
+    gr.on([ctx.settings[k].change for k in SETTING_KEYS if k not in ("system", "fault", "endless", "base_url", "backend")],
           settings_problems, ctx.settings_inputs, problems, queue=False, show_progress="hidden", **private)

@@ -117,10 +117,10 @@ class Handlers:
         return gr.update(choices=models, value=value)
 
     @staticmethod
-    def backend_changed(backend: str) -> tuple[Any, Any, Any]:
-        """Show the base URL only for OpenAI-compatible, the fault picker only offline; clear the key box
-        so a key typed for one backend is not sent to another."""
-        return (gr.update(visible=backend == OPENAI), gr.update(visible=backend == OFFLINE, value=""),
+    def backend_changed(backend: str) -> tuple[Any, Any, Any, Any]:
+        """Show the base URL only for OpenAI-compatible, the emulator options only offline (and reset the
+        fault); clear the key box so a key typed for one backend is not sent to another."""
+        return (gr.update(visible=backend == OPENAI), gr.update(visible=backend == OFFLINE), gr.update(value=""),
                 gr.update(value=""))
 
     # -- a run ---------------------------------------------------------------------------

@@ -28,22 +28,25 @@ def _elide(value: Any) -> Any:
 
 
 def request_view(view: TurnView | None, api_key: str | None = None) -> str:
-    """Method, URL, redacted headers and the JSON body as sent (long strings elided), per attempt."""
+    """The last attempt as sent: method, URL, redacted headers, JSON body (long strings elided).
+
+    Earlier attempts (retries) are listed one per line above it.
+    """
     if view is None or not view.requests:
         return "// no request yet"
-    blocks = []
-    for record in view.requests:
-        headers = redact_headers(record.headers)
-        head = "\n".join(f"{name}: {value}" for name, value in headers.items())
-        if record.body_text and len(record.body_text) <= LONG_STRING * 4:
-            try:
-                body = json.dumps(json.loads(record.body_text), indent=2, ensure_ascii=False)
-            except ValueError:
-                body = record.body_text
-        else:
-            body = json.dumps(_elide(record.body), indent=2, ensure_ascii=False, default=str)
-        blocks.append(f"// attempt {record.attempt}\n{record.method} {record.url}\n{head}\n\n{body}")
-    return scrub("\n\n".join(blocks), api_key)
+    *earlier, record = view.requests
+    lines = [f"// attempt {r.attempt} (retried): {r.method} {r.url}" for r in earlier]
+    headers = redact_headers(record.headers)
+    head = "\n".join(f"{name}: {value}" for name, value in headers.items())
+    if record.body_text and len(record.body_text) <= LONG_STRING * 4:
+        try:
+            body = json.dumps(json.loads(record.body_text), indent=2, ensure_ascii=False)
+        except ValueError:
+            body = record.body_text
+    else:
+        body = json.dumps(_elide(record.body), indent=2, ensure_ascii=False, default=str)
+    lines.append(f"// attempt {record.attempt}\n{record.method} {record.url}\n{head}\n\n{body}")
+    return scrub("\n".join(lines), api_key)
 
 
 def headers_view(view: TurnView | None, api_key: str | None = None) -> str:
@@ -77,7 +80,7 @@ def usage_view(view: TurnView | None, model: str | None) -> str:
     rows.append(("Estimated cost", "unknown model" if cost is None else f"${cost:.6f}"))
     if view.finish is not None:
         rows.append(("Stop reason", f"`{view.finish.raw or view.finish.reason}`"))
-    return "| | |\n|---|---:|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
+    return "| Metric | Value |\n|---|---:|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
 
 
 def timing(view: TurnView) -> dict[str, float | int | None]:
@@ -107,7 +110,7 @@ def timing_view(view: TurnView | None) -> str:
             ("Output tokens / s", tps), ("Events", f"{t['events']:,}"), ("Status", view.status)]
     if view.last_event_wall is not None:  # lets a browser on the same machine measure render lag
         rows.append(("Last event (server clock, ms)", f"{view.last_event_wall * 1000:.0f}"))
-    return "| | |\n|---|---:|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
+    return "| Metric | Value |\n|---|---:|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
 
 
 def events_view(view: TurnView | None, api_key: str | None = None) -> str:

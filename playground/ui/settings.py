@@ -19,6 +19,7 @@ from playground.errors import ParameterError
 SETTING_KEYS: tuple[str, ...] = (
     "backend", "base_url", "model", "system", "temperature", "top_p", "top_k", "max_tokens",
     "stop_sequences", "thinking", "thinking_budget", "effort", "stream", "tools", "tool_choice", "fault",
+    "endless",
 )
 
 THINKING_MODES = ("off", "budget", "adaptive")
@@ -26,8 +27,12 @@ DEFAULTS: dict[str, Any] = {
     "backend": "offline", "base_url": "", "model": "", "system": "", "temperature": None, "top_p": None,
     "top_k": None, "max_tokens": 1024, "stop_sequences": "", "thinking": "off", "thinking_budget": 2048,
     "effort": "", "stream": True, "tools": "", "tool_choice": "auto", "fault": "",
+    "endless": False,
 }
-FAULT_HEADER = "x-emulator-fault"  # the offline emulator's fault injection (ignored elsewhere)
+# Offline emulator controls (sent to the offline backend only): fault injection, and running to
+# max_tokens instead of ending naturally after a few sentences (long streams for demos/benchmarks).
+FAULT_HEADER = "x-emulator-fault"
+ENDLESS_HEADER = "x-emulator-no-eos"
 
 _ESCAPES = {"n": "\n", "t": "\t", "\\": "\\"}
 
@@ -133,8 +138,11 @@ def to_provider_kwargs(settings: dict[str, Any]) -> dict[str, Any]:
         "effort": (s["effort"] or None),
         "headers": None,
     }
-    if s["fault"] and s["backend"] == "offline":  # never send test headers to a real backend
-        kwargs["headers"] = {FAULT_HEADER: str(s["fault"])}
+    if s["backend"] == "offline":  # never send test headers to a real backend
+        headers = {FAULT_HEADER: str(s["fault"])} if s["fault"] else {}
+        if s["endless"]:
+            headers[ENDLESS_HEADER] = "1"
+        kwargs["headers"] = headers or None
     mode = s["thinking"] or "off"
     if mode not in THINKING_MODES:
         raise ParameterError("thinking", f"expected one of {', '.join(THINKING_MODES)}, got {mode!r}.")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import tempfile
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -132,8 +133,19 @@ def stats_line(result: JobResult) -> str:
     return line
 
 
-def _session_key(request: gr.Request | None, tab: str) -> tuple[str, str]:
-    return (getattr(request, "session_hash", None) or "anonymous", tab)
+class SessionToken:
+    """A per-browser-session id kept in ``gr.State`` (each session's deep copy gets a fresh one):
+    the key under which a session's live runner is found by its Stop / Cancel buttons."""
+
+    def __init__(self) -> None:
+        self.value = uuid.uuid4().hex
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> SessionToken:
+        return SessionToken()
+
+
+def _session_key(token: SessionToken, tab: str) -> tuple[str, str]:
+    return (token.value, tab)
 
 
 def _target(ctx: UIContext, settings: dict[str, Any], api_key: str | None) -> Any:
@@ -148,7 +160,7 @@ def _history() -> store.RunStore | None:
 
 
 # -- Compare -----------------------------------------------------------------------------------
-def _compare_tab(ctx: UIContext, spend: gr.State) -> Any:
+def _compare_tab(ctx: UIContext, spend: gr.State, token: gr.State) -> Any:
     gr.Markdown("Send one prompt to 2–4 configurations at once. Backend, key, system prompt and tools come "
                 "from the Playground tab; blank sampling boxes are not sent.")
     prompt = gr.Textbox(label="Prompt", lines=3, elem_id="compare_prompt")
@@ -188,15 +200,15 @@ def _compare_tab(ctx: UIContext, spend: gr.State) -> Any:
     column_inputs = [c[f] for c in cols for f in COLUMN_FIELDS]
     outputs = [status, *[c["output"] for c in cols], *[c["stats"] for c in cols]]
 
-    async def run_compare(n: int, text: str, cap: cost.SpendCap, api_key: str, *values: Any,
-                          request: gr.Request) -> AsyncIterator[list[Any]]:
+    async def run_compare(n: int, text: str, cap: cost.SpendCap, tok: SessionToken, api_key: str, *values: Any
+                          ) -> AsyncIterator[list[Any]]:
         n = int(n)
         settings = UIContext.collect(*values[:len(SETTING_KEYS)])
         col_values = values[len(SETTING_KEYS):]
         if not (text or "").strip():
             yield ["⚠️ Type a prompt first.", *[gr.skip()] * (2 * MAX_COLUMNS)]
             return
-        key = _session_key(request, "compare")
+        key = _session_key(tok, "compare")
         if key in _RUNNERS:
             yield ["⚠️ A compare is already running: stop it first.", *[gr.skip()] * (2 * MAX_COLUMNS)]
             return
@@ -228,19 +240,19 @@ def _compare_tab(ctx: UIContext, spend: gr.State) -> Any:
             _RUNNERS.pop(key, None)
         yield _compare_view(runner, n, done=True)
 
-    run_btn.click(run_compare, [n_cols, prompt, spend, ctx.api_key, *ctx.settings_inputs, *column_inputs], outputs,
+    run_btn.click(run_compare, [n_cols, prompt, spend, token, ctx.api_key, *ctx.settings_inputs, *column_inputs], outputs,
                   **PRIVATE)
 
     def stopper(index: int | None) -> Callable[..., None]:
-        def stop(request: gr.Request) -> None:
-            runner = _RUNNERS.get(_session_key(request, "compare"))
+        def stop(tok: SessionToken) -> None:
+            runner = _RUNNERS.get(_session_key(tok, "compare"))
             if runner is not None:
                 runner.cancel(index)
         return stop
 
-    stop_all.click(stopper(None), None, None, queue=False, **PRIVATE)
+    stop_all.click(stopper(None), token, None, queue=False, **PRIVATE)
     for i, c in enumerate(cols):
-        c["stop_btn"].click(stopper(i), None, None, queue=False, **PRIVATE)
+        c["stop_btn"].click(stopper(i), token, None, queue=False, **PRIVATE)
         restored = [ctx.settings[k] for k in ("model", "temperature", "top_p", "top_k", "max_tokens",
                                               "stop_sequences")]
         c["copy"].click(_copy_column, [c[f] for f in COLUMN_FIELDS], restored, queue=False, **PRIVATE)
@@ -281,7 +293,7 @@ def _sweep_plan(param1: str, values1: str, param2: str, values2: str, repeats: A
     return base, extra, cells, [a.param for a in axes], est
 
 
-def _sweep_tab(ctx: UIContext, spend: gr.State) -> None:
+def _sweep_tab(ctx: UIContext, spend: gr.State, token: gr.State) -> None:
     gr.Markdown("Sweep one or two parameters over values (`0.2, 0.7`), ranges (`0:1:0.25`) or points "
                 "(`0..1 x5`); stop sets are separated by `|` (`\\n | END, STOP | none`). Other settings come "
                 "from the Playground tab.")
@@ -339,7 +351,7 @@ def _sweep_tab(ctx: UIContext, spend: gr.State) -> None:
     outputs = [plan, progress, table, summary, *plots.values(), csv_file, confirm_btn]
 
     async def run_sweep(p1: str, v1: str, p2: str, v2: str, reps: Any, text: str, conc: Any, cap: cost.SpendCap,
-                        api_key: str, *values: Any, request: gr.Request) -> AsyncIterator[list[Any]]:
+                        tok: SessionToken, api_key: str, *values: Any) -> AsyncIterator[list[Any]]:
         settings = UIContext.collect(*values)
         skip = [gr.skip()] * (len(outputs) - 2)
         try:
@@ -361,7 +373,7 @@ def _sweep_tab(ctx: UIContext, spend: gr.State) -> None:
         except (grid.GridError, PlaygroundError) as exc:
             yield [f"⚠️ {exc}", "", *skip[:-1], gr.update(visible=False)]
             return
-        key = _session_key(request, "sweep")
+        key = _session_key(tok, "sweep")
         if key in _RUNNERS:
             yield ["⚠️ A sweep is already running: cancel it first.", *skip, gr.skip()]
             return
@@ -380,14 +392,14 @@ def _sweep_tab(ctx: UIContext, spend: gr.State) -> None:
             _RUNNERS.pop(key, None)
         yield _sweep_view(runner, params, len(jobs), started, final=True)
 
-    confirm_btn.click(run_sweep, [*form, concurrency, spend, ctx.api_key, *ctx.settings_inputs], outputs, **PRIVATE)
+    confirm_btn.click(run_sweep, [*form, concurrency, spend, token, ctx.api_key, *ctx.settings_inputs], outputs, **PRIVATE)
 
-    def cancel(request: gr.Request) -> None:
-        runner = _RUNNERS.get(_session_key(request, "sweep"))
+    def cancel(tok: SessionToken) -> None:
+        runner = _RUNNERS.get(_session_key(tok, "sweep"))
         if runner is not None:
             runner.cancel()
 
-    cancel_btn.click(cancel, None, None, queue=False, **PRIVATE)
+    cancel_btn.click(cancel, token, None, queue=False, **PRIVATE)
 
 
 def _progress_html(done: int, total: int, errors: int) -> str:
@@ -722,14 +734,16 @@ def restore_from_link(request: gr.Request) -> list[Any]:
 # -- entry point -------------------------------------------------------------------------------
 def build_tuning_tabs(ctx: UIContext) -> None:
     """Add the Compare, Sweep, History and Export / Share tabs (call inside the top-level ``gr.Tabs``)."""
-    spend = gr.State(cost.SpendCap())
-    with gr.Tab("Compare", id="compare"):
-        compare_prompt = _compare_tab(ctx, spend)
-    with gr.Tab("Sweep", id="sweep"):
-        _sweep_tab(ctx, spend)
-    with gr.Tab("History", id="history"):
+    with gr.Tab("Compare", id="tuning_compare"):
+        # Session state lives inside a tab: a non-Tab child of gr.Tabs confuses its tab order.
+        spend = gr.State(cost.SpendCap())
+        token = gr.State(SessionToken())
+        compare_prompt = _compare_tab(ctx, spend, token)
+    with gr.Tab("Sweep", id="tuning_sweep"):
+        _sweep_tab(ctx, spend, token)
+    with gr.Tab("History", id="tuning_history"):
         _history_tab(ctx, spend)
-    with gr.Tab("Export / Share", id="export"):
+    with gr.Tab("Export / Share", id="tuning_export"):
         export = _export_tab(ctx)
     targets = [ctx.settings[k] for k in RESTORED_KEYS] + [compare_prompt, export["prompt"], export["note"]]
     on_load(ctx, restore_from_link, targets)

@@ -20,6 +20,7 @@ LAST_BOT_GROWING = """() => {
 
 
 def test_prompt_streams_into_the_chat(page, shot) -> None:
+    page.locator("#endless input").check()
     fill(page, "max_tokens", "150")
     send(page, "Tell me about the sea")
     page.wait_for_function(LAST_BOT_GROWING)
@@ -72,8 +73,9 @@ def test_image_and_pdf_are_sent_and_shown(page, shot) -> None:
                                                               str(ASSETS / "example.pdf")])
     page.wait_for_selector("#prompt img")  # the thumbnail of the pending upload
     send(page, "What are these files?")
-    wait_done(page)
+    reply = wait_done(page)
     shot(page)
+    assert "PNG" in reply and "PDF" in reply  # the offline model acknowledges what it received
     user = page.locator("#chat .user-row").last
     assert user.locator("img[src*='example']").count() == 1
     assert "example.pdf" in user.inner_text()
@@ -138,6 +140,7 @@ def test_mid_stream_error_keeps_the_partial_text(page, shot) -> None:
 
 
 def test_stop_keeps_the_partial_answer_and_the_session_stays_usable(page, shot) -> None:
+    page.locator("#endless input").check()
     fill(page, "max_tokens", "3000")
     send(page, "Tell me everything about forests")
     page.wait_for_function(LAST_BOT_GROWING)

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from ui import choose, fill, send, wait_done
+from ui import fill, send, wait_done
 
 pytestmark = pytest.mark.browser
 _DATA = Path(tempfile.mkdtemp(prefix="tuning-e2e-"))
@@ -22,6 +22,13 @@ APP_ENV = {
 
 def open_tab(page, name: str) -> None:
     page.get_by_role("tab", name=name, exact=True).click()
+
+
+def choose(page, elem_id: str, label: str) -> None:
+    """Pick a Dropdown option by its exact label (options are role=option with an aria-label)."""
+    page.locator(f"#{elem_id} input").click()
+    page.locator(f'[role=listbox] [role=option][aria-label="{label}"]').first.click()
+    page.wait_for_function("([id, v]) => document.querySelector(`#${id} input`).value === v", arg=[elem_id, label])
 
 
 def value(page, elem_id: str) -> str:

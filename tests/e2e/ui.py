@@ -17,7 +17,9 @@ def fill(page, elem_id: str, value: str) -> None:
 def choose(page, elem_id: str, label: str) -> None:
     """Pick an option of a Dropdown by its label."""
     page.locator(f"#{elem_id} input").click()
-    page.locator("ul.options li", has_text=label).first.click()
+    page.locator(f'li[role=option][aria-label="{label}"]').click()
+    page.wait_for_function("([id, label]) => document.querySelector(`#${id} input`).value === label",
+                           arg=[elem_id, label])
 
 
 def send(page, text: str) -> None:
