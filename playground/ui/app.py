@@ -76,6 +76,7 @@ def _settings_column(backends: Backends) -> dict[str, Any]:
         c["temperature"] = _number_box("temperature")
         c["top_p"] = _number_box("top_p")
         c["top_k"] = _number_box("top_k")
+    c["sampling_note"] = gr.Markdown("Blank = the model's default (not sent).", elem_id="sampling_note")
     with gr.Row(equal_height=True):
         c["max_tokens"] = gr.Number(DEFAULTS["max_tokens"], label="max_tokens", minimum=1, precision=0,
                                     elem_id="max_tokens")
@@ -191,11 +192,12 @@ def _wire(demo: gr.Blocks, handlers: Handlers, ctx: UIContext, c: dict[str, Any]
     undo.click(handlers.undo, [session], [chat, prompt], queue=False, **private)
     clear.click(handlers.clear, [session], [chat, *inspector_outputs], queue=False, **private)
 
-    model_outputs = [c["temperature"], c["top_p"], c["top_k"], c["thinking"], c["effort"]]
+    model_outputs = [c["temperature"], c["top_p"], c["top_k"], c["thinking"], c["effort"], c["sampling_note"]]
     c["model"].change(model_controls, [c["model"], c["thinking"]], model_outputs, queue=False, **private)
     list_models = {"fn": handlers.refresh_models, "inputs": [c["backend"], c["api_key"], c["base_url"], c["model"]],
                    "outputs": c["model"], **private}
     c["refresh"].click(**list_models)
+    c["base_url"].blur(**list_models)
     c["backend"].change(handlers.backend_changed, c["backend"],
                         [c["base_url"], c["offline_options"], c["fault"], c["api_key"]],
                         queue=False, **private).then(**list_models)

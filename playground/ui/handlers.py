@@ -49,33 +49,33 @@ def _read_media(paths: list[str]) -> list[tuple[bytes, str]]:
     return media
 
 
+SAMPLING_HINT = "Blank = the model's default (not sent)."
+
+
 def model_controls(model: str | None, thinking: str | None = "off") -> tuple[Any, ...]:
-    """Enable/disable temperature, top_p, top_k, thinking and effort for ``model``, with the reason."""
+    """For ``model``: temperature, top_p, top_k, thinking and effort updates, plus the sampling note
+    (enabled or disabled, and why)."""
     info = catalog.get(model)
     if info is None:
-        note = "Unknown model: not checked before sending."
-        return (gr.update(interactive=True, info=note), gr.update(interactive=True, info=None),
-                gr.update(interactive=True, info=None), gr.update(choices=list(THINKING_MODES), info=None),
-                gr.update(interactive=True, info=None))
+        enabled = gr.update(interactive=True)
+        note = f"Unknown model: parameters are not checked before sending. {SAMPLING_HINT}"
+        return (enabled, enabled, enabled, gr.update(choices=list(THINKING_MODES)), enabled, note)
     policy = info.sampling
-    if policy == catalog.SamplingPolicy.NONE:
-        off = f"{info.display_name} does not accept sampling parameters."
-        temp = top_p = top_k = gr.update(interactive=False, value="", info=off)
-    elif policy == catalog.SamplingPolicy.DEFAULTS_ONLY:
-        off = f"{info.display_name} accepts only the default value: leave blank."
-        temp = top_p = top_k = gr.update(interactive=False, value="", info=off)
+    if policy in (catalog.SamplingPolicy.NONE, catalog.SamplingPolicy.DEFAULTS_ONLY):
+        temp = top_p = top_k = gr.update(interactive=False, value="")
+        note = (f"{info.display_name} does not accept temperature, top_p or top_k." if policy ==
+                catalog.SamplingPolicy.NONE else f"{info.display_name} accepts only the default sampling values.")
     else:
-        either = "Set temperature or top_p, not both." if policy == catalog.SamplingPolicy.EITHER_ONE else None
-        temp = gr.update(interactive=True, info=either or "0–1; blank = model default")
-        top_p = gr.update(interactive=True, info=either or "0–1; blank = model default")
-        top_k = gr.update(interactive=True, info="blank = model default")
+        temp = top_p = top_k = gr.update(interactive=True)
+        note = SAMPLING_HINT + (" Set temperature or top_p, not both." if policy ==
+                                catalog.SamplingPolicy.EITHER_ONE else "")
     modes = ["off"] + (["budget"] if "enabled" in info.thinking_modes else []) + (
         ["adaptive"] if "adaptive" in info.thinking_modes else [])
     thinking_info = "This model always thinks; off = let it decide." if info.always_thinks else None
     effort = gr.update(interactive=bool(info.efforts),
                        info=None if info.efforts else f"{info.display_name} has no effort setting.")
     mode = thinking if thinking in modes else "off"
-    return temp, top_p, top_k, gr.update(choices=modes, value=mode, info=thinking_info), effort
+    return temp, top_p, top_k, gr.update(choices=modes, value=mode, info=thinking_info), effort, note
 
 
 def settings_problems(*values: Any) -> str:
@@ -102,6 +102,8 @@ class Handlers:
     # -- models and backends -------------------------------------------------------------
     async def refresh_models(self, backend: str, api_key: str, base_url: str, current: str | None) -> Any:
         """Reload the model list from the chosen backend, keeping the current id if it is still there."""
+        if backend == OPENAI and not (base_url or "").strip():
+            return gr.update()  # nothing to ask yet: the list loads once a base URL is given
         try:
             models = await self.backends.models(backend, api_key, base_url)
         except Exception as exc:  # noqa: BLE001 - any failure here must leave the dropdown usable

@@ -317,10 +317,10 @@ def _sweep_tab(ctx: UIContext, spend: gr.State, token: gr.State) -> None:
     progress = gr.HTML("", elem_id="sweep_progress")
     table = gr.Dataframe(label="Results (one row per run)", interactive=False, wrap=True, elem_id="sweep_table")
     with gr.Row():
-        plots = {m: gr.LinePlot(None, label=title, elem_id=f"sweep_plot_{m}", height=220)
+        plots = {m: gr.LinePlot(None, label=title, elem_id=f"sweep_plot_{m}", height=260)
                  for m, title in list(report.METRICS.items())[:3]}
     with gr.Row():
-        plots.update({m: gr.LinePlot(None, label=title, elem_id=f"sweep_plot_{m}", height=220)
+        plots.update({m: gr.LinePlot(None, label=title, elem_id=f"sweep_plot_{m}", height=260)
                       for m, title in list(report.METRICS.items())[3:]})
     summary = gr.Dataframe(label="Per grid point", interactive=False, elem_id="sweep_summary")
     csv_file = gr.File(label="Download the table as CSV", interactive=False, elem_id="sweep_csv")
@@ -411,6 +411,8 @@ def _plot_frame(rows: list[dict[str, Any]], params: list[str], metric: str) -> p
     frame = pd.DataFrame(rows)
     if frame.empty or metric not in frame:
         return pd.DataFrame({params[0]: [], metric: []})
+    # None -> NaN and a float column: an object column would make the axis categorical
+    frame = frame.assign(**{metric: pd.to_numeric(frame[metric], errors="coerce")})
     frame = frame[frame[metric].notna()]
     if len(params) > 1:
         frame = frame.assign(**{params[1]: frame[params[1]].astype(str)})
@@ -424,8 +426,10 @@ def _sweep_view(runner: Runner, params: list[str], total: int, started: float, *
     rows = [report.result_row(r, params) for r in finished]
     summary_rows = report.summarize(finished, params)
     x, color = params[0], (params[1] if len(params) > 1 else None)
+    # Plots are drawn once, from the complete results: a plot first drawn from a partial frame keeps
+    # the colour domain of its first series and would hide series that arrive later.
     plots = [gr.update(value=_plot_frame(summary_rows, params, m), x=x, y=m, color=color, title=title)
-             for m, title in report.METRICS.items()]
+             if final else gr.skip() for m, title in report.METRICS.items()]
     csv_path: Any = gr.skip()
     if final:
         out = Path(tempfile.mkdtemp(prefix="sweep-")) / f"sweep-{runner.group_id}.csv"
