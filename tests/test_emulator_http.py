@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import json
@@ -264,3 +265,16 @@ def test_start_in_thread_serves_a_sync_client() -> None:
     with pytest.raises(anthropic.APIConnectionError):
         anthropic.Anthropic(base_url=handle.base_url, api_key="k", max_retries=0).messages.create(
             model=EMULATOR_MODEL, max_tokens=10, messages=BODY["messages"])
+
+
+async def test_64_concurrent_streams_all_complete(http: aiohttp.ClientSession, emu: Emulator) -> None:
+    async def one(i: int) -> list[tuple[str, dict]]:
+        body = {**BODY, "stream": True, "max_tokens": 200,
+                "messages": [{"role": "user", "content": f"Story number {i} about the Queen"}]}
+        async with http.post(emu.base_url + "/v1/messages", json=body,
+                             headers={**HEADERS, "x-emulator-no-eos": "1"}) as resp:
+            return parse_sse(await resp.text())
+
+    streams = await asyncio.gather(*(one(i) for i in range(64)))
+    for events in streams:
+        assert events[-1][0] == "message_stop" and events[-2][1]["usage"]["output_tokens"] == 200

@@ -345,3 +345,10 @@ async def test_real_model_ids_answer_when_the_rules_are_kept(client: anthropic.A
     msg = await client.messages.create(model="claude-opus-4-7", max_tokens=2048, messages=HELLO,
                                        thinking={"type": "adaptive"})
     assert msg.content[0].type == "thinking"
+
+
+async def test_slow_fault_times_the_sdk_out(emu: Emulator) -> None:
+    async with anthropic.AsyncAnthropic(base_url=emu.base_url, api_key="k", max_retries=0, timeout=0.3) as c:
+        with pytest.raises(anthropic.APITimeoutError):
+            await c.messages.create(model=EMULATOR_MODEL, max_tokens=5, messages=HELLO,
+                                    extra_headers={"x-emulator-fault": "slow", "x-emulator-pause-ms": "2000"})

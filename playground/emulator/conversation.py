@@ -51,6 +51,7 @@ class Conversation:
     media: list[media_checks.MediaInfo] = field(default_factory=list)
     tool_results: list[ToolResult] = field(default_factory=list)
     prefill_starts_with_thinking: bool = False
+    all_media: list[tuple[str, media_checks.MediaInfo]] = field(default_factory=list)  # (path, info), whole request
 
 
 def _compact(value: Any) -> str:
@@ -144,6 +145,7 @@ def walk(messages: Any, *, check_pairing: bool = True) -> Conversation:
                     f"{', '.join(pending_tool_uses)}. Each `tool_use` block must have a corresponding `tool_result` "
                     "block in the next message.", f"messages.{i - 1}")
             pending_tool_uses = _walk_assistant(blocks, path, conv, is_last=(i == last))
+    media_checks.check_request_limits(conv.all_media)
     return conv
 
 
@@ -174,7 +176,7 @@ def _check_text(block: dict, bpath: str, *, allow_empty: bool = False) -> str:
     return text
 
 
-def _media(block: dict, bpath: str) -> media_checks.MediaInfo | None:
+def _media(block: dict, bpath: str, conv: Conversation) -> media_checks.MediaInfo | None:
     """Validate an image/document block; None for a text document (counted as text)."""
     kind = block["type"]
     source = block.get("source")
@@ -183,7 +185,9 @@ def _media(block: dict, bpath: str) -> media_checks.MediaInfo | None:
     stype = source.get("type")
     if stype == "base64":
         spath = f"{bpath}.{kind}.source.base64"
-        return media_checks.check_image(source, spath) if kind == "image" else media_checks.check_pdf(source, spath)
+        info = media_checks.check_image(source, spath) if kind == "image" else media_checks.check_pdf(source, spath)
+        conv.all_media.append((spath, info))
+        return info
     if kind == "document" and stype in ("text", "content"):
         return None
     if stype in ("url", "file"):
@@ -223,7 +227,7 @@ def _walk_user(blocks: list[dict], path: str, conv: Conversation, pending: dict[
             conv.input_tokens += count(text)
             seen_other = True
         elif kind in ("image", "document"):
-            info = _media(block, bpath)
+            info = _media(block, bpath, conv)
             if info is None:
                 conv.input_tokens += _document_text_tokens(block["source"], bpath)
             else:
@@ -244,7 +248,7 @@ def _walk_user(blocks: list[dict], path: str, conv: Conversation, pending: dict[
             if check_pairing and seen_other:
                 raise invalid(f"{bpath}: `tool_result` blocks must come first in the user message, before any "
                               "other content", bpath)
-            text, tokens = _tool_result_content(block.get("content"), bpath, media)
+            text, tokens = _tool_result_content(block.get("content"), bpath, media, conv)
             conv.input_tokens += tokens
             seen_results.add(tid)
             results.append(ToolResult(tid, pending.get(tid, ""), text, bool(block.get("is_error"))))
@@ -256,7 +260,8 @@ def _walk_user(blocks: list[dict], path: str, conv: Conversation, pending: dict[
     return seen_results
 
 
-def _tool_result_content(content: Any, bpath: str, media: list[media_checks.MediaInfo]) -> tuple[str, int]:
+def _tool_result_content(content: Any, bpath: str, media: list[media_checks.MediaInfo],
+                         conv: Conversation) -> tuple[str, int]:
     if content is None:
         return "", 0
     if isinstance(content, str):
@@ -272,7 +277,7 @@ def _tool_result_content(content: Any, bpath: str, media: list[media_checks.Medi
             texts.append(text)
             tokens += count(text)
         elif kind in ("image", "document"):
-            info = _media(inner, ipath)
+            info = _media(inner, ipath, conv)
             if info is None:
                 tokens += _document_text_tokens(inner["source"], ipath)
             else:

@@ -1,7 +1,8 @@
 """Checks on base64 ``image`` / ``document`` blocks, and the token rule for them.
 
 Like the real API: the media type must be one of the accepted ones and match the bytes,
-an image is at most 5 MB (decoded) and 8000 px on a side, a PDF at most 100 pages.
+an image is at most 5 MB (decoded) and 8000 px on a side (2000 px when a request has more
+than 20 images, at most 100), and a request carries at most 100 PDF pages.
 
 Token rule (documented, used by both ``/v1/messages`` and ``count_tokens``):
 an image costs ``ceil(width * height / 750)`` tokens, capped at :data:`IMAGE_TOKEN_CAP`;
@@ -22,6 +23,9 @@ from .apierror import invalid
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 MAX_IMAGE_SIDE = 8000
+MANY_IMAGES = 20  # above this many images in one request, each side is limited to MANY_IMAGES_SIDE
+MANY_IMAGES_SIDE = 2000
+MAX_IMAGES = 100
 MAX_PDF_PAGES = 100
 IMAGE_TOKEN_CAP = 1600
 PDF_TOKENS_PER_PAGE = 1500
@@ -125,6 +129,21 @@ def check_pdf(source: dict, path: str) -> MediaInfo:
     if pages > MAX_PDF_PAGES:
         raise invalid(f"A maximum of {MAX_PDF_PAGES} PDF pages may be provided.", path)
     return MediaInfo("pdf", "application/pdf", len(raw), pages=pages)
+
+
+def check_request_limits(media: list[tuple[str, MediaInfo]]) -> None:
+    """Limits over the whole request: at most 100 images, 2000 px per side when there are
+    more than 20, and 100 PDF pages in total."""
+    images = [(path, m) for path, m in media if m.kind == "image"]
+    if len(images) > MAX_IMAGES:
+        raise invalid(f"messages: Too many images: {len(images)} > {MAX_IMAGES} maximum per request", "messages")
+    if len(images) > MANY_IMAGES:
+        for path, m in images:
+            if max(m.width, m.height) > MANY_IMAGES_SIDE:
+                raise invalid(f"{path}.data: At least one of the image dimensions exceed max allowed size for "
+                              f"many-image requests: {MANY_IMAGES_SIDE} pixels", path)
+    if sum(m.pages for _, m in media) > MAX_PDF_PAGES:
+        raise invalid(f"A maximum of {MAX_PDF_PAGES} PDF pages may be provided.", "messages")
 
 
 def pdf_pages(raw: bytes) -> int:

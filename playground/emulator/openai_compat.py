@@ -24,15 +24,15 @@ from .request import parse_messages
 from .sampler import SamplingParams
 from .server import (
     Call,
-    _call,
-    _send_json,
     base_headers,
     check_auth,
+    make_call,
     make_rng,
     no_eos,
     pacing_for,
     read_json,
     resolve_fault,
+    send_json,
 )
 from .sse import DELTA, OTHER, STOP, TAIL, write_events
 
@@ -195,7 +195,7 @@ def _chunks(reply: Reply, *, cid: str, model: str, created: int, input_tokens: i
 
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     """``POST /v1/chat/completions`` (Bearer or x-api-key; no ``anthropic-version`` needed)."""
-    call: Call = _call(request)
+    call: Call = make_call(request)
     check_auth(request, call.settings)
     await read_json(call)
     resolve_fault(call)
@@ -213,7 +213,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
                    "choices": [{"index": 0, "message": _message(reply),
                                 "finish_reason": _FINISH.get(reply.stop_reason, "stop"), "logprobs": None}],
                    "usage": _usage(req.input_tokens, reply.output_tokens)}
-        return await _send_json(call, json.dumps(payload, ensure_ascii=False).encode(), headers, pacing,
+        return await send_json(call, json.dumps(payload, ensure_ascii=False).encode(), headers, pacing,
                                 reply.output_tokens)
     include_usage = bool((call.body.get("stream_options") or {}).get("include_usage"))
     resp = web.StreamResponse(status=200, headers={

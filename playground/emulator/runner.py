@@ -13,6 +13,8 @@ from . import faults
 from .sampler import default_model
 from .server import Settings, build_app
 
+SHUTDOWN_GRACE_S = 0.25
+
 
 class Emulator:
     """The offline backend as an object.
@@ -54,7 +56,9 @@ class Emulator:
         """Bind and start serving; ``port=0`` picks a free port (read it from :attr:`port`)."""
         if self._runner is not None:
             raise RuntimeError("this Emulator is already started")
-        runner = web.AppRunner(build_app(self.settings), access_log=None, handle_signals=False)
+        # A short shutdown grace: stop() must not wait for a paced or "slow" stream to finish.
+        runner = web.AppRunner(build_app(self.settings), access_log=None, handle_signals=False,
+                               shutdown_timeout=SHUTDOWN_GRACE_S)
         await runner.setup()
         site = web.TCPSite(runner, host, port)
         try:

@@ -77,7 +77,6 @@ class Call:
     raw: bytes = b""
     body: Any = None
     fault: Fault | None = None
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 def _header_number(request: web.Request, name: str, default: float) -> float:
@@ -215,7 +214,7 @@ async def non_stream_fault(call: Call, payload: bytes, pacing: Pacing, output_to
 
 async def messages(request: web.Request) -> web.StreamResponse:
     """``POST /v1/messages``."""
-    call = _call(request)
+    call = make_call(request)
     check_auth(request, call.settings)
     check_version(request)
     await read_json(call)
@@ -229,7 +228,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
     if not req.stream:
         body = message_json(reply, message_id=message_id, model=req.model, input_tokens=req.input_tokens)
         payload = json.dumps(body, ensure_ascii=False).encode()
-        return await _send_json(call, payload, headers, pacing, reply.output_tokens)
+        return await send_json(call, payload, headers, pacing, reply.output_tokens)
     resp = web.StreamResponse(status=200, headers={
         **headers, "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache"})
     await resp.prepare(request)
@@ -243,8 +242,9 @@ async def messages(request: web.Request) -> web.StreamResponse:
     return resp
 
 
-async def _send_json(call: Call, payload: bytes, headers: dict[str, str], pacing: Pacing,
-                     output_tokens: int) -> web.StreamResponse:
+async def send_json(call: Call, payload: bytes, headers: dict[str, str], pacing: Pacing,
+                    output_tokens: int) -> web.StreamResponse:
+    """Send a non-streaming JSON answer, with pacing and the faults that apply to it."""
     data = await non_stream_fault(call, payload, pacing, output_tokens)
     if data is None:
         return web.Response(status=200)  # never sent: the connection is gone
@@ -262,7 +262,7 @@ async def _send_json(call: Call, payload: bytes, headers: dict[str, str], pacing
 
 async def count_tokens(request: web.Request) -> web.Response:
     """``POST /v1/messages/count_tokens``: the same count ``/v1/messages`` reports as input."""
-    call = _call(request)
+    call = make_call(request)
     check_auth(request, call.settings)
     check_version(request)
     await read_json(call)
@@ -273,7 +273,7 @@ async def count_tokens(request: web.Request) -> web.Response:
 
 async def list_models(request: web.Request) -> web.Response:
     """``GET /v1/models``. ``anthropic-version`` is optional here so OpenAI clients can list too."""
-    call = _call(request)
+    call = make_call(request)
     check_auth(request, call.settings)
     if request.headers.get("anthropic-version"):
         check_version(request)
@@ -282,7 +282,7 @@ async def list_models(request: web.Request) -> web.Response:
 
 async def get_model(request: web.Request) -> web.Response:
     """``GET /v1/models/{model_id}`` (ids or aliases)."""
-    call = _call(request)
+    call = make_call(request)
     check_auth(request, call.settings)
     if request.headers.get("anthropic-version"):
         check_version(request)
@@ -299,7 +299,8 @@ async def index(request: web.Request) -> web.Response:
     })
 
 
-def _call(request: web.Request) -> Call:
+def make_call(request: web.Request) -> Call:
+    """The :class:`Call` for ``request`` (its settings and request id)."""
     return Call(request, request.app[SETTINGS_KEY], request[REQUEST_ID])
 
 
