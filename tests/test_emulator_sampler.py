@@ -95,3 +95,12 @@ def test_continuation_mode_does_not_restart_the_sentence(temperature: float) -> 
     toks = list(islice(default_model().tokens("She ran across the", SamplingParams(temperature),
                                               random.Random(1), continuation=True), 3))
     assert toks[0].startswith(" ") or not toks[0][0].isalpha()
+
+
+def test_unknown_prompt_words_do_not_grow_the_caches() -> None:
+    model = default_model()
+    reply(SamplingParams(1.0), 0, prompt="zzqx")  # warm the fallback path once
+    before = (len(model._tri), len(model._bi))
+    for i in range(50):
+        list(islice(model.tokens(f"blorp{i} snark{i}", SamplingParams(1.0), random.Random(i), continuation=True), 1))
+    assert (len(model._tri), len(model._bi)) == before

@@ -111,6 +111,7 @@ class NGramModel:
         self._bi_counts = bi
         self._tri_counts = tri
         self._tri: dict[tuple[str, str], _Dist] = {}
+        self._bi: dict[str, _Dist] = {}
         # The surface form a known word most often has, to start a reply with it.
         forms: dict[str, Counter[str]] = defaultdict(Counter)
         for tok, k in zip(tokens, keys, strict=True):
@@ -121,19 +122,30 @@ class NGramModel:
         self.training_tokens = len(tokens)
 
     def distribution(self, k1: str, k2: str) -> _Dist:
-        """Candidates after the context ``(k1, k2)`` (keys are stripped, lower-case tokens)."""
+        """Candidates after the context ``(k1, k2)`` (keys are stripped, lower-case tokens).
+
+        Built lazily and cached: per known trigram context (trigram counts interpolated with
+        the bigram), else per known last word (bigram only), else the sentence-start
+        distribution. Unknown words from prompts therefore never grow the caches."""
         dist = self._tri.get((k1, k2))
         if dist is not None:
             return dist
         counts = self._tri_counts.get((k1, k2))
-        bigram = self._bi_counts.get(k2) or self._bi_counts[_BOUNDARY]
+        if counts is None:
+            if k2 not in self._bi_counts:
+                k2 = _BOUNDARY
+            dist = self._bi.get(k2)
+            if dist is None:
+                bigram = self._bi_counts[k2]
+                n2 = sum(bigram.values())
+                dist = self._bi[k2] = _Dist({t: c / n2 for t, c in bigram.items()})
+            return dist
+        bigram = self._bi_counts[k2]
         n2 = sum(bigram.values())
-        share = (1 - TRIGRAM_WEIGHT) if counts else 1.0
-        weights = {t: share * c / n2 for t, c in bigram.items()}
-        if counts:
-            n3 = sum(counts.values())
-            for t, c in counts.items():
-                weights[t] = weights.get(t, 0.0) + TRIGRAM_WEIGHT * c / n3
+        n3 = sum(counts.values())
+        weights = {t: (1 - TRIGRAM_WEIGHT) * c / n2 for t, c in bigram.items()}
+        for t, c in counts.items():
+            weights[t] = weights.get(t, 0.0) + TRIGRAM_WEIGHT * c / n3
         dist = self._tri[(k1, k2)] = _Dist(weights)
         return dist
 

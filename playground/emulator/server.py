@@ -291,12 +291,13 @@ async def get_model(request: web.Request) -> web.Response:
 
 async def index(request: web.Request) -> web.Response:
     """``GET /``: a small health/description document (no auth)."""
-    model = request.app[SETTINGS_KEY].model
+    call = make_call(request)
+    model = call.settings.model
     return web.json_response({
         "name": "playground emulator", "models": [m.id for m in models_mod.all_models()],
         "sampler": {"vocabulary": model.vocabulary_size, "training_tokens": model.training_tokens},
         "faults": faults_mod.all_names(),
-    })
+    }, headers=base_headers(call))
 
 
 def make_call(request: web.Request) -> Call:
