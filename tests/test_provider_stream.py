@@ -48,9 +48,11 @@ async def run_until_error(server: ReplayServer, **kwargs: Any) -> tuple[list[Any
     return parts, info.value
 
 
-def events(*items: dict[str, Any], eol: str = "\n") -> bytes:
-    """Events as the API frames them: ``event:`` + one-line ``data:`` + blank line."""
-    return "".join(f"event: {e['type']}{eol}data: {json.dumps(e)}{eol}{eol}" for e in items).encode()
+def events(*items: dict[str, Any], eol: str = "\n", compact: bool = True) -> bytes:
+    """Events as the API frames them: ``event:`` + one-line compact ``data:`` + blank line."""
+    separators = (",", ":") if compact else (", ", ": ")
+    return "".join(f"event: {e['type']}{eol}data: {json.dumps(e, separators=separators)}{eol}{eol}"
+                   for e in items).encode()
 
 
 def start(input_tokens: int = 10, **usage: int) -> dict[str, Any]:
@@ -193,7 +195,8 @@ async def test_tool_use_with_empty_input_and_partial_json(replay_server: ReplayS
     assert accumulate(parts).finish.reason == "tool_calls"
 
 
-async def test_citations_and_server_tool_blocks(replay_server: ReplayServer) -> None:
+@pytest.mark.parametrize("compact", [True, False])
+async def test_citations_and_server_tool_blocks(replay_server: ReplayServer, compact: bool) -> None:
     citation = {"type": "char_location", "cited_text": "sky", "document_index": 0, "document_title": None,
                 "start_char_index": 0, "end_char_index": 3}
     result = {"type": "web_search_tool_result", "tool_use_id": "srvtoolu_1",
@@ -207,6 +210,7 @@ async def test_citations_and_server_tool_blocks(replay_server: ReplayServer) -> 
         *block(2, {"type": "text", "text": ""}, text_delta("The sky is blue."),
                {"type": "citations_delta", "citation": citation}),
         *end(server_tool_use={"web_search_requests": 1}),
+        compact=compact,
     ))
     parts = await run(replay_server)
     blocks = [p for p in parts if isinstance(p, ContentBlock)]
@@ -259,6 +263,22 @@ async def test_unknown_events_blocks_and_deltas_never_crash(replay_server: Repla
     parts = await run(replay_server)
     assert "".join(p for p in parts if isinstance(p, str)) == "ok"
     assert [p.data for p in parts if isinstance(p, ContentBlock)] == [{"type": "hologram", "frames": "abcd"}]
+
+
+async def test_text_deltas_in_any_json_layout(replay_server: ReplayServer) -> None:
+    # The compact form takes a shortcut; spacing, escapes, extra keys and key order must not matter.
+    odd = [
+        '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"a\\"}}"}}',
+        '{ "type": "content_block_delta", "index": 0, "delta": { "type": "text_delta", "text": "b\\u00e9" } }',
+        '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"c"},"extra":{"x":"}}"}}',
+        '{"delta":{"text":"d","type":"text_delta"},"type":"content_block_delta","index":0}',
+        '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"e\\n"}}',
+    ]
+    body = events(start(), {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}})
+    body += "".join(f"event: content_block_delta\ndata: {d}\n\n" for d in odd).encode()
+    body += events({"type": "content_block_stop", "index": 0}, *end())
+    parts = await run(replay_server.sse(body))
+    assert [p for p in parts if isinstance(p, str)] == ['a"}}', "bé", "c", "d", "e\n"]
 
 
 async def test_crlf_framing_and_data_only_events(replay_server: ReplayServer) -> None:

@@ -26,6 +26,9 @@ from ..responses import (
 
 _loads = json.loads
 _NONE: tuple[Part, ...] = ()
+# The compact form of a text delta's tail: {"type":"content_block_delta","index":N,"delta":<this>"...text..."}}
+_TEXT_DELTA = '"delta":{"type":"text_delta","text":'
+_TEXT_DELTA_LEN = len(_TEXT_DELTA)
 _USAGE_COUNTS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
 
 
@@ -63,7 +66,7 @@ class StreamMapper:
     at end of stream to catch a stream that stopped before ``message_stop``."""
 
     __slots__ = ("done", "request_id", "_block", "_kind", "_text", "_json", "_signature",
-                 "_usage", "_stop", "message")
+                 "_usage", "_stop", "message", "_deferred")
 
     def __init__(self, request_id: str | None = None) -> None:
         self.done = False
@@ -76,6 +79,7 @@ class StreamMapper:
         self._signature: str | None = None
         self._usage: dict[str, Any] = {}
         self._stop: dict[str, Any] = {}
+        self._deferred: StreamError | None = None
 
     def feed(self, name: str, data: str) -> tuple[Part, ...]:
         """The parts this event completes (often one ``str``)."""
@@ -120,8 +124,44 @@ class StreamMapper:
                               self.request_id) from None
         return _NONE  # unknown events are skipped (the API may add new ones)
 
+    def feed_many(self, events: list[tuple[str, str]]) -> list[Part]:
+        """:meth:`feed` for every event of a network chunk, concatenated.
+
+        Text deltas (nearly every event of a reply) take a shortcut: only the text's JSON string is
+        decoded, not the whole event. Anything that does not look exactly like the compact form the
+        API sends falls back to :meth:`feed`, so unusual formatting is still handled correctly.
+        """
+        out: list[Part] = []
+        try:
+            self._feed_into(events, out)
+        except StreamError as exc:
+            if not out:
+                raise
+            # Parts decoded before the error in this chunk are still handed on; the error follows.
+            self._deferred, self.done = exc, True
+        return out
+
+    def _feed_into(self, events: list[tuple[str, str]], out: list[Part]) -> None:
+        append = out.append
+        text_parts = self._text
+        for name, data in events:
+            if name == "content_block_delta":
+                at = data.find(_TEXT_DELTA)
+                if at > 0 and data.endswith("}}"):
+                    try:
+                        text = _loads(data[at + _TEXT_DELTA_LEN : -2])
+                    except ValueError:
+                        text = None
+                    if type(text) is str:
+                        text_parts.append(text)
+                        append(text)
+                        continue
+            out += self.feed(name, data)
+
     def finish(self) -> None:
         """End of stream: raise StreamError unless ``message_stop`` arrived."""
+        if self._deferred is not None:
+            raise self._deferred
         if not self.done:
             raise StreamError("the stream ended before message_stop", "incomplete_stream", self.request_id)
 
@@ -129,7 +169,10 @@ class StreamMapper:
     def _start(self, block: dict[str, Any]) -> tuple[Part, ...]:
         kind = block["type"]
         self._block, self._kind = dict(block), kind
-        self._text, self._json, self._signature = [], [], None
+        # Cleared in place: feed_many holds a reference to the text list across a whole chunk.
+        self._text.clear()
+        self._json.clear()
+        self._signature = None
         if kind == "text":
             text = block.get("text") or ""
             if text:

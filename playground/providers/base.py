@@ -30,6 +30,7 @@ from ..transport.retry import RetryPolicy
 from ..transport.sse import SSEDecoder
 
 MAX_REQUEST_BYTES = 32 * 1000 * 1000  # the API's request size limit (413 above it)
+READ_SIZE = 16 * 1024  # at most this much is decoded before the parts it holds are handed on
 
 # Error types the API uses per status, for bodies that do not say (e.g. Cloudflare's 413 page).
 _DEFAULT_ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 402: "billing_error",
@@ -43,6 +44,8 @@ class Mapper(Protocol):
     done: bool
 
     def feed(self, name: str, data: str) -> tuple[Part, ...]: ...
+
+    def feed_many(self, events: list[tuple[str, str]]) -> list[Part]: ...
 
     def finish(self) -> tuple[Part, ...] | None: ...
 
@@ -212,8 +215,11 @@ class ProviderBase:
 
     @classmethod
     async def _run(cls, *, url: str, headers: dict[str, str], body: dict[str, Any], stream: bool,
-                   session: Any, proxy: str | None, policy: RetryPolicy, secret: str | None) -> AsyncIterator[Part]:
-        """Send ``body`` with retries and yield every part of the run (see playground.responses)."""
+                   session: Any, proxy: str | None, policy: RetryPolicy, secret: str | None
+                   ) -> AsyncIterator[Sequence[Part]]:
+        """Send ``body`` with retries and yield every part of the run (see playground.responses),
+        in batches: one batch per network chunk, so the per-part cost is a list step, not an
+        async-generator hop (the caller flattens)."""
         body_text = json.dumps(body, ensure_ascii=False)
         data = body_text.encode()
         if len(data) > MAX_REQUEST_BYTES:
@@ -222,7 +228,7 @@ class ProviderBase:
         shown = redact_headers(headers)
         attempt = 0
         while True:
-            yield RequestRecord("POST", url, shown, body, body_text, attempt)
+            yield (RequestRecord("POST", url, shown, body, body_text, attempt),)
             notice: RetryNotice | None = None
             try:
                 response = await send(session, "POST", url, headers, data, proxy=proxy, secret=secret)
@@ -233,7 +239,7 @@ class ProviderBase:
             else:
                 async with response:
                     lowered = _lower(response.headers)
-                    yield HeadersResponse(response.status, lowered)
+                    yield (HeadersResponse(response.status, lowered),)
                     request_id = lowered.get("request-id") or lowered.get("x-request-id")
                     if response.status >= 400:
                         error = http_error(response.status, lowered, await read_body(response), secret)
@@ -241,40 +247,40 @@ class ProviderBase:
                             raise error
                         reason = f"{error.status} {error.error_type}: {error.message}"
                         notice = RetryNotice(attempt + 1, policy.max_retries, policy.delay(attempt, lowered), reason)
-                    else:
-                        is_json = lowered.get("content-type", "").startswith("application/json")
-                        if stream and not is_json:
-                            async for part in cls._stream(response, request_id):
-                                yield part
-                        else:
-                            for part in await cls._read_json(response, request_id):
-                                yield part
+                    elif stream and not lowered.get("content-type", "").startswith("application/json"):
+                        async for batch in cls._stream(response, request_id):
+                            yield batch
                         return
-            yield notice
+                    else:
+                        yield await cls._read_json(response, request_id)
+                        return
+            yield (notice,)
             attempt += 1
             await asyncio.sleep(notice.delay)
 
     @classmethod
-    async def _stream(cls, response: Any, request_id: str | None) -> AsyncIterator[Part]:
-        # The hot path: whole chunks in, events out, no per-line awaits.
+    async def _stream(cls, response: Any, request_id: str | None) -> AsyncIterator[list[Part]]:
+        # The hot path: whole chunks in, one batch of parts out per chunk, no per-line awaits.
+        # Reads are capped so the first token is not held back behind a large buffered backlog.
         mapper = cls._stream_mapper(request_id)
         feed = SSEDecoder().feed
-        on_event = mapper.feed
-        readany = response.content.readany
+        feed_many = mapper.feed_many
+        read = response.content.read
         try:
             while not mapper.done:
-                chunk = await readany()
+                chunk = await read(READ_SIZE)
                 if not chunk:
                     break
-                for name, data in feed(chunk):
-                    for part in on_event(name, data):
-                        yield part
+                batch = feed_many(feed(chunk))
+                if batch:
+                    yield batch
         except TimeoutError:
             raise StreamTimeoutError("no data arrived within the timeout", "timeout", request_id) from None
         except TRANSPORT_ERRORS as exc:
             raise StreamError(f"the connection was cut ({type(exc).__name__})", "connection_error", request_id) from None
-        for part in mapper.finish() or ():
-            yield part
+        final = mapper.finish()
+        if final:
+            yield list(final)
 
     @classmethod
     async def _read_json(cls, response: Any, request_id: str | None) -> list[Part]:

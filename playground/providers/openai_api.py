@@ -37,7 +37,7 @@ def openai_usage(raw: Mapping[str, Any]) -> Usage:
 class ChatStreamMapper:
     """``data:`` chunks of a chat.completion.chunk stream -> parts; ``[DONE]`` ends it."""
 
-    __slots__ = ("done", "request_id", "_calls", "_finish", "_usage")
+    __slots__ = ("done", "request_id", "_calls", "_finish", "_usage", "_deferred")
 
     def __init__(self, request_id: str | None = None) -> None:
         self.done = False
@@ -45,6 +45,7 @@ class ChatStreamMapper:
         self._calls: dict[int, list[Any]] = {}  # index -> [id, name, [argument fragments]]
         self._finish: str | None = None
         self._usage: dict[str, Any] = {}
+        self._deferred: StreamError | None = None
 
     def feed(self, name: str, data: str) -> tuple[Part, ...]:
         if data == "[DONE]":
@@ -86,8 +87,22 @@ class ChatStreamMapper:
         except (ValueError, KeyError, TypeError, AttributeError):
             raise StreamError(f"malformed chunk data: {data[:120]!r}", "malformed_event", self.request_id) from None
 
+    def feed_many(self, events: list[tuple[str, str]]) -> list[Part]:
+        """:meth:`feed` for each event of a chunk, concatenated."""
+        out: list[Part] = []
+        try:
+            for name, data in events:
+                out += self.feed(name, data)
+        except StreamError as exc:
+            if not out:
+                raise
+            self._deferred, self.done = exc, True  # hand on what came before the error first
+        return out
+
     def finish(self) -> tuple[Part, ...]:
         """Servers that forget ``[DONE]`` but sent a finish_reason are accepted; otherwise the stream was cut."""
+        if self._deferred is not None:
+            raise self._deferred
         if self.done:
             return _NONE
         if self._finish is None:
@@ -312,6 +327,7 @@ class OpenaiAPI(ProviderBase):
             check_media_set(loaded)
             body = cls._build_body(model, messages, stream, loaded, p)
             request_headers = cls.get_headers(stream, key, headers)
-            async for part in cls._run(url=base + cls.endpoint, headers=request_headers, body=body, stream=stream,
-                                       session=session, proxy=proxy, policy=policy, secret=key):
-                yield part
+            async for batch in cls._run(url=base + cls.endpoint, headers=request_headers, body=body, stream=stream,
+                                        session=session, proxy=proxy, policy=policy, secret=key):
+                for part in batch:
+                    yield part

@@ -6,6 +6,7 @@ the total, so a long stream that keeps sending is never cut off.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,9 +26,15 @@ def make_timeout(timeout: float | None) -> aiohttp.ClientTimeout:
     return aiohttp.ClientTimeout(total=None, connect=timeout, sock_connect=timeout, sock_read=timeout)
 
 
+def _proxy_env() -> bool:
+    return any(name.lower().endswith("_proxy") for name in os.environ)
+
+
 def open_session(timeout: float | None) -> aiohttp.ClientSession:
-    """A session for one run. ``trust_env`` lets HTTP(S)_PROXY apply when no ``proxy`` is given."""
-    return aiohttp.ClientSession(timeout=make_timeout(timeout), trust_env=True, auto_decompress=True)
+    """A session for one run. HTTP(S)_PROXY from the environment applies when no ``proxy`` is given;
+    ``trust_env`` is only switched on when such a variable exists, because it costs a thread-pool
+    round trip (proxy and .netrc lookup) before every request — time to first token."""
+    return aiohttp.ClientSession(timeout=make_timeout(timeout), trust_env=_proxy_env(), auto_decompress=True)
 
 
 async def send(
