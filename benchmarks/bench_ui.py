@@ -50,7 +50,10 @@ def one_run(page, pid: int, tokens: int) -> dict[str, float]:
     page.wait_for_function("!document.querySelector('#send').disabled")
     cpu1 = cpu_seconds(pid)
     bench = page.evaluate("window.__bench")
+    page.locator("#inspector_tabs label", has_text="Timing").click()
+    page.wait_for_selector("#timing table", state="visible")
     timing = page.locator("#timing").inner_text()
+    page.locator("#inspector_tabs label", has_text="Request").click()
     last_event_ms = float(re.search(r"Last event \(server clock, ms\)\s+(\d+)", timing).group(1))
     events = int(re.search(r"Events\s+([\d,]+)", timing).group(1).replace(",", ""))
     return {

@@ -93,7 +93,7 @@ def _settings_column(backends: Backends) -> dict[str, Any]:
         c["tools"] = gr.Code("", language="json", label="Tools (JSON list)", elem_id="tools")
         c["tool_choice"] = gr.Dropdown(["auto", "any", "none"], value="auto", allow_custom_value=True,
                                        label="tool_choice (or tool:NAME)", elem_id="tool_choice")
-    with gr.Group(visible=backends.default_kind == OFFLINE, elem_id="offline_options") as c["offline_options"]:
+    with gr.Group(visible=backends.default_kind == OFFLINE) as c["offline_options"]:
         c["fault"] = gr.Dropdown([(f or "none", f) for f in FAULTS], value="", label="Inject a fault (offline only)",
                                  elem_id="fault")
         c["endless"] = gr.Checkbox(False, label="Run to max_tokens (no natural end; offline only)",
@@ -101,30 +101,41 @@ def _settings_column(backends: Backends) -> dict[str, Any]:
     return c
 
 
-def _raw_view(value: str, elem_id: str) -> gr.Textbox:
+INSPECTOR_TABS = dict(zip(INSPECTOR_KEYS, ("Request", "Response headers", "Usage", "Timing", "Events", "Errors"),
+                          strict=True))
+
+
+def _raw_view(value: str, elem_id: str, visible: bool | str) -> gr.Textbox:
     # A read-only text box, not gr.Code: CodeMirror renders only the visible lines, and the whole
     # text must be selectable and readable (by people and by browser tests) as it was sent.
     return gr.Textbox(value, elem_id=elem_id, show_label=False, lines=8, max_lines=30, interactive=False,
-                      buttons=["copy"], autoscroll=False, elem_classes=["raw"])
+                      buttons=["copy"], autoscroll=False, elem_classes=["raw"], visible=visible)
 
 
-def _inspector() -> dict[str, Any]:
+def _inspector() -> tuple[Any, dict[str, Any]]:
+    """A tab bar (a Radio) over six views. Not gr.Tabs: Gradio mounts only the open tab, and every
+    view's elem_id must be in the DOM for outside browser tests; closed views are ``"hidden"``."""
     views: dict[str, Any] = {}
-    with gr.Tabs(elem_id="inspector"):
-        # render_children: every view is in the DOM even while its tab is closed (tests find them)
-        with gr.Tab("Request", render_children=True):
-            views["request"] = _raw_view("// no request yet", "request")
-        with gr.Tab("Response headers", render_children=True):
-            views["headers"] = _raw_view("// no response yet", "headers")
-        with gr.Tab("Usage", render_children=True):
-            views["usage"] = gr.Markdown("*No usage yet.*", elem_id="usage")
-        with gr.Tab("Timing", render_children=True):
-            views["timing"] = gr.Markdown("*No run yet.*", elem_id="timing")
-        with gr.Tab("Events", render_children=True):
-            views["events"] = _raw_view("", "events")
-        with gr.Tab("Errors", render_children=True):
-            views["errors"] = gr.Markdown("*No errors.*", elem_id="errors")
-    return views
+    with gr.Column(elem_id="inspector", elem_classes=["inspector"]):
+        bar = gr.Radio([(label, key) for key, label in INSPECTOR_TABS.items()], value="request", show_label=False,
+                       container=False, elem_id="inspector_tabs")
+        for key in INSPECTOR_TABS:
+            visible: bool | str = True if key == "request" else "hidden"
+            if key == "request":
+                views[key] = _raw_view("// no request yet", key, visible)
+            elif key == "headers":
+                views[key] = _raw_view("// no response yet", key, visible)
+            elif key == "events":
+                views[key] = _raw_view("", key, visible)
+            else:
+                empty = {"usage": "*No usage yet.*", "timing": "*No run yet.*", "errors": "*No errors.*"}[key]
+                views[key] = gr.Markdown(empty, elem_id=key, visible=visible, elem_classes=["inspector-md"])
+    return bar, views
+
+
+def show_inspector_tab(key: str) -> list[Any]:
+    """Visibility updates for the inspector views: ``key`` shown, the others hidden (still in the DOM)."""
+    return [gr.update(visible=True if k == key else "hidden") for k in INSPECTOR_TABS]
 
 
 def build_app(backends: Backends | None = None) -> gr.Blocks:
@@ -154,11 +165,13 @@ def build_app(backends: Backends | None = None) -> gr.Blocks:
                             retry = gr.Button("Retry", elem_id="retry")
                             undo = gr.Button("Undo", elem_id="undo")
                             clear = gr.Button("Clear", elem_id="clear")
-                        views = _inspector()
+                        inspector_bar, views = _inspector()
             ctx = UIContext(backends=backends, backend=c["backend"], api_key=c["api_key"], model=c["model"],
                             settings={k: c[k] for k in SETTING_KEYS}, session=session)
             _tuning_tabs(ctx)
         _wire(demo, handlers, ctx, c, session, chat, prompt, send, stop, retry, undo, clear, views, problems)
+        inspector_bar.change(show_inspector_tab, inspector_bar, [views[k] for k in INSPECTOR_TABS], queue=False,
+                             show_progress="hidden", api_visibility="private")
         gr.api(ChatAPI(backends).chat, api_name="chat")
     return demo
 

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from ui import answer_text, bot_texts, choose, fill, request_body, send, view_text, wait_done
+from ui import answer_text, bot_texts, choose, fill, open_tab, request_body, send, view_text, wait_done
 
 pytestmark = pytest.mark.browser
 APP_ENV = {"PLAYGROUND_EMULATOR_TPS": "150"}  # paced, so streaming and Stop are observable
@@ -39,7 +39,7 @@ def test_max_tokens_gives_the_stop_reason_and_usage(page, shot) -> None:
     send(page, "Write a long essay about mountains")
     chat = wait_done(page)
     assert "stop reason: max_tokens" in chat
-    page.get_by_role("tab", name="Usage").click()
+    open_tab(page, "Usage")
     usage = page.locator("#usage").inner_text()
     shot(page)
     assert re.search(r"Output tokens\s+5\b", usage), usage
@@ -125,7 +125,7 @@ def test_rate_limit_fault_gives_a_readable_error(page, shot) -> None:
     assert "429" in chat and "rate_limit_error" in chat
     assert "request-id" in chat
     assert "Traceback" not in chat
-    page.get_by_role("tab", name="Errors").click()
+    open_tab(page, "Errors")
     assert "429" in page.locator("#errors").inner_text()
 
 

@@ -64,3 +64,10 @@ def request_body(page) -> dict:
     """The JSON body of the last attempt in the Request view."""
     text = view_text(page, "request")
     return json.loads(text[text.index("\n{") + 1:])
+
+
+def open_tab(page, label: str) -> None:
+    """Open an inspector tab by its label."""
+    page.locator("#inspector_tabs label", has_text=label).click()
+    page.wait_for_function("(label) => [...document.querySelectorAll('#inspector_tabs label.selected')]"
+                           ".some(l => l.innerText.trim() === label)", arg=label)
