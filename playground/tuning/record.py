@@ -17,8 +17,8 @@ from typing import Any
 
 from .. import catalog, store
 
-# Provider kwargs that describe the run (anything else — api_key, api_base, headers, media — is not a parameter).
-PARAM_KEYS = ("temperature", "top_p", "top_k", "max_tokens", "stop", "thinking", "effort", "tool_choice", "stream")
+# Provider kwargs that shape the output (api_key, api_base, headers, media, stream are transport, not parameters).
+PARAM_KEYS = ("temperature", "top_p", "top_k", "max_tokens", "stop", "thinking", "effort", "tool_choice")
 
 
 def _media_refs(files: Sequence[str]) -> list[dict[str, Any]]:
