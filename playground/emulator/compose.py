@@ -157,8 +157,16 @@ def _write_text(req: MessagesRequest, model: NGramModel, rng: random.Random, bud
     longest = max((len(s) for s in stops), default=0)
     text = ""
     pieces = block.pieces
-    for tok in _text_tokens(ack, model, conv.prefill or conv.prompt, req.params, rng, endless=endless,
-                            continuation=bool(conv.prefill)):
+    tokens = _text_tokens(ack, model, conv.prefill or conv.prompt, req.params, rng, endless=endless,
+                          continuation=bool(conv.prefill))
+    if not stops:  # the fast path: take what fits, one token more tells whether it ended by itself
+        taken = list(islice(tokens, budget.left + 1))
+        cut = len(taken) > budget.left
+        pieces.extend(taken[: budget.left])
+        budget.used += len(pieces)
+        budget.left -= len(pieces)
+        return ("max_tokens" if cut else "end_turn"), None
+    for tok in tokens:
         if budget.left == 0:
             return "max_tokens", None
         budget.left -= 1

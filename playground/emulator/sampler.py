@@ -58,14 +58,16 @@ class SamplingParams:
 
 class _Dist:
     """Next-token candidates of one context, most likely first (ties broken by text,
-    so argmax is deterministic)."""
+    so argmax is deterministic). ``keys`` are the tokens' context keys, precomputed so a
+    sampling step does no string work."""
 
-    __slots__ = ("tokens", "logp", "cum")
+    __slots__ = ("tokens", "keys", "logp", "cum")
 
     def __init__(self, weights: dict[str, float]) -> None:
         items = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_CANDIDATES]
         total = sum(w for _, w in items)
         self.tokens = [t for t, _ in items]
+        self.keys = [_key(t) for t in self.tokens]
         self.logp = [math.log(w / total) for _, w in items]
         # Cumulative probabilities for the plain temperature-1 case (the benchmark path).
         self.cum = list(accumulate(w / total for _, w in items))
@@ -73,6 +75,12 @@ class _Dist:
 
 def _key(token: str) -> str:
     return token.strip().lower()
+
+
+def _capitalize(token: str) -> str:
+    """The first token of a reply: no leading space, upper-case initial."""
+    token = token.lstrip()
+    return token[:1].upper() + token[1:]
 
 
 def normalize_corpus(text: str) -> list[str]:
@@ -131,22 +139,26 @@ class NGramModel:
         if dist is not None:
             return dist
         counts = self._tri_counts.get((k1, k2))
+        if k2 not in self._bi_counts:
+            k2 = _BOUNDARY
+        bigram = self._bigram(k2)
         if counts is None:
-            if k2 not in self._bi_counts:
-                k2 = _BOUNDARY
-            dist = self._bi.get(k2)
-            if dist is None:
-                bigram = self._bi_counts[k2]
-                n2 = sum(bigram.values())
-                dist = self._bi[k2] = _Dist({t: c / n2 for t, c in bigram.items()})
-            return dist
-        bigram = self._bi_counts[k2]
-        n2 = sum(bigram.values())
+            return bigram
+        # Only the bigram's own top candidates can make the interpolated top list: outside
+        # the trigram, weights are proportional to the bigram probability.
+        weights = {t: (1 - TRIGRAM_WEIGHT) * math.exp(lp) for t, lp in zip(bigram.tokens, bigram.logp, strict=True)}
         n3 = sum(counts.values())
-        weights = {t: (1 - TRIGRAM_WEIGHT) * c / n2 for t, c in bigram.items()}
         for t, c in counts.items():
             weights[t] = weights.get(t, 0.0) + TRIGRAM_WEIGHT * c / n3
         dist = self._tri[(k1, k2)] = _Dist(weights)
+        return dist
+
+    def _bigram(self, k2: str) -> _Dist:
+        dist = self._bi.get(k2)
+        if dist is None:
+            bigram = self._bi_counts[k2]
+            n2 = sum(bigram.values())
+            dist = self._bi[k2] = _Dist({t: c / n2 for t, c in bigram.items()})
         return dist
 
     def topic(self, prompt: str) -> tuple[str, str, str | None]:
@@ -186,16 +198,27 @@ class NGramModel:
             if first is not None:
                 yield first[:1].upper() + first[1:]
                 produced = 1
+        distribution, pick = self.distribution, sampler.pick
+        if endless:  # the benchmark path: no end checks
+            if produced == 0:
+                dist = distribution(k1, k2)
+                i = pick(dist)
+                k1, k2 = k2, dist.keys[i]
+                yield dist.tokens[i] if continuation else _capitalize(dist.tokens[i])
+            while True:
+                dist = distribution(k1, k2)
+                i = pick(dist)
+                k1, k2 = k2, dist.keys[i]
+                yield dist.tokens[i]
         while True:
-            tok = sampler.pick(self.distribution(k1, k2))
+            dist = distribution(k1, k2)
+            i = pick(dist)
+            tok = dist.tokens[i]
             if produced == 0 and not continuation:
-                tok = tok.lstrip()
-                tok = tok[:1].upper() + tok[1:]
+                tok = _capitalize(tok)
             yield tok
             produced += 1
-            k1, k2 = k2, _key(tok)
-            if endless:
-                continue
+            k1, k2 = k2, dist.keys[i]
             if k2 in _SENTENCE_END:
                 done_sentences += 1
                 if done_sentences >= sentences:
@@ -218,9 +241,10 @@ class _StepSampler:
         self.plain = self.t == 1.0 and self.k == 0 and self.p >= 1.0
         self._memo: dict[int, list[float]] = {}
 
-    def pick(self, dist: _Dist) -> str:
+    def pick(self, dist: _Dist) -> int:
+        """The index in ``dist`` of the drawn token."""
         if self.t <= 0:
-            return dist.tokens[0]
+            return 0
         if self.plain:
             cum = dist.cum
         else:
@@ -228,7 +252,7 @@ class _StepSampler:
             if cum is None:
                 cum = self._memo[id(dist)] = self._transform(dist)
         i = bisect_right(cum, self.rng.random() * cum[-1])
-        return dist.tokens[min(i, len(cum) - 1)]
+        return i if i < len(cum) else len(cum) - 1
 
     def _transform(self, dist: _Dist) -> list[float]:
         top = dist.logp[0]
