@@ -204,6 +204,14 @@ async def test_history_round_trip_with_accumulator(replay_server: ReplayServer) 
         {"type": "text", "text": "Hi"}, {"type": "tool_use", "id": "t1", "name": "f", "input": {"x": 1}}]
 
 
+async def test_proxy_is_used(replay_server: ReplayServer) -> None:
+    # api.invalid cannot resolve: the request only arrives because it went through the proxy.
+    replay_server.json(message_json())
+    parts = await collect(proxy=replay_server.base_url, api_base="http://api.invalid/v1")
+    assert "Hi!" in parts
+    assert replay_server.requests[0].headers["Host"] == "api.invalid"
+
+
 async def test_non_stream_yields_the_same_kinds_of_parts(replay_server: ReplayServer) -> None:
     replay_server.json(message_json(content=[
         {"type": "thinking", "thinking": "t", "signature": "s"}, {"type": "text", "text": "Hi"},
@@ -446,3 +454,14 @@ def fixture_png() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (4, 3), "red").save(buffer, "PNG")
     return buffer.getvalue()
+
+
+def test_settings_environment_wins_over_dotenv_and_hide_keys(tmp_path: Any) -> None:
+    from playground.config import load_settings
+
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("ANTHROPIC_API_KEY=from-dotenv-key-1111\nANTHROPIC_BASE_URL=http://dotenv.example\n")
+    settings = load_settings({"ANTHROPIC_API_KEY": KEY}, dotenv)
+    assert settings.anthropic_api_key == KEY and settings.anthropic_api_base == "http://dotenv.example/v1"
+    assert KEY not in repr(settings) and "from-dotenv" not in repr(settings)
+    assert load_settings({}, tmp_path / "missing.env").anthropic_api_base == "https://api.anthropic.com/v1"

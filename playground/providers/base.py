@@ -26,7 +26,7 @@ from ..errors import (
 from ..responses import HeadersResponse, Part, RequestRecord, RetryNotice
 from ..secrets import redact_headers, scrub
 from ..transport.client import TRANSPORT_ERRORS, open_session, read_body, send
-from ..transport.retry import RetryPolicy
+from ..transport.retry import RetryPolicy, server_delay
 from ..transport.sse import SSEDecoder
 
 MAX_REQUEST_BYTES = 32 * 1000 * 1000  # the API's request size limit (413 above it)
@@ -71,8 +71,6 @@ def http_error(status: int, headers: Mapping[str, str], raw: bytes, secret: str 
     request_id = headers.get("request-id") or headers.get("x-request-id")
     if not request_id and isinstance(body, dict) and isinstance(body.get("request_id"), str):
         request_id = body["request_id"]
-    from ..transport.retry import server_delay
-
     return error_class_for_status(status)(
         status, str(error_type or _DEFAULT_ERROR_TYPES.get(status, "api_error")), scrub(str(message), secret),
         request_id, body, server_delay(headers),
