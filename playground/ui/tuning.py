@@ -288,8 +288,12 @@ def _sweep_plan(param1: str, values1: str, param2: str, values2: str, repeats: A
         raise grid.GridError(f"repeats: {repeats!r} is not a whole number.") from None
     cells = grid.expand(axes, reps)
     base, extra = base_settings(settings)
-    est = cost.estimate(((base.with_values(**c.values).model, base.with_values(**c.values).max_tokens) for c in cells),
-                        cost.estimate_input_tokens(base.system + text))
+    runs = [base.with_values(**c.values) for c in cells]
+    # Refuse before anything is sent if a model would reject some cell (e.g. temperature on Opus 4.7).
+    problems = sorted({p for run in set(runs) for p in _problems(run)})
+    if problems:
+        raise PlaygroundError("the model would reject this sweep: " + "; ".join(problems))
+    est = cost.estimate(((run.model, run.max_tokens) for run in runs), cost.estimate_input_tokens(base.system + text))
     return base, extra, cells, [a.param for a in axes], est
 
 
@@ -363,9 +367,6 @@ def _sweep_tab(ctx: UIContext, spend: gr.State, token: gr.State) -> None:
                 jobs.append(Job(cell.index, run, user_messages(text),
                                 {"cell": cell.index, "repeat": cell.repeat, "values": cell.values,
                                  "label": f"sweep cell {cell.index}"}))
-            problems = {p for j in {j.settings: j for j in jobs}.values() for p in _problems(j.settings)}
-            if problems:
-                raise PlaygroundError("the model would reject this sweep: " + "; ".join(sorted(problems)))
             target = _target(ctx, settings, api_key)
         except cost.SpendCapExceeded as exc:
             yield [f"⛔ {exc}", "", *skip[:-1], gr.update(visible=False)]
