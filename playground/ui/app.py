@@ -167,7 +167,7 @@ def build_app(backends: Backends | None = None) -> gr.Blocks:
                             clear = gr.Button("Clear", elem_id="clear")
                         inspector_bar, views = _inspector()
             ctx = UIContext(backends=backends, backend=c["backend"], api_key=c["api_key"], model=c["model"],
-                            settings={k: c[k] for k in SETTING_KEYS}, session=session)
+                            settings={k: c[k] for k in SETTING_KEYS}, session=session, prompt=prompt)
             _tuning_tabs(ctx)
         _wire(demo, handlers, ctx, c, session, chat, prompt, send, stop, retry, undo, clear, views, problems)
         inspector_bar.change(show_inspector_tab, inspector_bar, [views[k] for k in INSPECTOR_TABS], queue=False,

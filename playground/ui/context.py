@@ -37,6 +37,7 @@ class UIContext:
     # Page-load handlers other tabs add (kwargs for ``.then``): run after the Playground's own load
     # (the model-list refresh), so a setting they restore is not overwritten by it.
     after_load: list[dict[str, Any]] = field(default_factory=list)
+    prompt: Any = None  # gr.MultimodalTextbox: the chat's message box (a share link may fill it)
 
     @property
     def settings_inputs(self) -> list[Any]:

@@ -751,7 +751,17 @@ def build_tuning_tabs(ctx: UIContext) -> None:
     with gr.Tab("Export / Share", id="tuning_export"):
         export = _export_tab(ctx)
     targets = [ctx.settings[k] for k in RESTORED_KEYS] + [compare_prompt, export["prompt"], export["note"]]
-    on_load(ctx, restore_from_link, targets)
+    chat_box = getattr(ctx, "prompt", None)
+    if chat_box is None:
+        on_load(ctx, restore_from_link, targets)
+        return
+
+    def restore_with_chat_box(request: gr.Request) -> list[Any]:
+        values = restore_from_link(request)
+        text = values[-3]  # the shared prompt, or a skip
+        return [*values, {"text": text, "files": []} if isinstance(text, str) else gr.skip()]
+
+    on_load(ctx, restore_with_chat_box, [*targets, chat_box])
 
 
 def on_load(ctx: UIContext, fn: Callable[..., Any], outputs: list[Any]) -> None:

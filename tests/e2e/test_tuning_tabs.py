@@ -162,6 +162,7 @@ def test_share_link_restores_settings_in_a_fresh_context(page, browser, app, sho
         other.wait_for_function("() => document.querySelector('#model input')?.value === 'claude-haiku-4-5'")
         assert value(other, "max_tokens") == "77"
         assert value(other, "stop_sequences") == "END"
+        assert other.locator("#prompt textarea").input_value() == "Share this prompt"
         open_tab(other, "Compare")
         assert other.locator("#compare_prompt textarea").input_value() == "Share this prompt"
         shot(other)
