@@ -278,3 +278,19 @@ async def test_64_concurrent_streams_all_complete(http: aiohttp.ClientSession, e
     streams = await asyncio.gather(*(one(i) for i in range(64)))
     for events in streams:
         assert events[-1][0] == "message_stop" and events[-2][1]["usage"]["output_tokens"] == 200
+
+
+async def test_malformed_requests(http: aiohttp.ClientSession, emu: Emulator) -> None:
+    async with http.post(emu.base_url + "/v1/messages", data=b"{not json", headers=HEADERS) as resp:
+        body = await resp.json()
+        assert resp.status == 400 and "error parsing the body" in body["error"]["message"]
+    async with http.post(emu.base_url + "/v1/messages", json=[1, 2], headers=HEADERS) as resp:
+        assert resp.status == 400 and "JSON object" in (await resp.json())["error"]["message"]
+    async with http.get(emu.base_url + "/v1/messages", headers=HEADERS) as resp:
+        body = await resp.json()
+        assert resp.status == 405 and body["type"] == "error" and "not allowed" in body["error"]["message"]
+
+
+async def test_always_thinking_models_think_unasked(http: aiohttp.ClientSession, emu: Emulator) -> None:
+    status, _, body = await post(http, emu, {**BODY, "model": "claude-fable-5-1", "max_tokens": 500})
+    assert status == 200 and [b["type"] for b in body["content"]] == ["thinking", "text"]

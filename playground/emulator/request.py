@@ -177,6 +177,8 @@ def _tool_choice(value: Any, tools: list[dict]) -> dict:
 def _thinking(value: Any, req: MessagesRequest) -> None:
     info = req.info
     if value is None:
+        if info.always_thinks:  # such models think even when not asked to (reference §1.8)
+            req.thinking = "adaptive"
         return
     if not isinstance(value, dict) or value.get("type") not in ("enabled", "adaptive", "disabled"):
         raise invalid("thinking.type: Input tag found using 'type' does not match any of the expected tags: "
