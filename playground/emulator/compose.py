@@ -25,6 +25,7 @@ import random
 import re
 import secrets
 import string
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -151,21 +152,26 @@ def _acknowledgement(req: MessagesRequest) -> str:
 
 def _write_text(req: MessagesRequest, model: NGramModel, rng: random.Random, budget: _Budget,
                 block: Block, *, endless: bool) -> tuple[str, str | None]:
+    """Fill ``block`` with text tokens; return ``(stop_reason, stop_sequence)``."""
     conv = req.conversation
-    ack = _acknowledgement(req)
-    stops = req.stop_sequences
-    longest = max((len(s) for s in stops), default=0)
+    tokens = _text_tokens(_acknowledgement(req), model, conv.prefill or conv.prompt, req.params, rng,
+                          endless=endless, continuation=bool(conv.prefill))
+    if req.stop_sequences:
+        return _write_until_stop(tokens, req.stop_sequences, budget, block)
+    # The fast path: take what fits; one token more tells whether the reply ended by itself.
+    taken = list(islice(tokens, budget.left + 1))
+    cut = len(taken) > budget.left
+    block.pieces.extend(taken[: budget.left])
+    budget.used += len(block.pieces)
+    budget.left -= len(block.pieces)
+    return ("max_tokens" if cut else "end_turn"), None
+
+
+def _write_until_stop(tokens: Iterator[str], stops: list[str], budget: _Budget,
+                      block: Block) -> tuple[str, str | None]:
+    """Like the fast path, but watch the text for the earliest stop sequence and cut before it."""
+    longest = max(len(s) for s in stops)
     text = ""
-    pieces = block.pieces
-    tokens = _text_tokens(ack, model, conv.prefill or conv.prompt, req.params, rng, endless=endless,
-                          continuation=bool(conv.prefill))
-    if not stops:  # the fast path: take what fits, one token more tells whether it ended by itself
-        taken = list(islice(tokens, budget.left + 1))
-        cut = len(taken) > budget.left
-        pieces.extend(taken[: budget.left])
-        budget.used += len(pieces)
-        budget.left -= len(pieces)
-        return ("max_tokens" if cut else "end_turn"), None
     for tok in tokens:
         if budget.left == 0:
             return "max_tokens", None
@@ -173,17 +179,17 @@ def _write_text(req: MessagesRequest, model: NGramModel, rng: random.Random, bud
         budget.used += 1
         before = len(text)
         text += tok
-        pieces.append(tok)
-        if stops:
-            hit = _first_stop(text, stops, max(0, before - longest + 1))
-            if hit is not None:
-                block.pieces = _cut(pieces, hit[0])
-                return "stop_sequence", hit[1]
+        block.pieces.append(tok)
+        # Only a match ending in the new token is new: search from just before it.
+        hit = _first_stop(text, stops, max(0, before - longest + 1))
+        if hit is not None:
+            block.pieces = _cut(block.pieces, hit[0])
+            return "stop_sequence", hit[1]
     return "end_turn", None
 
 
 def _text_tokens(ack: str, model: NGramModel, prompt: str, params: SamplingParams, rng: random.Random,
-                 *, endless: bool, continuation: bool):
+                 *, endless: bool, continuation: bool) -> Iterator[str]:
     """The acknowledgement's tokens, then the sampler's (the first one gets a leading space
     after an acknowledgement: a word with its space is still one token)."""
     yield from tokenize(ack)
