@@ -10,10 +10,20 @@ from typing import Any
 from aiohttp import web
 
 from . import faults
-from .sampler import default_model
+from .sampler import NGramModel, default_model
 from .server import Settings, build_app
 
 SHUTDOWN_GRACE_S = 0.25
+_warmed: set[int] = set()
+_warm_lock = threading.Lock()
+
+
+def _warm_once(model: NGramModel) -> None:
+    with _warm_lock:
+        if id(model) in _warmed:
+            return
+        _warmed.add(id(model))
+    model.warm()
 
 
 class Emulator:
@@ -67,6 +77,8 @@ class Emulator:
             await runner.cleanup()
             raise
         self._runner = runner
+        # Build the sampler's remaining distributions off the loop, after we are listening.
+        asyncio.get_running_loop().run_in_executor(None, _warm_once, self.settings.model)
         sockets = site._server.sockets if site._server is not None else []  # noqa: SLF001 - the bound port
         self.host, self.port = host, sockets[0].getsockname()[1] if sockets else port
         return self

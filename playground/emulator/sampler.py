@@ -150,16 +150,22 @@ class NGramModel:
         n3 = sum(counts.values())
         for t, c in counts.items():
             weights[t] = weights.get(t, 0.0) + TRIGRAM_WEIGHT * c / n3
-        dist = self._tri[(k1, k2)] = _Dist(weights)
-        return dist
+        # setdefault: if warm() built it meanwhile on its thread, everyone keeps one object
+        return self._tri.setdefault((k1, k2), _Dist(weights))
 
     def _bigram(self, k2: str) -> _Dist:
         dist = self._bi.get(k2)
         if dist is None:
             bigram = self._bi_counts[k2]
             n2 = sum(bigram.values())
-            dist = self._bi[k2] = _Dist({t: c / n2 for t, c in bigram.items()})
+            dist = self._bi.setdefault(k2, _Dist({t: c / n2 for t, c in bigram.items()}))
         return dist
+
+    def warm(self) -> None:
+        """Build every context's distribution now (about 0.25 s), so the first long reply
+        streams as fast as later ones. Safe to call from a worker thread; idempotent."""
+        for k1, k2 in list(self._tri_counts):
+            self.distribution(k1, k2)
 
     def topic(self, prompt: str) -> tuple[str, str, str | None]:
         """The context a reply to ``prompt`` starts from: ``(k1, k2, first_word)``.
@@ -239,7 +245,7 @@ class _StepSampler:
         self.p = params.top_p if params.top_p is not None else 1.0
         self.rng = rng
         self.plain = self.t == 1.0 and self.k == 0 and self.p >= 1.0
-        self._memo: dict[int, list[float]] = {}
+        self._memo: dict[_Dist, list[float]] = {}  # keyed by the object itself: ids can be reused
 
     def pick(self, dist: _Dist) -> int:
         """The index in ``dist`` of the drawn token."""
@@ -248,9 +254,9 @@ class _StepSampler:
         if self.plain:
             cum = dist.cum
         else:
-            cum = self._memo.get(id(dist))
+            cum = self._memo.get(dist)
             if cum is None:
-                cum = self._memo[id(dist)] = self._transform(dist)
+                cum = self._memo[dist] = self._transform(dist)
         i = bisect_right(cum, self.rng.random() * cum[-1])
         return i if i < len(cum) else len(cum) - 1
 
