@@ -629,15 +629,15 @@ def _export_tab(ctx: UIContext) -> dict[str, Any]:
     prompt = gr.Textbox(label="Prompt (for the Playground settings)", lines=2, elem_id="export_prompt")
     export_btn = gr.Button("Export", variant="primary", elem_id="export_btn")
     export_status = gr.Markdown("", elem_id="export_status")
-    with gr.Tabs():
-        with gr.Tab("curl", render_children=True):
-            curl = gr.Code("", language="shell", elem_id="export_curl")
-        with gr.Tab("Python (this package)", render_children=True):
-            package = gr.Code("", language="python", elem_id="export_package")
-        with gr.Tab("Python (official SDK)", render_children=True):
-            sdk = gr.Code("", language="python", elem_id="export_sdk")
-        with gr.Tab("JSON", render_children=True):
-            raw = gr.Code("", language="json", elem_id="export_json")
+    # Stacked, not in nested tabs: a closed tab's contents are not mounted (nothing to copy from).
+    with gr.Row():
+        curl = gr.Code("", language="shell", label="curl", elem_id="export_curl", max_lines=18)
+        raw = gr.Code("", language="json", label="JSON body", elem_id="export_json", max_lines=18)
+    with gr.Row():
+        package = gr.Code("", language="python", label="Python (this package)", elem_id="export_package",
+                          max_lines=22)
+        sdk = gr.Code("", language="python", label="Python (official anthropic SDK)", elem_id="export_sdk",
+                      max_lines=22)
 
     def do_export(src: str, run_id: Any, text: str, api_key: str, *values: Any) -> list[Any]:
         settings = UIContext.collect(*values)

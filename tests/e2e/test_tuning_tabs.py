@@ -63,6 +63,46 @@ def test_compare_two_configs_stream_side_by_side(page, shot) -> None:
     assert value(page, "temperature") == "1"
 
 
+def test_compare_stop_one_column_keeps_the_other(page, shot) -> None:
+    page.locator("#endless input").check()  # offline option: answers run to max_tokens
+    open_tab(page, "Compare")
+    page.locator("#compare_prompt textarea").fill("Tell me about rivers")
+    fill(page, "cmp0_max_tokens", "2000")  # ~13 s at 150 tok/s: it is stopped long before
+    fill(page, "cmp1_max_tokens", "60")
+    page.locator("#compare_run").click()
+    page.wait_for_function("() => document.querySelector('#cmp0_output textarea').value.length > 20")
+    page.locator("#cmp0_stop_btn").click()
+    page.wait_for_function("() => document.querySelector('#compare_status').innerText.includes('2/2 columns finished')")
+    shot(page)
+    assert "cancelled" in page.locator("#cmp0_stats").inner_text()
+    stats1 = page.locator("#cmp1_stats").inner_text()
+    assert "done" in stats1 and "60 out tokens" in stats1, stats1
+    assert 20 < len(value(page, "cmp0_output")) < 2000 * 3  # partial output kept
+
+
+def test_presets_and_export_of_current_settings(page, shot) -> None:
+    fill(page, "temperature", "0.15")
+    fill(page, "max_tokens", "33")
+    open_tab(page, "Export / Share")
+    fill(page, "preset_name", "calm")
+    page.locator("#preset_save").click()
+    page.wait_for_function("() => document.querySelector('#preset_list input').value === 'calm'")
+    open_tab(page, "Playground")
+    fill(page, "temperature", "0.9")
+    open_tab(page, "Export / Share")
+    page.locator("#preset_load").click()
+    open_tab(page, "Playground")
+    page.wait_for_function("() => document.querySelector('#temperature textarea, #temperature input')"
+                           "?.value === '0.15'")
+    open_tab(page, "Export / Share")
+    page.locator("#export_prompt textarea").fill("Hello there")
+    page.locator("#export_btn").click()
+    page.wait_for_function("() => document.querySelector('#export_json').innerText.includes('0.15')")
+    shot(page)
+    curl = page.locator("#export_curl").inner_text()
+    assert "curl http://127.0.0.1:" in curl and "$ANTHROPIC_API_KEY" in curl and '"max_tokens": 33' in curl
+
+
 def test_sweep_3x2_with_repeats_gives_table_and_plots(page, shot) -> None:
     open_tab(page, "Sweep")
     page.locator("#sweep_prompt textarea").fill("Write about the forest")
