@@ -83,7 +83,7 @@ async def test_seed_and_temperature(client: openai.AsyncOpenAI) -> None:
 
     assert await text(seed=5) == await text(seed=5)
     assert len({await text(temperature=0) for _ in range(4)}) == 1
-    assert len({await text(temperature=2.0) for _ in range(6)}) > 1
+    assert len({await text(temperature=2.0, seed=i) for i in range(6)}) > 1
 
 
 @pytest.mark.parametrize(("kwargs", "error"), [

@@ -103,8 +103,9 @@ async def test_stop_sequence_cuts_before_the_match(client: anthropic.AsyncAnthro
 async def test_sampling_knobs_through_extra_body(client: anthropic.AsyncAnthropic) -> None:
     async def texts(n: int, **body: object) -> set[str]:
         out = set()
-        for _ in range(n):
-            msg = await client.messages.create(model=EMULATOR_MODEL, max_tokens=6, messages=HELLO, extra_body=body)
+        for seed in range(n):  # seeded, so the test is deterministic
+            msg = await client.messages.create(model=EMULATOR_MODEL, max_tokens=6, messages=HELLO, extra_body=body,
+                                               extra_headers={"x-emulator-seed": str(seed)})
             out.add(msg.content[0].text)
         return out
 
