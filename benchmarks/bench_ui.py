@@ -24,7 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
 from app_server import running_app  # noqa: E402
 
 OBSERVE = """() => {
-    window.__bench = {renders: 0, final: null};
+    window.__bench = {renders: 0, final: null, tasks: []};
+    // long tasks (>50 ms) on the page's main thread: mostly Markdown re-renders of the growing reply
+    new PerformanceObserver(list => list.getEntries().forEach(e => window.__bench.tasks.push(e.duration)))
+        .observe({type: 'longtask'});
     const chat = document.querySelector('#chat');
     new MutationObserver(() => {
         window.__bench.renders += 1;
@@ -61,6 +64,8 @@ def one_run(page, pid: int, tokens: int) -> dict[str, float]:
         "click_to_final_s": bench["final"] / 1000 - clicked,
         "server_cpu_s": cpu1 - cpu0,
         "browser_mutations": bench["renders"],
+        "long_tasks": len(bench["tasks"]),
+        "long_task_ms_max": max(bench["tasks"], default=0.0),
         "events": events,
     }
 

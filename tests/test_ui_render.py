@@ -184,3 +184,12 @@ def test_events_log_is_capped_but_counted() -> None:
         view.add("x")
     assert len(view.events) == EVENTS_CAP
     assert view.event_count == EVENTS_CAP + 50
+
+
+def test_render_interval_grows_with_long_answers() -> None:
+    view = TurnView()
+    view.add("x" * 1000)
+    assert view.render_interval(0.05) == 0.05
+    view.add(Reasoning("y" * 99_000))
+    assert view.chars == 100_000
+    assert abs(view.render_interval(0.05) - 0.3) < 1e-9

@@ -154,7 +154,8 @@ def build_app(backends: Backends | None = None) -> gr.Blocks:
                     with gr.Column(scale=3):
                         chat = gr.Chatbot(elem_id="chat", height=520, sanitize_html=True, allow_tags=False,
                                           feedback_options=None, buttons=["copy", "copy_all"],
-                                          placeholder="Send a message to start.", label="Chat")
+                                          placeholder="Send a message to start.", label="Chat",
+                                          latex_delimiters=[])  # no LaTeX scan: cheaper renders of long replies
                         prompt = gr.MultimodalTextbox(elem_id="prompt", file_types=["image", ".pdf"],
                                                       file_count="multiple", sources=["upload"], submit_btn=False,
                                                       placeholder="Message (drop, paste or attach images/PDFs)",

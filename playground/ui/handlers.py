@@ -164,9 +164,12 @@ class Handlers:
             if progress.final:
                 exchange.user_message = _sent_user_message(view, user_message, target.kind != OPENAI)
                 exchange.assistant_message = history_message(progress.accumulator, view, target.kind != OPENAI)
+                # The final answer first (what the person waits for), then the bookkeeping: the run
+                # history write and the inspector views; Send comes back once everything is in.
+                yield (session.chat(), gr.skip(), *_buttons(True), *(gr.skip(),) * len(INSPECTOR_KEYS))
                 record_turn(view, request.messages, model, kwargs, backend=target.api_base or target.kind,
                             api_key=target.api_key, files=files, accumulator=progress.accumulator)  # run history
-                yield (session.chat(), gr.skip(), *_buttons(False), *inspector_values(view, model, api_key))
+                yield (gr.skip(), gr.skip(), *_buttons(False), *inspector_values(view, model, api_key))
                 return
             req = inspector.request_view(view, api_key) if len(view.requests) != shown_requests else gr.skip()
             hdr = inspector.headers_view(view, api_key) if view.headers is not shown_headers else gr.skip()

@@ -110,7 +110,8 @@ async def stream_run(
     throttle.due()  # the first render waits one interval: usually the first tokens are there by then
     try:
         while not task.done():
-            timeout = throttle.remaining() if view.dirty else interval
+            throttle.interval = view.render_interval(interval)
+            timeout = throttle.remaining() if view.dirty else throttle.interval
             await asyncio.wait({task, stop_wait}, timeout=max(timeout, 0.001), return_when=asyncio.FIRST_COMPLETED)
             if stop.is_set() and not task.done():
                 task.cancel()
