@@ -145,16 +145,22 @@ async def sdk(base: str) -> tuple[int, float]:
     return count, first
 
 
-async def measure(name: str, fn: Callable[[str], Awaitable[tuple[int, float]]], base: str, deltas: int,
-                  repeat: int) -> tuple[float, float]:
-    totals, firsts = [], []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        count, first = await fn(base)
-        totals.append(time.perf_counter() - t0)
-        firsts.append(first)
-        assert count == deltas, f"{name} saw {count} deltas, expected {deltas}"
-    return statistics.median(totals), statistics.median(firsts)
+async def measure(contenders: dict[str, Callable[[str], Awaitable[tuple[int, float]]]], base: str, deltas: int,
+                  rounds: dict[str, int]) -> dict[str, tuple[float, float]]:
+    """Median (total, TTFT) per contender. Runs are interleaved round by round, so a noisy
+    neighbour on a shared machine slows every contender alike instead of one of them."""
+    totals: dict[str, list[float]] = {name: [] for name in contenders}
+    firsts: dict[str, list[float]] = {name: [] for name in contenders}
+    for i in range(max(rounds.values())):
+        for name, fn in contenders.items():
+            if i >= rounds[name]:
+                continue
+            t0 = time.perf_counter()
+            count, first = await fn(base)
+            totals[name].append(time.perf_counter() - t0)
+            firsts[name].append(first)
+            assert count == deltas, f"{name} saw {count} deltas, expected {deltas}"
+    return {name: (statistics.median(totals[name]), statistics.median(firsts[name])) for name in contenders}
 
 
 def child_cost(code: str) -> tuple[float, float]:
@@ -175,14 +181,15 @@ def child_cost(code: str) -> tuple[float, float]:
 async def main(deltas: int, repeat: int) -> None:
     first, rest = build_stream(deltas)
     server, base = start_server(first, rest)
-    print(f"stream: {deltas:,} text deltas, {(len(first) + len(rest)) / 1e6:.1f} MB, median of {repeat} runs")
+    print(f"stream: {deltas:,} text deltas, {(len(first) + len(rest)) / 1e6:.1f} MB; medians of {repeat * 3} "
+          f"interleaved runs ({repeat} for the SDK)")
     try:
-        results = {}
-        contenders = (("provider", provider), ("plain aiohttp loop", plain_loop), ("anthropic SDK", sdk))
-        for _name, fn in contenders:  # one warm-up each so imports and first connections do not count
+        contenders = {"provider": provider, "plain aiohttp loop": plain_loop, "anthropic SDK": sdk}
+        for fn in contenders.values():  # one warm-up each so imports and first connections do not count
             await fn(base)
-        for name, fn in contenders:
-            results[name] = await measure(name, fn, base, deltas, repeat)
+        # The SDK is slow, so it gets fewer rounds; the two fast ones get more for a steadier TTFT.
+        results = await measure(contenders, base, deltas,
+                                {"provider": repeat * 3, "plain aiohttp loop": repeat * 3, "anthropic SDK": repeat})
     finally:
         server.terminate()
         server.join(5)

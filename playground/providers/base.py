@@ -30,7 +30,10 @@ from ..transport.retry import RetryPolicy, server_delay
 from ..transport.sse import SSEDecoder
 
 MAX_REQUEST_BYTES = 32 * 1000 * 1000  # the API's request size limit (413 above it)
-READ_SIZE = 16 * 1024  # at most this much is decoded before the parts it holds are handed on
+# At most this much is decoded before the parts it holds are handed on. Reads start small so the
+# first token is not held back behind a buffered backlog, then grow for throughput.
+FIRST_READ_SIZE = 2 * 1024
+READ_SIZE = 64 * 1024
 
 # Error types the API uses per status, for bodies that do not say (e.g. Cloudflare's 413 page).
 _DEFAULT_ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 402: "billing_error",
@@ -259,16 +262,18 @@ class ProviderBase:
     @classmethod
     async def _stream(cls, response: Any, request_id: str | None) -> AsyncIterator[list[Part]]:
         # The hot path: whole chunks in, one batch of parts out per chunk, no per-line awaits.
-        # Reads are capped so the first token is not held back behind a large buffered backlog.
         mapper = cls._stream_mapper(request_id)
         feed = SSEDecoder().feed
         feed_many = mapper.feed_many
         read = response.content.read
+        size = FIRST_READ_SIZE
         try:
             while not mapper.done:
-                chunk = await read(READ_SIZE)
+                chunk = await read(size)
                 if not chunk:
                     break
+                if size < READ_SIZE:
+                    size *= 2
                 batch = feed_many(feed(chunk))
                 if batch:
                     yield batch
