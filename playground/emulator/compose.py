@@ -31,7 +31,7 @@ from itertools import islice
 
 from . import thinking as signatures
 from .request import MessagesRequest
-from .sampler import NGramModel, SamplingParams
+from .sampler import STOPWORDS, NGramModel, SamplingParams
 from .tokenizer import count, tokenize
 
 _EFFORT_SENTENCES = {"low": 1, "medium": 2, "high": 3, "xhigh": 4, "max": 5}
@@ -241,7 +241,7 @@ def _pick_tool(req: MessagesRequest) -> dict | None:
     return req.tools[0] if kind == "any" else None
 
 
-_STOP = {"the", "a", "an", "what", "whats", "use", "please", "tell", "me", "is", "in", "for", "of", "and", "call"}
+_NOT_ARGUMENTS = STOPWORDS | {"whats", "use", "call", "find", "get", "look", "search"}
 
 
 def tool_input(tool: dict, prompt: str) -> dict:
@@ -256,7 +256,7 @@ def tool_input(tool: dict, prompt: str) -> dict:
     words = re.findall(r"[A-Za-z][\w-]*", prompt)
     sentence_start = {m.group(1) for m in re.finditer(r"(?:^|[.!?]\s+)([A-Za-z][\w-]*)", prompt)}
     proper = [w for w in words if w[0].isupper() and w not in sentence_start and w.lower() not in names]
-    content = [w for w in words if w.lower() not in _STOP and w.lower() not in names]
+    content = [w for w in words if w.lower() not in _NOT_ARGUMENTS and w.lower() not in names]
     numbers = re.findall(r"-?\d+(?:\.\d+)?", prompt)
     args: dict = {}
     for name in required:

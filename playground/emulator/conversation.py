@@ -108,7 +108,7 @@ def check_tools(tools: Any) -> tuple[list[dict], int]:
     return custom, count(_compact(tools))
 
 
-def walk(messages: Any, *, check_pairing: bool = True) -> Conversation:
+def walk(messages: Any) -> Conversation:
     """Validate ``messages`` and gather what the reply needs. Raises :class:`ApiError` (400)."""
     if not isinstance(messages, list):
         raise invalid("messages: Input should be a valid list", "messages")
@@ -129,8 +129,8 @@ def walk(messages: Any, *, check_pairing: bool = True) -> Conversation:
         blocks = _blocks(msg.get("content"), path, final_assistant=(i == last and role == "assistant"))
         conv.input_tokens += MESSAGE_OVERHEAD
         if role == "user":
-            results = _walk_user(blocks, path, conv, pending_tool_uses, check_pairing)
-            if check_pairing and pending_tool_uses:
+            results = _walk_user(blocks, path, conv, pending_tool_uses)
+            if pending_tool_uses:
                 missing = [t for t in pending_tool_uses if t not in results]
                 if missing:
                     raise invalid(
@@ -139,7 +139,7 @@ def walk(messages: Any, *, check_pairing: bool = True) -> Conversation:
                         "in the next message.", f"messages.{i - 1}")
             pending_tool_uses = {}
         else:
-            if check_pairing and pending_tool_uses:
+            if pending_tool_uses:
                 raise invalid(
                     f"messages.{i - 1}: `tool_use` ids were found without `tool_result` blocks immediately after: "
                     f"{', '.join(pending_tool_uses)}. Each `tool_use` block must have a corresponding `tool_result` "
@@ -209,8 +209,7 @@ def _document_text_tokens(source: dict, bpath: str) -> int:
     raise invalid(f"{bpath}.document.source.content: Input should be a string or a list of blocks", bpath)
 
 
-def _walk_user(blocks: list[dict], path: str, conv: Conversation, pending: dict[str, str],
-               check_pairing: bool) -> set[str]:
+def _walk_user(blocks: list[dict], path: str, conv: Conversation, pending: dict[str, str]) -> set[str]:
     texts: list[str] = []
     seen_results: set[str] = set()
     media: list[media_checks.MediaInfo] = []
@@ -241,11 +240,11 @@ def _walk_user(blocks: list[dict], path: str, conv: Conversation, pending: dict[
             tid = block.get("tool_use_id")
             if not isinstance(tid, str) or not tid:
                 raise invalid(f"{bpath}.tool_result.tool_use_id: Field required", f"{bpath}.tool_use_id")
-            if check_pairing and tid not in pending:
+            if tid not in pending:
                 raise invalid(f"{bpath}: unexpected `tool_use_id` found in `tool_result` blocks: {tid}. Each "
                               "`tool_result` block must have a corresponding `tool_use` block in the previous message.",
                               bpath)
-            if check_pairing and seen_other:
+            if seen_other:
                 raise invalid(f"{bpath}: `tool_result` blocks must come first in the user message, before any "
                               "other content", bpath)
             text, tokens = _tool_result_content(block.get("content"), bpath, media, conv)

@@ -40,7 +40,7 @@ TRIGRAM_WEIGHT = 0.8  # the rest of the mass comes from the bigram model, so rar
 _SENTENCE_END = frozenset({".", "!", "?"})
 _BOUNDARY = "."  # the context a reply starts from when the prompt has no known word
 # Words too common to be a topic: a reply "about" one of them would not follow the prompt.
-_STOPWORDS = frozenset(
+STOPWORDS = frozenset(
     "a an and are as at be but by can do for from had has have her his how i if in is it its me my "
     "no not of on or she so that the their them then there they this to was we what when where "
     "which who why will with would you your tell about please give some write say".split()
@@ -175,7 +175,7 @@ class NGramModel:
         keys = [_key(t) for t in tokenize(prompt)]
         for i in range(len(keys) - 1, -1, -1):
             k = keys[i]
-            if k.isalpha() and k not in _STOPWORDS and k in self._forms:
+            if k.isalpha() and k not in STOPWORDS and k in self._forms:
                 return _BOUNDARY, k, self._forms[k]
         return _BOUNDARY, _BOUNDARY, None
 

@@ -43,7 +43,8 @@ OLDEST_VERSION = "2023-06-01"
 
 @dataclass
 class Settings:
-    """Server-wide options (the CLI flags). ``api_key=None`` accepts any non-empty key."""
+    """Server-wide options (the CLI flags) and the state every request shares: rate-limit
+    counters, the fail-once memory and the sampler. ``api_key=None`` accepts any non-empty key."""
 
     api_key: str | None = None
     latency_ms: float = 0.0
