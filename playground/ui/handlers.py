@@ -7,6 +7,7 @@ Errors are turned into readable chat messages or toasts, never tracebacks.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator
 from typing import Any
@@ -23,6 +24,7 @@ from playground.ui.runner import RunRequest, stream_run
 from playground.ui.session import Exchange, Session, history_message
 from playground.ui.settings import SETTING_KEYS, THINKING_MODES, to_provider_kwargs, validation_kwargs
 
+log = logging.getLogger(__name__)
 # Order of the send/retry outputs after (chat, prompt, send, stop).
 INSPECTOR_KEYS = ("request", "headers", "usage", "timing", "events", "errors")
 FAULTS = ("", "rate_limit", "overloaded", "server_error", "mid_stream_error", "disconnect", "truncate", "slow",
@@ -167,8 +169,11 @@ class Handlers:
                 # The final answer first (what the person waits for), then the bookkeeping: the run
                 # history write and the inspector views; Send comes back once everything is in.
                 yield (session.chat(), gr.skip(), *_buttons(True), *(gr.skip(),) * len(INSPECTOR_KEYS))
-                record_turn(view, request.messages, model, kwargs, backend=target.api_base or target.kind,
-                            api_key=target.api_key, files=files, accumulator=progress.accumulator)  # run history
+                try:  # the run history is a convenience: a failing write must not leave Send disabled
+                    record_turn(view, request.messages, model, kwargs, backend=target.api_base or target.kind,
+                                api_key=target.api_key, files=files, accumulator=progress.accumulator)
+                except Exception as exc:  # noqa: BLE001
+                    log.warning("run history write failed: %s", type(exc).__name__)
                 yield (gr.skip(), gr.skip(), *_buttons(False), *inspector_values(view, model, api_key))
                 return
             req = inspector.request_view(view, api_key) if len(view.requests) != shown_requests else gr.skip()
