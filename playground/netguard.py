@@ -1,7 +1,8 @@
 """Refuse base URLs that point into private networks (for a hosted playground where users may
 type any URL: without this, the server could be made to call its own internal services).
 
-The check resolves the host name and inspects every address; it never connects.
+The check resolves the host name and inspects every address; it never connects. The providers
+also check again at connect time (transport.client.GuardedResolver), against DNS rebinding.
 """
 
 from __future__ import annotations
@@ -36,14 +37,19 @@ def _host_and_port(url: str) -> tuple[str, int]:
     return parts.hostname, port
 
 
+def check_address(host: str, address_text: str) -> None:
+    """Raise BlockedAddressError if ``host``'s resolved ``address_text`` is not public."""
+    address = ipaddress.ip_address(address_text.split("%", 1)[0])  # drop an IPv6 zone id
+    if is_blocked(address):
+        raise BlockedAddressError(
+            f"refusing {host}: it resolves to {address}, a private or loopback address. "
+            "Use a public endpoint, or allow private hosts (allow_private_hosts=True) if you trust it."
+        )
+
+
 def _check(host: str, addresses: list[str]) -> None:
     for text in addresses:
-        address = ipaddress.ip_address(text.split("%", 1)[0])  # drop an IPv6 zone id
-        if is_blocked(address):
-            raise BlockedAddressError(
-                f"refusing {host}: it resolves to {address}, a private or loopback address. "
-                "Use a public endpoint, or allow private hosts (allow_private_hosts=True) if you trust it."
-            )
+        check_address(host, text)
 
 
 def _literal(host: str) -> list[str] | None:

@@ -433,6 +433,27 @@ async def test_private_hosts_refused_without_connecting(replay_server: ReplaySer
     assert "Hi!" in await collect(replay_server)  # allowed by default (local emulator, Ollama, ...)
 
 
+async def test_guard_also_applies_to_models_and_count_tokens(replay_server: ReplayServer) -> None:
+    with pytest.raises(BlockedAddressError):
+        await Anthropic.get_models_async(api_key=KEY, api_base=replay_server.api_base, allow_private_hosts=False)
+    with pytest.raises(BlockedAddressError):
+        await Anthropic.count_tokens("sonnet", MESSAGES, api_key=KEY, api_base=replay_server.api_base,
+                                     allow_private_hosts=False)
+    assert replay_server.requests == []
+
+
+async def test_guard_checks_addresses_again_at_connect_time(replay_server: ReplayServer) -> None:
+    """A name that passed the up-front check but resolves privately when connecting (DNS
+    rebinding) is refused by the session's resolver, before any byte is sent."""
+    from playground.transport.client import open_session
+
+    port = replay_server.base_url.rsplit(":", 1)[1]
+    async with open_session(5, allow_private=False) as session:
+        with pytest.raises(BlockedAddressError, match="localhost"):
+            await session.get(f"http://localhost:{port}/v1/models")
+    assert replay_server.requests == []
+
+
 def test_check_base_url() -> None:
     from playground.netguard import check_base_url
 

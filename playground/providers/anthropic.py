@@ -18,6 +18,7 @@ from .. import catalog
 from ..config import load_settings
 from ..errors import MissingAuthError
 from ..media import Media, check_media_set, load_media_async
+from ..netguard import check_base_url_async
 from ..params import validate_params
 from ..responses import Part
 from ..transport.client import open_session
@@ -100,13 +101,15 @@ class Anthropic(OpenaiAPI):
                            api_base: str | None = None, system: Any = None,
                            tools: Sequence[Mapping[str, Any]] | None = None, *, media: Sequence[Any] | None = None,
                            headers: Mapping[str, str] | None = None, timeout: float = 30,
-                           proxy: str | None = None) -> int:
+                           proxy: str | None = None, allow_private_hosts: bool = True) -> int:
         """The prompt's size in tokens (``POST {api_base}/messages/count_tokens``), for showing before sending."""
         model = cls.get_model(model)
         key = cls._resolve_key(api_key)
         base = cls._resolve_base(api_base)
-        async with open_session(timeout) as session:
-            loaded = [await load_media_async(d, n, session=session) for d, n in media_items(media)]
+        await check_base_url_async(base, allow_private_hosts)
+        async with open_session(timeout, allow_private=allow_private_hosts) as session:
+            loaded = [await load_media_async(d, n, session=session, allow_private=allow_private_hosts)
+                      for d, n in media_items(media)]
             check_media_set(loaded)
             body = anthropic_request.count_tokens_body(model, messages, system=system, tools=tools,
                                                        media_blocks=[m.to_block() for m in loaded])

@@ -23,6 +23,7 @@ from ..errors import (
     StreamTimeoutError,
     error_class_for_status,
 )
+from ..netguard import check_base_url_async
 from ..responses import HeadersResponse, Part, RequestRecord, RetryNotice
 from ..secrets import redact_headers, scrub
 from ..transport.client import TRANSPORT_ERRORS, open_session, read_body, send
@@ -154,17 +155,18 @@ class ProviderBase:
     @classmethod
     async def get_models_async(cls, api_key: str | None = None, api_base: str | None = None, *,
                                timeout: float = 30, proxy: str | None = None, refresh: bool = False,
-                               **kwargs: Any) -> list[str]:
+                               allow_private_hosts: bool = True, **kwargs: Any) -> list[str]:
         """Model ids from ``GET {api_base}/models``, following ``has_more``/``last_id`` pages.
         Cached per (base URL, key) for the process; ``refresh=True`` asks again."""
         key = cls._resolve_key(api_key)
         base = cls._resolve_base(api_base)
+        await check_base_url_async(base, allow_private_hosts)
         cache_key = (cls.__name__, base, hashlib.sha256((key or "").encode()).hexdigest())
         if not refresh and cache_key in cls._models_cache:
             return list(cls._models_cache[cache_key])
         ids: list[str] = []
         params: dict[str, Any] = {"limit": 1000}
-        async with open_session(timeout) as session:
+        async with open_session(timeout, allow_private=allow_private_hosts) as session:
             for _ in range(100):  # a misbehaving server cannot page forever
                 page = await cls._request_json(session, "GET", f"{base}/models", cls.get_headers(False, key),
                                                None, params=params, proxy=proxy, secret=key)

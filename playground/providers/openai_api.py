@@ -321,7 +321,7 @@ class OpenaiAPI(ProviderBase):
         if not allow_private_hosts:
             await check_base_url_async(base, False)
         policy = replace(cls.retry_policy, max_retries=max_retries)
-        async with open_session(timeout) as session:
+        async with open_session(timeout, allow_private=allow_private_hosts) as session:
             loaded = [await load_media_async(data, name, session=session, allow_private=allow_private_hosts)
                       for data, name in media_items(media)]
             check_media_set(loaded)

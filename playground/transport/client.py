@@ -7,12 +7,15 @@ the total, so a long stream that keeps sending is never cut off.
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
+from aiohttp.abc import AbstractResolver
 
 from ..errors import APIConnectionError, APITimeoutError
+from ..netguard import check_address
 from ..secrets import scrub
 
 # What aiohttp (and the socket layer under it) raises when a connection fails or stalls.
@@ -30,11 +33,33 @@ def _proxy_env() -> bool:
     return any(name.lower().endswith("_proxy") for name in os.environ)
 
 
-def open_session(timeout: float | None) -> aiohttp.ClientSession:
+def open_session(timeout: float | None, *, allow_private: bool = True) -> aiohttp.ClientSession:
     """A session for one run. HTTP(S)_PROXY from the environment applies when no ``proxy`` is given;
     ``trust_env`` is only switched on when such a variable exists, because it costs a thread-pool
-    round trip (proxy and .netrc lookup) before every request — time to first token."""
-    return aiohttp.ClientSession(timeout=make_timeout(timeout), trust_env=_proxy_env(), auto_decompress=True)
+    round trip (proxy and .netrc lookup) before every request — time to first token.
+
+    With ``allow_private=False`` every address a host name resolves to is checked at connect
+    time, so a name that resolves differently after the up-front check (DNS rebinding) is still
+    refused."""
+    connector = None if allow_private else aiohttp.TCPConnector(resolver=GuardedResolver())
+    return aiohttp.ClientSession(timeout=make_timeout(timeout), trust_env=_proxy_env(), auto_decompress=True,
+                                 connector=connector)
+
+
+class GuardedResolver(AbstractResolver):
+    """The default resolver, refusing (BlockedAddressError) names that resolve to non-public addresses."""
+
+    def __init__(self) -> None:
+        self._inner = aiohttp.DefaultResolver()
+
+    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET) -> list[Any]:
+        results = await self._inner.resolve(host, port, family)
+        for result in results:
+            check_address(host, result["host"])
+        return results
+
+    async def close(self) -> None:
+        await self._inner.close()
 
 
 async def send(
