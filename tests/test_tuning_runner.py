@@ -142,3 +142,37 @@ async def test_duplicate_keys_refused():
             pass
     with pytest.raises(ValueError, match="concurrency"):
         Runner(concurrency=0)
+
+
+async def test_paced_batches_and_never_sits_on_a_change():
+    from playground.tuning.runner import paced
+
+    provider = GatedProvider()
+    runner = Runner(concurrency=2, provider=provider)
+    batches = []
+    async for batch in paced(runner.run([job(0, "a"), job(1, "b")]), interval=3600, flush_on_done=True):
+        batches.append([(u.key, u.result.text, u.done) for u in batch])
+        if len(batches) == 1:
+            # the first batch comes at once (nothing was shown yet); then both jobs wait at their gates
+            provider.gate("a").set()
+        elif any(u.done and u.key == 0 for u in batch):
+            provider.gate("b").set()
+    flat = [u for b in batches for u in b]
+    assert [k for k, _, d in flat if d] == [0, 1]
+    assert batches[-1][-1][2] is True  # the final state always comes
+    assert len(batches) <= 4  # an hour-long interval: batches only at the start and on each job's end
+
+
+async def test_paced_hands_out_a_quiet_change_after_the_interval():
+    from playground.tuning.runner import paced
+
+    provider = GatedProvider()
+    runner = Runner(concurrency=1, provider=provider)
+    seen = []
+    async for batch in paced(runner.run([job(0, "q")]), interval=0.05):
+        seen.append(batch[-1].result.text)
+        # The stream is now parked at its gate: "Hello " must still arrive (after the interval),
+        # without any further update to carry it.
+        if batch[-1].result.text == "Hello ":
+            provider.gate("q").set()
+    assert "Hello " in seen and seen[-1] == "Hello world"

@@ -273,3 +273,43 @@ class Runner:
             error=result.error or ("cancelled" if result.cancelled else None), group_id=self.group_id,
             parent_id=job.meta.get("parent_id"), label=str(job.meta.get("label", "")),
         )
+
+
+async def paced(updates: AsyncIterator[Update], interval: float, *, flush_on_done: bool = False
+                ) -> AsyncIterator[list[Update]]:
+    """Batch ``updates`` for rendering: a batch at most every ``interval`` seconds, and a change never
+    waits longer than that (a quiet stream still shows its last words); ``flush_on_done`` also hands
+    out a batch as soon as a job finishes. The final batch always comes.
+    """
+    source = updates.__aiter__()
+    loop = asyncio.get_running_loop()
+    pending: list[Update] = []
+    last = float("-inf")
+    step: asyncio.Future[Update] | None = None
+    try:
+        while True:
+            if step is None:
+                step = asyncio.ensure_future(source.__anext__())
+            timeout = max(0.0, last + interval - loop.time()) if pending else None
+            done, _ = await asyncio.wait({step}, timeout=timeout)
+            if step in done:
+                finished, step = step, None
+                try:
+                    update = finished.result()
+                except StopAsyncIteration:
+                    break
+                pending.append(update)
+                if not ((flush_on_done and update.done) or loop.time() - last >= interval):
+                    continue
+            yield pending
+            pending, last = [], loop.time()
+        if pending:
+            yield pending
+    finally:
+        if step is not None and not step.done():
+            step.cancel()
+            with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                await step
+        aclose = getattr(source, "aclose", None)
+        if aclose is not None:
+            await aclose()

@@ -25,10 +25,10 @@ from playground.errors import PlaygroundError
 from playground.tuning import cost, exports, grid, report, share
 from playground.tuning.diff import changes_markdown, word_diff
 from playground.tuning.presets import PresetError, PresetStore
-from playground.tuning.runner import Job, JobResult, Runner
+from playground.tuning.runner import Job, JobResult, Runner, paced
 from playground.tuning.settings import RunSettings, user_messages
 from playground.ui.context import UIContext
-from playground.ui.render import RENDER_INTERVAL, Throttle
+from playground.ui.render import RENDER_INTERVAL
 from playground.ui.settings import SETTING_KEYS, to_provider_kwargs
 
 MAX_COLUMNS = 4
@@ -231,11 +231,9 @@ def _compare_tab(ctx: UIContext, spend: gr.State, token: gr.State) -> Any:
         _RUNNERS[key] = runner
         blank = [gr.update(value="") if i < n else gr.skip() for i in range(MAX_COLUMNS)]
         yield ["Running…", *blank, *blank]
-        throttle = Throttle(RENDER_INTERVAL)
         try:
-            async for update in runner.run(jobs):
-                if update.done or throttle.due():
-                    yield _compare_view(runner, n, done=False)
+            async for _ in paced(runner.run(jobs), RENDER_INTERVAL, flush_on_done=True):
+                yield _compare_view(runner, n, done=False)
         finally:
             _RUNNERS.pop(key, None)
         yield _compare_view(runner, n, done=True)
@@ -383,12 +381,11 @@ def _sweep_tab(ctx: UIContext, spend: gr.State, token: gr.State) -> None:
                         kind="sweep", backend=target.api_base or target.kind, extra_kwargs=extra)
         _RUNNERS[key] = runner
         started = time.monotonic()
-        throttle = Throttle(0.25)  # tables and plots are heavier than text: refresh 4x/s at most
         yield [f"Running {est.describe()}…", _progress_html(0, len(jobs), 0), *skip[:-1], gr.update(visible=False)]
         try:
-            async for update in runner.run(jobs):
-                if update.done and throttle.due():
-                    yield _sweep_view(runner, params, len(jobs), started, final=False)
+            # tables are heavier than text: refresh 4x/s at most
+            async for _ in paced(runner.run(jobs), 0.25):
+                yield _sweep_view(runner, params, len(jobs), started, final=False)
         finally:
             _RUNNERS.pop(key, None)
         yield _sweep_view(runner, params, len(jobs), started, final=True)
@@ -577,13 +574,10 @@ def _history_tab(ctx: UIContext, spend: gr.State) -> None:
                         extra_kwargs=extra)
         note = f" ({dropped} media block(s) left out: history keeps no file bytes)" if dropped else ""
         yield [f"Rerunning run #{old.id}{note}…", changes_markdown(old.params, run.params()), old.output, "", []]
-        throttle = Throttle(RENDER_INTERVAL)
-        result: JobResult | None = None
-        async for update in runner.run([Job(0, run, messages, {"parent_id": old.id, "label": f"rerun of #{old.id}"})]):
-            result = update.result
-            if throttle.due() and not update.done:
-                yield [gr.skip(), gr.skip(), gr.skip(), result.text, gr.skip()]
-        assert result is not None
+        job = Job(0, run, messages, {"parent_id": old.id, "label": f"rerun of #{old.id}"})
+        async for _ in paced(runner.run([job]), RENDER_INTERVAL):
+            yield [gr.skip(), gr.skip(), gr.skip(), runner.results[0].text, gr.skip()]
+        result = runner.results[0]
         head = f"Run #{result.run_id} (rerun of #{old.id}){note}: " + stats_line(result)
         old_params = {**old.params, "model": old.model, "system": old.system or ""}
         new_params = {**run.params(), "model": run.model, "system": run.system}
