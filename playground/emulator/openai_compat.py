@@ -103,7 +103,11 @@ def to_messages_body(body: dict) -> tuple[dict, SamplingParams, int | None]:
         else:
             raise invalid(f"{path}.role: expected system, developer, user, assistant or tool", f"{path}.role")
 
-    max_tokens = body.get("max_completion_tokens", body.get("max_tokens", DEFAULT_MAX_TOKENS))
+    max_tokens = body.get("max_completion_tokens")
+    if max_tokens is None:
+        max_tokens = body.get("max_tokens")
+    if max_tokens is None:
+        max_tokens = DEFAULT_MAX_TOKENS
     result: dict[str, Any] = {"model": body["model"], "messages": out, "max_tokens": max_tokens}
     if system:
         result["system"] = "\n".join(system)
@@ -111,6 +115,8 @@ def to_messages_body(body: dict) -> tuple[dict, SamplingParams, int | None]:
     if stop is not None:
         result["stop_sequences"] = [stop] if isinstance(stop, str) else stop
     if body.get("tools"):
+        if not isinstance(body["tools"], list):
+            raise invalid("tools: expected a list of function tools", "tools")
         result["tools"] = [_tool(t, k) for k, t in enumerate(body["tools"])]
         result["tool_choice"] = _tool_choice(body.get("tool_choice"))
     if body.get("n", 1) != 1:

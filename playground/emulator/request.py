@@ -111,7 +111,10 @@ def parse_messages(body: Any, *, count_only: bool = False) -> MessagesRequest:
     if count_only:
         return req
 
-    req.max_tokens = _integer(body, "max_tokens", 0)  # 0 is allowed: it pre-warms the cache
+    max_tokens = _integer(body, "max_tokens", 0)  # 0 is allowed: it pre-warms the cache
+    if max_tokens is None:
+        raise invalid("max_tokens: Input should be a valid integer", "max_tokens")
+    req.max_tokens = max_tokens
     if req.max_tokens > info.max_output:
         raise invalid(f"max_tokens: {req.max_tokens} > {info.max_output}, which is the maximum allowed number of "
                       f"output tokens for {model}", "max_tokens")
