@@ -57,3 +57,16 @@ async def test_no_input_makes_the_server_fail() -> None:
             await check("/v1/chat/completions", {**CHAT_BODY, "messages": [wrong]})
             await check("/v1/chat/completions", {**CHAT_BODY, "messages": [{"role": "user", "content": wrong}]})
     assert failures == []
+
+
+async def test_bad_headers_and_deep_json_are_400s() -> None:
+    async with Emulator() as emu, aiohttp.ClientSession() as http:
+        body = {"model": "playground-tiny", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]}
+        for name, value in [("x-emulator-latency-ms", "soon"), ("x-emulator-tokens-per-second", "nan"),
+                            ("x-emulator-seed", "1.5"), ("x-emulator-pause-ms", "-3")]:
+            headers = {**HEADERS, name: value, "x-emulator-fault": "slow"}
+            async with http.post(emu.base_url + "/v1/messages", json=body, headers=headers) as resp:
+                assert resp.status == 400 and name in (await resp.json())["error"]["message"]
+        deep = b'{"model": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+        async with http.post(emu.base_url + "/v1/messages", data=deep, headers=HEADERS) as resp:
+            assert resp.status == 400

@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 import random
 import re
 from dataclasses import dataclass, field
@@ -88,8 +89,8 @@ def _header_number(request: web.Request, name: str, default: float) -> float:
         number = float(value)
     except ValueError:
         raise invalid(f"{name}: expected a number, got {value!r}", name) from None
-    if number < 0:
-        raise invalid(f"{name}: must be >= 0", name)
+    if not math.isfinite(number) or number < 0:
+        raise invalid(f"{name}: must be a finite number >= 0", name)
     return number
 
 
@@ -128,6 +129,8 @@ async def read_json(call: Call) -> None:
         call.body = json.loads(call.raw)
     except (UnicodeDecodeError, ValueError) as exc:
         raise invalid(f"There was an error parsing the body of your request: invalid JSON ({exc})") from None
+    except RecursionError:
+        raise invalid("There was an error parsing the body of your request: JSON nested too deeply") from None
     if not isinstance(call.body, dict):
         raise invalid("The request body must be a JSON object")
 
