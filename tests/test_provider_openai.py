@@ -114,3 +114,24 @@ async def test_get_models(replay_server: ReplayServer) -> None:
     replay_server.json({"object": "list", "data": [{"id": "llama3"}, {"id": "qwen"}]})
     assert await OpenaiAPI.get_models_async(api_key=KEY, api_base=replay_server.api_base) == ["llama3", "qwen"]
     assert replay_server.requests[0].headers["Authorization"] == f"Bearer {KEY}"
+
+
+async def test_anthropic_native_history_is_converted(replay_server: ReplayServer) -> None:
+    history = [
+        {"role": "user", "content": [{"type": "text", "text": "Weather?"},
+                                     {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AA"}}]},
+        {"role": "assistant", "content": [{"type": "thinking", "thinking": "t", "signature": "s"},
+                                          {"type": "text", "text": "Checking."},
+                                          {"type": "tool_use", "id": "t1", "name": "w", "input": {"c": "P"}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": [{"type": "text", "text": "sunny"}]}]},
+    ]
+    replay_server.sse(chunks({"content": "ok"}))
+    [p async for p in OpenaiAPI.create_async_generator("m", history, api_key=KEY, api_base=replay_server.api_base,
+                                                         stream=True)]
+    assert replay_server.requests[0].json["messages"] == [
+        {"role": "user", "content": [{"type": "text", "text": "Weather?"},
+                                     {"type": "image_url", "image_url": {"url": "data:image/png;base64,AA"}}]},
+        {"role": "assistant", "content": "Checking.", "tool_calls": [
+            {"id": "t1", "type": "function", "function": {"name": "w", "arguments": '{"c": "P"}'}}]},
+        {"role": "tool", "tool_call_id": "t1", "content": "sunny"},
+    ]

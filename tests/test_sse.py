@@ -93,3 +93,9 @@ def test_recorded_stream_as_shipped_lacks_its_last_event() -> None:
     raw = (fixture_stream("basic_response.txt")).rstrip(b"\n")
     events = decode(raw)
     assert events[-1][0] == "message_delta"
+
+
+def test_long_line_in_many_small_chunks() -> None:
+    line = b"data: " + b"x" * 1_000_000 + b"\n\n"
+    events = decode(*(line[i : i + 1000] for i in range(0, len(line), 1000)))
+    assert events == [("message", "x" * 1_000_000)]

@@ -145,6 +145,62 @@ def parts_from_completion(body: Mapping[str, Any]) -> list[Part]:
     return out + list(mapper._final())
 
 
+def _openai_content(blocks: list[Any]) -> tuple[list[Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Anthropic-native blocks -> (OpenAI content parts, tool_calls, tool messages). Thinking is
+    dropped (other endpoints cannot verify it); OpenAI-style parts pass through."""
+    parts: list[Any] = []
+    calls: list[dict[str, Any]] = []
+    results: list[dict[str, Any]] = []
+    for block in blocks:
+        kind = block.get("type") if isinstance(block, Mapping) else None
+        source = block.get("source") or {} if isinstance(block, Mapping) else {}
+        if kind == "text":
+            parts.append({"type": "text", "text": block.get("text", "")})
+        elif kind == "image" and source.get("type") == "base64":
+            parts.append({"type": "image_url", "image_url": {
+                "url": f"data:{source.get('media_type')};base64,{source.get('data')}"}})
+        elif kind == "image" and source.get("type") == "url":
+            parts.append({"type": "image_url", "image_url": {"url": source.get("url")}})
+        elif kind == "tool_use":
+            calls.append({"id": block.get("id"), "type": "function", "function": {
+                "name": block.get("name"), "arguments": json.dumps(block.get("input") or {})}})
+        elif kind == "tool_result":
+            content = block.get("content")
+            if not isinstance(content, str):
+                content = "".join(b.get("text", "") for b in content or () if isinstance(b, Mapping))
+            results.append({"role": "tool", "tool_call_id": block.get("tool_use_id"), "content": content})
+        elif kind in ("thinking", "redacted_thinking"):
+            continue
+        else:
+            parts.append(block)
+    return parts, calls, results
+
+
+def to_openai_messages(messages: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Copies of ``messages`` with Anthropic-native content (e.g. a history built with
+    TurnAccumulator) turned into the chat format; OpenAI-style messages pass through."""
+    out: list[dict[str, Any]] = []
+    for message in messages:
+        if not isinstance(message, Mapping):
+            raise ParameterError("messages", f"expected dicts with role and content, got {type(message).__name__}.")
+        copied = dict(message)
+        content = copied.get("content")
+        if isinstance(content, list):
+            parts, calls, results = _openai_content(content)
+            out += results  # tool results answer the previous assistant turn, so they come first
+            if calls:
+                copied["tool_calls"] = [*copied.get("tool_calls", ()), *calls]
+            if parts or not (calls or results):
+                only_text = all(isinstance(p, Mapping) and p.get("type") == "text" for p in parts)
+                copied["content"] = "".join(p["text"] for p in parts) if only_text and parts else parts
+            elif calls:
+                copied["content"] = None
+            else:
+                continue
+        out.append(copied)
+    return out
+
+
 def _openai_tools(tools: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for tool in tools:
@@ -241,7 +297,7 @@ class OpenaiAPI(ProviderBase):
 
         if isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence):
             raise ParameterError("messages", "give a list of {'role': ..., 'content': ...} dicts.")
-        out = [dict(m) for m in messages]
+        out = to_openai_messages(messages)
         if p["system"]:
             out.insert(0, {"role": "system", "content": p["system"]})
         if media:

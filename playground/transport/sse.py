@@ -26,10 +26,10 @@ class SSEDecoder:
     without its terminating blank line is discarded at end of stream.
     """
 
-    __slots__ = ("_buf", "_event", "_data", "_started", "_skip_lf", "last_event_id", "retry")
+    __slots__ = ("_pending", "_event", "_data", "_started", "_skip_lf", "last_event_id", "retry")
 
     def __init__(self) -> None:
-        self._buf = b""
+        self._pending: list[bytes] = []  # bytes after the last line end, not decodable yet
         self._event = ""
         self._data: list[str] | None = None  # None: no data line seen since the last dispatch
         self._started = False
@@ -44,17 +44,28 @@ class SSEDecoder:
             self._skip_lf = False
             if chunk[:1] == b"\n":
                 chunk = chunk[1:]
-        buf = self._buf + chunk if self._buf else chunk
         # Only the part up to the last line end can be decoded now; the rest waits for more bytes.
-        end = max(buf.rfind(b"\n"), buf.rfind(b"\r"))
+        # Searching only the new chunk (and joining held-back pieces once) keeps a long line that
+        # arrives in many small chunks linear, not quadratic.
+        end = max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))
         if end < 0:
-            self._buf = buf
+            if chunk:
+                self._pending.append(chunk)
             return []
-        if buf[end] == _CR and end == len(buf) - 1:
-            self._skip_lf = True
-        self._buf = buf[end + 1 :]
+        if end == len(chunk) - 1:
+            complete = chunk
+            self._skip_lf = chunk[end] == _CR
+            rest = b""
+        else:
+            complete, rest = chunk[: end + 1], chunk[end + 1 :]
+        if self._pending:
+            self._pending.append(complete)
+            complete = b"".join(self._pending)
+            self._pending = []
+        if rest:
+            self._pending.append(rest)
         # Line ends never occur inside a UTF-8 multi-byte sequence, so the complete part decodes whole.
-        text = buf[: end + 1].decode("utf-8", "replace")
+        text = complete.decode("utf-8", "replace")
         if not self._started:
             self._started = True
             if text.startswith("\ufeff"):
@@ -71,7 +82,7 @@ class SSEDecoder:
     @property
     def pending(self) -> bool:
         """True when bytes or fields of an unfinished event are waiting (a truncated stream)."""
-        return bool(self._buf.strip()) or self._data is not None
+        return any(piece.strip() for piece in self._pending) or self._data is not None
 
     def _lines(self, lines: list[str]) -> list[tuple[str, str]]:
         out: list[tuple[str, str]] = []
