@@ -101,3 +101,20 @@ def test_many_images_lower_the_size_limit() -> None:
 def test_signatures_are_bound_to_the_text() -> None:
     sig = thinking.sign("abc")
     assert thinking.verify("abc", sig) and not thinking.verify("abd", sig) and not thinking.verify("abc", None)
+
+
+def test_pdf_page_count_without_pypdf(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    import pypdf
+
+    from playground.emulator.media_checks import pdf_pages
+
+    writer = pypdf.PdfWriter()
+    for _ in range(3):
+        writer.add_blank_page(width=10, height=10)
+    buf = io.BytesIO()
+    writer.write(buf)
+    assert pdf_pages(buf.getvalue()) == 3
+    monkeypatch.setitem(sys.modules, "pypdf", None)  # the byte-scan fallback
+    assert pdf_pages(buf.getvalue()) == 3
