@@ -400,9 +400,9 @@ def _sweep_tab(ctx: UIContext, spend: gr.State, token: gr.State) -> None:
     cancel_btn.click(cancel, token, None, queue=False, **PRIVATE)
 
 
-def _progress_html(done: int, total: int, errors: int) -> str:
-    return (f'<div id="sweep_progress_text">{done}/{total} runs finished, {errors} failed</div>'
-            f'<progress value="{done}" max="{max(total, 1)}" style="width:100%"></progress>')
+def _progress_html(done: int, total: int, failed: int, cancelled: int = 0) -> str:
+    return (f'<div id="sweep_progress_text">{done}/{total} runs finished, {failed} failed, {cancelled} cancelled'
+            f'</div><progress value="{done}" max="{max(total, 1)}" style="width:100%"></progress>')
 
 
 def _plot_frame(rows: list[dict[str, Any]], params: list[str], metric: str) -> pd.DataFrame:
@@ -420,7 +420,8 @@ def _plot_frame(rows: list[dict[str, Any]], params: list[str], metric: str) -> p
 def _sweep_view(runner: Runner, params: list[str], total: int, started: float, *, final: bool) -> list[Any]:
     results = sorted(runner.results.values(), key=lambda r: r.key)
     finished = [r for r in results if r.done]
-    errors = sum(1 for r in finished if r.error or r.cancelled)
+    failed = sum(1 for r in finished if r.error)
+    cancelled = sum(1 for r in finished if r.cancelled)
     rows = [report.result_row(r, params) for r in finished]
     summary_rows = report.summarize(finished, params)
     x, color = params[0], (params[1] if len(params) > 1 else None)
@@ -433,11 +434,10 @@ def _sweep_view(runner: Runner, params: list[str], total: int, started: float, *
         out = Path(tempfile.mkdtemp(prefix="sweep-")) / f"sweep-{runner.group_id}.csv"
         out.write_text(report.to_csv(rows), encoding="utf-8")
         csv_path = str(out)
-    cancelled = any(r.cancelled for r in results)
     head = (f"{'Cancelled' if cancelled else 'Done'}: " if final else "Running: ") + (
-        f"{len(finished)}/{total} runs in {time.monotonic() - started:.1f} s, {errors} failed or cancelled. "
+        f"{len(finished)}/{total} runs in {time.monotonic() - started:.1f} s, {failed} failed, {cancelled} cancelled. "
         f"Runs are in History (group `{runner.group_id}`).")
-    return [head, _progress_html(len(finished), total, errors), pd.DataFrame(rows), pd.DataFrame(summary_rows),
+    return [head, _progress_html(len(finished), total, failed, cancelled), pd.DataFrame(rows), pd.DataFrame(summary_rows),
             *plots, csv_path, gr.skip()]
 
 

@@ -116,7 +116,7 @@ def test_sweep_3x2_with_repeats_gives_table_and_plots(page, shot) -> None:
     page.locator("#sweep_confirm").click()
     page.wait_for_function("() => document.querySelector('#sweep_plan').innerText.startsWith('Done: 12/12')",
                            timeout=60_000)
-    assert "0 failed" in page.locator("#sweep_plan").inner_text()
+    assert "0 failed, 0 cancelled" in page.locator("#sweep_plan").inner_text()
     assert "12/12" in page.locator("#sweep_progress").inner_text()
     # the table is virtualised: its grid reports the row count (header + 12)
     assert page.locator("#sweep_table [role=grid]").get_attribute("aria-rowcount") == "13"
@@ -129,6 +129,28 @@ def test_sweep_3x2_with_repeats_gives_table_and_plots(page, shot) -> None:
     page.locator("#sweep_plot_output_tokens").scroll_into_view_if_needed()
     shot(page)
     assert page.locator("#sweep_summary [role=grid]").get_attribute("aria-rowcount") == "7"
+
+
+def test_sweep_cancel_stops_the_rest_and_keeps_what_finished(page, shot) -> None:
+    page.locator("#endless input").check()  # offline option: answers run to max_tokens
+    fill(page, "max_tokens", "300")  # 2 s per request at 150 tok/s, one at a time
+    open_tab(page, "Sweep")
+    page.locator("#sweep_prompt textarea").fill("Write about the desert")
+    fill(page, "sweep_values1", "0, 0.5, 1")
+    fill(page, "sweep_repeats", "2")
+    page.locator("#sweep_concurrency input[type=number]").fill("1")
+    page.locator("#sweep_concurrency input[type=number]").press("Enter")
+    page.locator("#sweep_estimate").click()
+    page.wait_for_function("() => document.querySelector('#sweep_plan').innerText.includes('6 requests')")
+    page.locator("#sweep_confirm").click()
+    page.wait_for_function("() => document.querySelector('#sweep_plan').innerText.startsWith('Running')")
+    page.locator("#sweep_cancel").click()
+    page.wait_for_function("() => document.querySelector('#sweep_plan').innerText.startsWith('Cancelled')")
+    shot(page)
+    text = page.locator("#sweep_plan").inner_text()
+    assert re.search(r"6/6 runs in [\d.]+ s, 0 failed, [1-6] cancelled", text), text
+    assert page.locator("#sweep_table [role=grid]").get_attribute("aria-rowcount") == "7"
+    assert "cancelled" in page.locator("#sweep_table").inner_text()
 
 
 def test_spend_cap_refuses_an_oversized_sweep(page, shot) -> None:
