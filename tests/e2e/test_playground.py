@@ -160,3 +160,41 @@ def test_stop_keeps_the_partial_answer_and_the_session_stays_usable(page, shot) 
     sent_back = "".join(b.get("text", "") for b in messages[1]["content"]) if isinstance(
         messages[1]["content"], list) else messages[1]["content"]
     assert sent_back.strip() and "Stopped" not in sent_back and view_text(page, "request")
+
+
+def test_multi_turn_history_keeps_thinking_signatures(page) -> None:
+    page.locator("#thinking label", has_text="budget").click()
+    fill(page, "thinking_budget", "1024")
+    fill(page, "max_tokens", "1100")
+    send(page, "Think first: what is a fox?")
+    wait_done(page)
+    send(page, "And a hound?")
+    wait_done(page, turns=2)
+    messages = request_body(page)["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant", "user"]
+    first_block = messages[1]["content"][0]
+    assert first_block["type"] == "thinking" and first_block["signature"]
+    assert messages[2]["content"] == "And a hound?"
+
+
+def test_non_streaming_run(page) -> None:
+    page.locator("#stream input").uncheck()
+    fill(page, "max_tokens", "30")
+    send(page, "Say something")
+    chat = wait_done(page)
+    assert "stop reason:" in chat and answer_text(page)
+    assert request_body(page).get("stream") in (None, False)
+
+
+def test_undo_and_clear(page) -> None:
+    fill(page, "max_tokens", "10")
+    send(page, "first message")
+    wait_done(page)
+    send(page, "second message")
+    wait_done(page, turns=2)
+    page.locator("#undo").click()
+    page.wait_for_function("document.querySelectorAll('#chat [data-testid=user]').length === 1")
+    assert page.locator("#prompt textarea").input_value() == "second message"  # back in the box to edit
+    page.locator("#clear").click()
+    page.wait_for_function("document.querySelectorAll('#chat [data-testid=user]').length === 0")
+    assert view_text(page, "request") == "// no request yet"
