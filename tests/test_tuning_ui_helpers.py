@@ -92,3 +92,19 @@ def test_sweep_plan_counts_prices_and_refuses_what_a_model_rejects():
         _sweep_plan("model", "claude-opus-4-7", "(none)", "", 1, "hi", {**DEFAULTS, "temperature": "0.5"})
     with pytest.raises(GridError, match="repeats"):
         _sweep_plan("temperature", "0", "(none)", "", "two", "hi", dict(DEFAULTS))
+
+
+def test_history_tab_says_history_is_ephemeral_on_a_space(monkeypatch, tmp_path):
+    from playground.ui.app import build_app
+    from playground.ui.backends import Backends
+
+    def notice_text() -> str:
+        demo = build_app(Backends(None, {}, start_offline=lambda **_: None))
+        config = demo.get_config_file()
+        return next(c["props"]["value"] for c in config["components"] if c["props"].get("elem_id") == "history_notice")
+
+    monkeypatch.setenv("PLAYGROUND_HISTORY_PATH", str(tmp_path / "h.db"))
+    monkeypatch.delenv("SPACE_ID", raising=False)
+    assert "h.db" in notice_text() and "ephemeral" not in notice_text()
+    monkeypatch.setenv("SPACE_ID", "someone/playground")
+    assert "ephemeral" in notice_text() and "lasts only as long as the Space" in notice_text()
