@@ -51,9 +51,18 @@ class HistoryError(ValueError):
     """A run was refused by the store (e.g. it carried an API key); the message says why."""
 
 
+def _from_dotenv(name: str, path: str = ".env") -> str | None:
+    if not os.path.isfile(path):
+        return None
+    from dotenv import dotenv_values  # only when there is a file to read
+
+    return dotenv_values(path).get(name) or None
+
+
 def default_path() -> Path:
-    """``$PLAYGROUND_HISTORY_PATH``, else ``$XDG_DATA_HOME`` (or ``~/.local/share``)/anthropic-playground/history.sqlite3."""
-    env = os.environ.get(ENV_PATH)
+    """``PLAYGROUND_HISTORY_PATH`` (environment, then ``.env``), else ``$XDG_DATA_HOME`` (or
+    ``~/.local/share``)/anthropic-playground/history.sqlite3."""
+    env = os.environ.get(ENV_PATH) or _from_dotenv(ENV_PATH)
     if env:
         return Path(env).expanduser()
     base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -129,7 +130,10 @@ def test_path_from_env_and_space_notice(tmp_path, monkeypatch):
     assert "ephemeral" in store.ephemeral_notice() and store.is_ephemeral()
     monkeypatch.delenv("PLAYGROUND_HISTORY_PATH")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
     assert store.default_path() == tmp_path / "data" / "anthropic-playground" / "history.sqlite3"
+    (tmp_path / ".env").write_text("PLAYGROUND_HISTORY_PATH=/srv/runs.sqlite3\n")
+    assert store.default_path() == Path("/srv/runs.sqlite3")  # .env counts when the environment is silent
 
 
 def test_record_run_refuses_key_but_swallows_disk_errors(tmp_path):
