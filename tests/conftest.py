@@ -136,3 +136,21 @@ def fixture_stream(name: str) -> bytes:
 
 def fixture_names() -> list[str]:
     return sorted(p.name for p in STREAMS.glob("*.txt"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_run_history(tmp_path_factory: pytest.TempPathFactory):
+    """Every run the tests make (chat turns, sweeps) is recorded in the run history: keep it in a
+    temporary directory, never the user's data dir. Apps started as subprocesses inherit it."""
+    import os
+
+    saved = {k: os.environ.get(k) for k in ("PLAYGROUND_HISTORY_PATH", "PLAYGROUND_PRESETS_PATH")}
+    data = tmp_path_factory.mktemp("history")
+    os.environ.setdefault("PLAYGROUND_HISTORY_PATH", str(data / "history.sqlite3"))
+    os.environ.setdefault("PLAYGROUND_PRESETS_PATH", str(data / "presets.json"))
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
