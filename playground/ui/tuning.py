@@ -641,7 +641,11 @@ def _export_tab(ctx: UIContext) -> dict[str, Any]:
             out = exports.export_all(body, api_base=base)
         except (PlaygroundError, ValueError) as exc:
             return [f"⚠️ {exc}", gr.skip(), gr.skip(), gr.skip(), gr.skip()]
-        return ["", out["curl"], out["package"], out["sdk"], out["json"]]
+        note = ""
+        if "<omitted: sha256" in out["json"]:
+            note = ("History keeps no file bytes: replace each `<omitted: …>` media `data` with the file's base64 "
+                    "before running these.")
+        return [note, out["curl"], out["package"], out["sdk"], out["json"]]
 
     export_btn.click(do_export, [source, rid, prompt, ctx.api_key, *ctx.settings_inputs],
                      [export_status, curl, package, sdk, raw], **PRIVATE)
