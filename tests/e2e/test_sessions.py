@@ -69,3 +69,19 @@ def test_the_key_never_appears_in_the_page_or_logs(browser, app, shot) -> None:
         assert auth and "…" in auth[0] and "PLAYGROUNDSECRET" not in request
     finally:
         context.close()
+
+
+def test_the_page_needs_no_internet(browser, app) -> None:
+    """Every request the page makes goes to the app itself: no CDN fonts, scripts or analytics."""
+    context = browser.new_context()
+    page = context.new_page()
+    hosts: set[str] = set()
+    page.on("request", lambda request: hosts.add(request.url.split("/")[2]))
+    try:
+        page.goto(app.url)
+        page.wait_for_function("document.querySelector('#model input')?.value?.length > 0")
+        send(page, "hi")
+        wait_done(page)
+    finally:
+        context.close()
+    assert hosts == {app.url.split("/")[2]}, hosts
