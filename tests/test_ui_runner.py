@@ -127,3 +127,11 @@ async def test_one_run_per_session() -> None:
     await runs.aclose()  # the consumer goes away (page closed): the provider is cancelled too
     assert provider.closed.is_set()
     assert not control.running
+
+
+@pytest.mark.timeout(20)
+async def test_an_unexpected_exception_still_ends_the_run_readably() -> None:
+    provider = ScriptedProvider(["so far"], error=RuntimeError("boom"))
+    snapshots, last, _ = await _collect(provider)
+    assert snapshots[-1] == (True, "so far", "error")
+    assert last.view.error_text == "**Unexpected error** (RuntimeError): boom"

@@ -16,6 +16,7 @@ import gradio as gr
 
 from playground import catalog
 from playground.errors import PlaygroundError
+from playground.secrets import scrub
 from playground.tuning.record import record_turn
 from playground.ui import inspector
 from playground.ui.backends import ANTHROPIC, OFFLINE, OPENAI, Backends
@@ -164,6 +165,8 @@ class Handlers:
         async for progress in stream_run(request, session.control):
             view = exchange.view = progress.view
             if progress.final:
+                if view.error_text:  # errors never carry keys by design; scrub anyway (unexpected errors)
+                    view.error_text = scrub(view.error_text, api_key, target.api_key)
                 exchange.user_message = _sent_user_message(view, user_message, target.kind != OPENAI)
                 exchange.assistant_message = history_message(progress.accumulator, view, target.kind != OPENAI)
                 # The final answer first (what the person waits for), then the bookkeeping: the run

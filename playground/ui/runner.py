@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from playground.errors import PlaygroundError
 from playground.ui.render import RENDER_INTERVAL, Throttle, TurnView
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -121,11 +125,12 @@ async def stream_run(
             if not task.done() and view.dirty and throttle.due():
                 view.dirty = False
                 yield progress
-        if stop.is_set() and (task.cancelled() or not task.done()):
-            view.mark_stopped()
-        elif task.cancelled():
+        # Stopped: cancelled by Stop (or by Gradio), or failed while being cancelled.
+        if task.cancelled() or (stop.is_set() and task.exception() is not None):
             view.mark_stopped()
         elif (exc := task.exception()) is not None:
+            if not isinstance(exc, PlaygroundError):  # a bug, not an API answer: leave a trace (type only)
+                log.warning("run failed with an unexpected %s", type(exc).__name__)
             view.mark_error(exc)
         else:
             view.mark_done()
