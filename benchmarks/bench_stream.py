@@ -181,7 +181,7 @@ def child_cost(code: str) -> tuple[float, float]:
 async def main(deltas: int, repeat: int) -> None:
     first, rest = build_stream(deltas)
     server, base = start_server(first, rest)
-    print(f"stream: {deltas:,} text deltas, {(len(first) + len(rest)) / 1e6:.1f} MB; medians of {repeat * 3} "
+    print(f"stream: {deltas:,} text deltas, {(len(first) + len(rest)) / 1e6:.1f} MB; medians of {repeat * 6} "
           f"interleaved runs ({repeat} for the SDK)")
     try:
         contenders = {"provider": provider, "plain aiohttp loop": plain_loop, "anthropic SDK": sdk}
@@ -189,7 +189,7 @@ async def main(deltas: int, repeat: int) -> None:
             await fn(base)
         # The SDK is slow, so it gets fewer rounds; the two fast ones get more for a steadier TTFT.
         results = await measure(contenders, base, deltas,
-                                {"provider": repeat * 3, "plain aiohttp loop": repeat * 3, "anthropic SDK": repeat})
+                                {"provider": repeat * 6, "plain aiohttp loop": repeat * 6, "anthropic SDK": repeat})
     finally:
         server.terminate()
         server.join(5)

@@ -29,8 +29,11 @@ def make_timeout(timeout: float | None) -> aiohttp.ClientTimeout:
     return aiohttp.ClientTimeout(total=None, connect=timeout, sock_connect=timeout, sock_read=timeout)
 
 
+_PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy")
+
+
 def _proxy_env() -> bool:
-    return any(name.lower().endswith("_proxy") for name in os.environ)
+    return any(name in os.environ for name in _PROXY_VARIABLES)
 
 
 def open_session(timeout: float | None, *, allow_private: bool = True) -> aiohttp.ClientSession:
