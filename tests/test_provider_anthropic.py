@@ -239,7 +239,8 @@ async def test_stream_request_answered_with_json_still_works(replay_server: Repl
     ({"stop": ["  "]}, "stop"), ({"thinking": 5000, "max_tokens": 4096}, "thinking"),
     ({"thinking": 2048, "temperature": 0.5}, "temperature"), ({"temperature": 0.5, "top_p": 0.9}, "top_p"),
     ({"tool_choice": {"type": "tool"}}, "tool_choice"), ({"bogus": 1}, "bogus"), ({"max_retries": -1}, "max_retries"),
-    ({"media": [(b"not an image", "a.png")]}, "media"),
+    ({"media": [(b"not an image", "a.png")]}, "media"), ({"api_base": "localhost:8765/v1"}, "api_base"),
+    ({"timeout": "soon"}, "timeout"),
 ])
 async def test_bad_parameters_refused_before_any_request(replay_server: ReplayServer, kwargs: dict, param: str) -> None:
     with pytest.raises(ParameterError) as info:

@@ -23,7 +23,7 @@ from ..params import validate_params
 from ..responses import Part
 from ..transport.client import open_session
 from . import anthropic_events, anthropic_request
-from .base import catalog_models, media_items
+from .base import catalog_models, checked_base, media_items
 from .openai_api import OpenaiAPI
 
 API_VERSION = "2023-06-01"
@@ -68,9 +68,9 @@ class Anthropic(OpenaiAPI):
     @classmethod
     def _resolve_base(cls, api_base: str | None) -> str:
         if api_base:
-            return api_base.rstrip("/")
+            return checked_base(api_base)
         settings = load_settings()
-        return settings.anthropic_api_base if settings.anthropic_base_url else cls.api_base
+        return checked_base(settings.anthropic_api_base) if settings.anthropic_base_url else cls.api_base
 
     @classmethod
     def _stream_mapper(cls, request_id: str | None) -> anthropic_events.StreamMapper:

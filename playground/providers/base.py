@@ -81,6 +81,14 @@ def http_error(status: int, headers: Mapping[str, str], raw: bytes, secret: str 
     )
 
 
+def checked_base(url: str) -> str:
+    """``url`` without a trailing slash, or ParameterError when it is not an http(s) URL."""
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")) or len(url) < 10:
+        raise ParameterError("api_base", f"expected an http(s) URL including /v1, like https://api.anthropic.com/v1, "
+                             f"got {url!r}.")
+    return url.rstrip("/")
+
+
 def _lower(headers: Mapping[str, str]) -> dict[str, str]:
     return {k.lower(): v for k, v in headers.items()}
 

@@ -18,7 +18,7 @@ from ..netguard import check_base_url_async
 from ..params import normalize_tool_choice
 from ..responses import FinishReason, Part, Reasoning, ToolCall, ToolCalls, Usage
 from ..transport.client import open_session
-from .base import ProviderBase, media_items
+from .base import ProviderBase, checked_base, media_items
 
 _loads = json.loads
 _NONE: tuple[Part, ...] = ()
@@ -259,7 +259,7 @@ class OpenaiAPI(ProviderBase):
 
     @classmethod
     def _resolve_base(cls, api_base: str | None) -> str:
-        return (api_base or load_settings().openai_base_url or cls.api_base).rstrip("/")
+        return checked_base(api_base or load_settings().openai_base_url or cls.api_base)
 
     @classmethod
     def _stream_mapper(cls, request_id: str | None) -> ChatStreamMapper:
@@ -365,6 +365,8 @@ class OpenaiAPI(ProviderBase):
         if kwargs:
             raise ParameterError(next(iter(kwargs)), "is not a parameter of create_async_generator; "
                                  "pass extra API body fields through extra_data={...}.")
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))):
+            raise ParameterError("timeout", f"give seconds as a number (or None for no limit), got {timeout!r}.")
         if not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
             raise ParameterError("max_retries", f"must be a whole number of at least 0, got {max_retries!r}.")
         model = cls.get_model(model)
