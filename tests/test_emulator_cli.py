@@ -22,7 +22,15 @@ def start(*args: str) -> subprocess.Popen[str]:
                             stderr=subprocess.PIPE, text=True, env=env)
 
 
+def interpreter_startup() -> float:
+    """Seconds a bare ``python -c "import aiohttp"`` takes right now (the machine may be busy)."""
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-c", "import aiohttp"], check=True, timeout=20)
+    return time.monotonic() - started
+
+
 def test_cli_serves_and_exits_on_sigterm() -> None:
+    baseline = interpreter_startup()
     started = time.monotonic()
     proc = start("--port", "0", "--seed", "1", "--api-key", "sk-cli")
     try:
@@ -37,7 +45,8 @@ def test_cli_serves_and_exits_on_sigterm() -> None:
             headers={"x-api-key": "sk-cli", "anthropic-version": "2023-06-01", "content-type": "application/json"})
         with urllib.request.urlopen(request, timeout=5) as resp:
             body = json.load(resp)
-        assert time.monotonic() - started < 2.0  # from spawning the process to the answer
+        # From spawning the process to the answer, beyond what any aiohttp program needs to start.
+        assert time.monotonic() - started - baseline < 2.0
         assert body["type"] == "message" and body["usage"]["output_tokens"] <= 5
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=10)

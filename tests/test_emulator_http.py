@@ -294,3 +294,13 @@ async def test_malformed_requests(http: aiohttp.ClientSession, emu: Emulator) ->
 async def test_always_thinking_models_think_unasked(http: aiohttp.ClientSession, emu: Emulator) -> None:
     status, _, body = await post(http, emu, {**BODY, "model": "claude-fable-5-1", "max_tokens": 500})
     assert status == 200 and [b["type"] for b in body["content"]] == ["thinking", "text"]
+
+
+async def test_models_pagination_backwards_and_aliases(http: aiohttp.ClientSession, emu: Emulator) -> None:
+    async with http.get(emu.base_url + "/v1/models?limit=1000", headers=HEADERS) as resp:
+        every = [m["id"] for m in (await resp.json())["data"]]
+    async with http.get(emu.base_url + f"/v1/models?limit=3&before_id={every[5]}", headers=HEADERS) as resp:
+        page = await resp.json()
+    assert [m["id"] for m in page["data"]] == every[2:5] and page["has_more"]
+    async with http.get(emu.base_url + "/v1/models/tiny", headers=HEADERS) as resp:
+        assert (await resp.json())["id"] == EMULATOR_MODEL

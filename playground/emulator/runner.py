@@ -79,8 +79,8 @@ class Emulator:
         self._runner = runner
         # Build the sampler's remaining distributions off the loop, after we are listening.
         asyncio.get_running_loop().run_in_executor(None, _warm_once, self.settings.model)
-        sockets = site._server.sockets if site._server is not None else []  # noqa: SLF001 - the bound port
-        self.host, self.port = host, sockets[0].getsockname()[1] if sockets else port
+        addresses = runner.addresses  # what was really bound: port 0 becomes a free port
+        self.host, self.port = host, addresses[0][1] if addresses else port
         return self
 
     async def stop(self) -> None:
