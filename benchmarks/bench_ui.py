@@ -17,6 +17,7 @@ import os
 import re
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -77,7 +78,10 @@ def main() -> None:
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
-    with running_app("bench", {"PLAYGROUND_EMULATOR_TPS": "0"}) as app, sync_playwright() as pw:
+    with tempfile.TemporaryDirectory() as data, running_app("bench", {
+        "PLAYGROUND_EMULATOR_TPS": "0",  # pacing off: the stream is as fast as the emulator can write it
+        "PLAYGROUND_HISTORY_PATH": os.path.join(data, "history.sqlite3"),  # keep the user's run history clean
+    }) as app, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"], headless=True)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(app.url)
