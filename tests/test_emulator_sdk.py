@@ -353,3 +353,9 @@ async def test_slow_fault_times_the_sdk_out(emu: Emulator) -> None:
         with pytest.raises(anthropic.APITimeoutError):
             await c.messages.create(model=EMULATOR_MODEL, max_tokens=5, messages=HELLO,
                                     extra_headers={"x-emulator-fault": "slow", "x-emulator-pause-ms": "2000"})
+
+
+async def test_non_streaming_disconnect_is_a_connection_error(client: anthropic.AsyncAnthropic) -> None:
+    with pytest.raises(anthropic.APIConnectionError):
+        await client.messages.create(model=EMULATOR_MODEL, max_tokens=5, messages=HELLO,
+                                     extra_headers={"x-emulator-fault": "disconnect"})
