@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -90,7 +91,8 @@ def test_import_playground_does_not_import_gradio_or_aiohttp() -> None:
     import sys
 
     code = "import sys, playground; print('gradio' in sys.modules, 'aiohttp' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root).stdout
     assert out.split() == ["False", "False"]
 
 
