@@ -61,6 +61,7 @@ def test_finish_without_message_stop() -> None:
     ("content_block_delta", '{"type":"content_block_delta","index":0}'),      # no delta
     ("content_block_start", '{"type":"content_block_start","index":0}'),      # no block
     ("message_start", "[1, 2]"),
+    ("content_block_delta", '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":null}}'),
 ])
 def test_malformed_events(event: tuple[str, str]) -> None:
     with pytest.raises(StreamError, match="malformed"):

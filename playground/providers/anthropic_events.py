@@ -89,6 +89,8 @@ class StreamMapper:
                 kind = delta["type"]
                 if kind == "text_delta":
                     text = delta["text"]
+                    if type(text) is not str:
+                        raise TypeError("text_delta.text is not a string")
                     self._text.append(text)
                     return (text,)
                 return self._delta(kind, delta)
