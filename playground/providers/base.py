@@ -13,6 +13,7 @@ import json
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, ClassVar, Protocol
+from urllib.parse import urlsplit
 
 from .. import catalog
 from ..errors import (
@@ -83,7 +84,7 @@ def http_error(status: int, headers: Mapping[str, str], raw: bytes, secret: str 
 
 def checked_base(url: str) -> str:
     """``url`` without a trailing slash, or ParameterError when it is not an http(s) URL."""
-    if not isinstance(url, str) or not url.startswith(("http://", "https://")) or len(url) < 10:
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")) or not urlsplit(url).hostname:
         raise ParameterError("api_base", f"expected an http(s) URL including /v1, like https://api.anthropic.com/v1, "
                              f"got {url!r}.")
     return url.rstrip("/")
