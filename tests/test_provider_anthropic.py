@@ -142,6 +142,18 @@ async def test_request_record_then_headers_and_key_redacted(replay_server: Repla
     assert headers.headers["anthropic-ratelimit-requests-remaining"] == "49"
 
 
+async def test_request_record_comes_before_the_request(replay_server: ReplayServer) -> None:
+    replay_server.json(message_json())
+    parts = Anthropic.create_async_generator("sonnet", MESSAGES, api_key=KEY, api_base=replay_server.api_base)
+    try:
+        assert isinstance(await parts.__anext__(), RequestRecord)
+        assert replay_server.requests == []  # nothing sent yet
+        assert isinstance(await parts.__anext__(), HeadersResponse)
+        assert len(replay_server.requests) == 1
+    finally:
+        await parts.aclose()
+
+
 async def test_only_set_parameters_are_sent_and_extras_merge_last(replay_server: ReplayServer) -> None:
     replay_server.json(message_json())
     replay_server.json(message_json())
