@@ -479,7 +479,7 @@ def _drop_omitted_media(messages: list[Any]) -> tuple[list[Any], int]:
     return out, dropped
 
 
-def _history_tab(ctx: UIContext, spend: gr.State) -> None:
+def _history_tab(ctx: UIContext, spend: gr.State, tab: gr.Tab) -> None:
     notice = store.ephemeral_notice()
     gr.Markdown(("⚠️ " + notice) if notice else f"Every run is kept in `{store.default_path()}` "
                 "(set `PLAYGROUND_HISTORY_PATH` to move it). API keys are never stored.", elem_id="history_notice")
@@ -527,6 +527,7 @@ def _history_tab(ctx: UIContext, spend: gr.State) -> None:
         return history_rows(runs), gr.update(choices=["", *runs_store.models()])
 
     refresh.click(search, [query, model_filter], [table, model_filter], **PRIVATE)
+    tab.select(search, [query, model_filter], [table, model_filter], **PRIVATE)  # fresh list on every visit
     query.submit(search, [query, model_filter], [table, model_filter], **PRIVATE)
 
     def pick(evt: gr.SelectData, frame: pd.DataFrame) -> Any:
@@ -744,8 +745,8 @@ def build_tuning_tabs(ctx: UIContext) -> None:
         compare_prompt = _compare_tab(ctx, spend, token)
     with gr.Tab("Sweep", id="tuning_sweep"):
         _sweep_tab(ctx, spend, token)
-    with gr.Tab("History", id="tuning_history"):
-        _history_tab(ctx, spend)
+    with gr.Tab("History", id="tuning_history") as history_tab:
+        _history_tab(ctx, spend, history_tab)
     with gr.Tab("Export / Share", id="tuning_export"):
         export = _export_tab(ctx)
     targets = [ctx.settings[k] for k in RESTORED_KEYS] + [compare_prompt, export["prompt"], export["note"]]

@@ -176,10 +176,12 @@ def test_history_reopen_and_rerun_with_changed_temperature_shows_a_diff(page, sh
     send(page, "Tell me a story about a lighthouse keeper")
     wait_done(page)
     open_tab(page, "History")
+    # opening the tab lists the runs: this module's compares and sweeps, and the chat turn just sent
+    page.wait_for_function("() => document.querySelector('#history_table')?.innerText.includes('chat')")
     page.locator("#history_query textarea, #history_query input").first.fill("lighthouse keeper")
     page.locator("#history_refresh").click()
     page.wait_for_function("() => document.querySelector('#history_table [role=grid]')"
-                           ".getAttribute('aria-rowcount') === '2'")  # header + the one chat run
+                           ".getAttribute('aria-rowcount') === '2'")  # header + the one matching run
     # open it by clicking its row (the grid also keeps a hidden copy of the cells for measuring)
     page.locator("#history_table").get_by_text("chat", exact=True).filter(visible=True).first.click()
     page.wait_for_function("() => document.querySelector('#history_prompt textarea').value.includes('lighthouse')")
