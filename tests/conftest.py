@@ -21,7 +21,7 @@ STREAMS = Path(__file__).parent / "fixtures" / "streams"
 class Reply:
     """One scripted answer. ``chunks`` streams the body piece by piece (chunked encoding);
     ``cut`` drops the connection after the chunks; ``stall`` waits that long after them;
-    ``delay`` waits before sending anything."""
+    ``delay`` waits before sending anything; ``gap`` waits between chunks."""
 
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
@@ -31,6 +31,7 @@ class Reply:
     cut: bool = False
     stall: float = 0.0
     delay: float = 0.0  # wait before answering at all (no status line yet)
+    gap: float = 0.0  # wait between chunks (a slow but steady stream)
 
 
 @dataclass
@@ -71,10 +72,10 @@ class ReplayServer:
         return self.json(body, status, {"request-id": f"req_{status}", **(headers or {})})
 
     def sse(self, body: bytes, chunks: Iterable[bytes] | None = None, *, cut: bool = False, stall: float = 0.0,
-            headers: dict[str, str] | None = None) -> ReplayServer:
+            gap: float = 0.0, headers: dict[str, str] | None = None) -> ReplayServer:
         pieces = list(chunks) if chunks is not None else [body]
         return self.reply(Reply(200, {"request-id": "req_stream", **(headers or {})}, b"", pieces,
-                                "text/event-stream", cut, stall))
+                                "text/event-stream", cut, stall, gap=gap))
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         self.requests.append(Received(request.method, request.path, dict(request.query), dict(request.headers),
@@ -92,7 +93,9 @@ class ReplayServer:
         response.content_type = reply.content_type
         response.enable_chunked_encoding()
         await response.prepare(request)
-        for chunk in reply.chunks:
+        for i, chunk in enumerate(reply.chunks):
+            if i and reply.gap:
+                await asyncio.sleep(reply.gap)
             await response.write(chunk)
         if reply.stall:
             await asyncio.sleep(reply.stall)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from typing import Any
 
 import pytest
@@ -321,7 +322,7 @@ async def test_malformed_event_data(replay_server: ReplayServer) -> None:
     replay_server.sse(events(start()) + b"event: content_block_delta\ndata: {not json\n\n")
     _, error = await run_until_error(replay_server)
     assert error.error_type == "malformed_event" and "content_block_delta" in str(error)
-    assert isinstance(error.__cause__, type(None))  # no raw JSON exception chained
+    assert error.__cause__ is None and error.__suppress_context__  # no raw JSON exception chained
 
 
 async def test_stall_between_chunks_times_out(replay_server: ReplayServer) -> None:
@@ -331,7 +332,10 @@ async def test_stall_between_chunks_times_out(replay_server: ReplayServer) -> No
 
 
 async def test_slow_but_steady_stream_is_not_cut_by_timeout(replay_server: ReplayServer) -> None:
-    # timeout bounds each wait, not the total: many chunks, each well inside the timeout.
-    body = events(start(), *block(0, {"type": "text", "text": ""}, *(text_delta(str(i)) for i in range(200))), *end())
-    replay_server.sse(body, [body[i : i + 7] for i in range(0, len(body), 7)])
-    assert accumulate(await run(replay_server, timeout=2)).text == "".join(str(i) for i in range(200))
+    # timeout bounds each wait, not the total: 8 chunks 0.1 s apart take longer than the 0.5 s timeout.
+    body = events(start(), *block(0, {"type": "text", "text": ""}, *(text_delta(str(i)) for i in range(40))), *end())
+    size = len(body) // 8 + 1
+    replay_server.sse(body, [body[i : i + size] for i in range(0, len(body), size)], gap=0.1)
+    started = time.monotonic()
+    assert accumulate(await run(replay_server, timeout=0.5)).text == "".join(str(i) for i in range(40))
+    assert time.monotonic() - started > 0.5
