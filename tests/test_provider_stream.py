@@ -302,6 +302,12 @@ async def test_mid_stream_error_event_keeps_partial_text(replay_server: ReplaySe
     assert len(replay_server.requests) == 1  # never retried after content
 
 
+async def test_key_echoed_in_an_error_event_is_redacted(replay_server: ReplayServer) -> None:
+    replay_server.sse(events(start(), {"type": "error", "error": {"type": "api_error", "message": f"bad key {KEY}"}}))
+    _, error = await run_until_error(replay_server)
+    assert KEY not in str(error) and "…WXYZ" in str(error)
+
+
 async def test_cut_connection(replay_server: ReplayServer) -> None:
     body = fixture_stream("basic_response.txt")
     replay_server.sse(body, [body[: body.index(b" there")]], cut=True)

@@ -260,8 +260,13 @@ class ProviderBase:
                         reason = f"{error.status} {error.error_type}: {error.message}"
                         notice = RetryNotice(attempt + 1, policy.max_retries, policy.delay(attempt, lowered), reason)
                     elif stream and not lowered.get("content-type", "").startswith("application/json"):
-                        async for batch in cls._stream(response, request_id):
-                            yield batch
+                        try:
+                            async for batch in cls._stream(response, request_id):
+                                yield batch
+                        except StreamError as exc:
+                            # An error event's message comes from the server: keep any key out of it.
+                            exc.args = tuple(scrub(str(a), secret) for a in exc.args)
+                            raise
                         return
                     else:
                         yield await cls._read_json(response, request_id)
