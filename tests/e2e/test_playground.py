@@ -89,10 +89,19 @@ def test_thinking_shows_collapsed(page, shot) -> None:
     fill(page, "thinking_budget", "1024")
     fill(page, "max_tokens", "1100")
     send(page, "Think about prime numbers, then answer briefly")
+    # while it streams, the Thinking block is open and its text grows in place
+    page.wait_for_function("""() => {
+        const g = document.querySelector('#chat .thought-group');
+        const title = g && g.querySelector('.title');
+        return title && title.innerText.includes('Thinking')
+            && g.innerText.length > title.innerText.length + 40 && !document.querySelector('#stop').disabled;
+    }""")
+    shot(page, "thinking-open")
     wait_done(page)
     thought = page.locator("#chat .thought-group", has_text="Thinking").first
     shot(page, "collapsed")
-    assert thought.inner_text().strip().startswith("Thinking")
+    collapsed = thought.inner_text().strip()
+    assert collapsed.startswith("Thinking") and len(collapsed) < 30, collapsed  # only the title (and duration)
     collapsed_height = thought.bounding_box()["height"]
     thought.locator(".title").click()
     page.wait_for_function(
