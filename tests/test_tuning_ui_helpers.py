@@ -79,19 +79,19 @@ def test_history_helpers():
     assert last_user_text(msgs) == "second" and last_user_text([]) == ""
 
 
-def test_sweep_plan_counts_prices_and_refuses_what_a_model_rejects():
+def testsweep_plan_counts_prices_and_refuses_what_a_model_rejects():
     from playground.errors import PlaygroundError
     from playground.tuning.grid import GridError
-    from playground.ui.tuning import _sweep_plan
+    from playground.ui.tuning import sweep_plan
 
-    base, _, cells, params, est = _sweep_plan("temperature", "0, 1", "model", "tiny, claude-haiku-4-5", 2, "hi",
+    base, _, cells, params, est = sweep_plan("temperature", "0, 1", "model", "tiny, claude-haiku-4-5", 2, "hi",
                                               {**DEFAULTS, "max_tokens": 1000})
     assert len(cells) == 8 and params == ["temperature", "model"] and est.requests == 8
     assert est.cost_usd > 0 and est.unpriced == []  # haiku is priced, the offline model costs $0
     with pytest.raises(PlaygroundError, match="would reject this sweep: temperature: Claude Opus 4.7"):
-        _sweep_plan("model", "claude-opus-4-7", "(none)", "", 1, "hi", {**DEFAULTS, "temperature": "0.5"})
+        sweep_plan("model", "claude-opus-4-7", "(none)", "", 1, "hi", {**DEFAULTS, "temperature": "0.5"})
     with pytest.raises(GridError, match="repeats"):
-        _sweep_plan("temperature", "0", "(none)", "", "two", "hi", dict(DEFAULTS))
+        sweep_plan("temperature", "0", "(none)", "", "two", "hi", dict(DEFAULTS))
 
 
 def test_history_tab_says_history_is_ephemeral_on_a_space(monkeypatch, tmp_path):

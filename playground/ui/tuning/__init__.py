@@ -1,0 +1,68 @@
+"""The tuning tabs: Compare, Sweep, History, Export / Share. ``build_app`` calls
+``build_tuning_tabs(ctx)`` inside the top-level ``gr.Tabs``, after the Playground tab.
+
+Every tab reuses the Playground's backend, key and settings (``ctx``): Compare and Sweep override
+only what they vary. The logic lives in ``playground.tuning`` (pure, unit-tested); each module here
+is one tab's layout plus thin handlers (``common`` holds what they share). Runs go through
+:class:`playground.tuning.runner.Runner`, which stores each one in the run history (``playground.store``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import gradio as gr
+
+from playground.tuning import cost
+from playground.ui.context import UIContext
+
+from .common import PRIVATE, RESTORED_KEYS, SessionToken, base_settings, column_settings, stop_text, ui_values
+from .compare import compare_tab
+from .export import export_body, export_tab, restore_from_link
+from .history import history_rows, history_tab, last_user_text
+from .sweep import sweep_plan, sweep_tab
+
+__all__ = ["RESTORED_KEYS", "base_settings", "build_tuning_tabs", "column_settings", "export_body", "history_rows",
+           "last_user_text", "on_load", "restore_from_link", "stop_text", "sweep_plan", "ui_values"]
+
+
+def build_tuning_tabs(ctx: UIContext) -> None:
+    """Add the Compare, Sweep, History and Export / Share tabs (call inside the top-level ``gr.Tabs``)."""
+    with gr.Tab("Compare", id="tuning_compare"):
+        # Session state lives inside a tab: a non-Tab child of gr.Tabs confuses its tab order.
+        spend = gr.State(cost.SpendCap())
+        token = gr.State(SessionToken())
+        compare_prompt = compare_tab(ctx, spend, token)
+    with gr.Tab("Sweep", id="tuning_sweep"):
+        sweep_tab(ctx, spend, token)
+    with gr.Tab("History", id="tuning_history") as history_page:
+        history_tab(ctx, spend, history_page)
+    with gr.Tab("Export / Share", id="tuning_export"):
+        export = export_tab(ctx)
+    targets = [ctx.settings[k] for k in RESTORED_KEYS] + [compare_prompt, export["prompt"], export["note"]]
+    chat_box = getattr(ctx, "prompt", None)
+    if chat_box is None:
+        on_load(ctx, restore_from_link, targets)
+        return
+
+    def restore_with_chat_box(request: gr.Request) -> list[Any]:
+        values = restore_from_link(request)
+        text = values[-3]  # the shared prompt, or a skip
+        return [*values, {"text": text, "files": []} if isinstance(text, str) else gr.skip()]
+
+    on_load(ctx, restore_with_chat_box, [*targets, chat_box])
+
+
+def on_load(ctx: UIContext, fn: Callable[..., Any], outputs: list[Any]) -> None:
+    """Run ``fn`` when the page loads, after the Playground's own load handlers when the context
+    offers that hook (so its model-list refresh does not overwrite restored settings)."""
+    hooks = getattr(ctx, "after_load", None)
+    if isinstance(hooks, list):
+        hooks.append({"fn": fn, "inputs": None, "outputs": outputs, **PRIVATE})
+        return
+    from gradio.context import get_blocks_context
+
+    blocks = get_blocks_context()
+    if blocks is not None:
+        blocks.root_block.load(fn, None, outputs, **PRIVATE)

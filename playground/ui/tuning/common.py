@@ -1,0 +1,138 @@
+"""What the tuning tabs share: settings adapters between the Playground's settings dict and
+:class:`~playground.tuning.settings.RunSettings`, per-session runner lookup, small view helpers."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from playground import catalog, store
+from playground.tuning.runner import JobResult, Runner
+from playground.tuning.settings import RunSettings
+from playground.ui.context import UIContext
+from playground.ui.settings import to_provider_kwargs
+
+DEFAULT_CONCURRENCY = 4
+# Settings a share link / preset restores in the Playground tab, in this order.
+RESTORED_KEYS = ("model", "system", "temperature", "top_p", "top_k", "max_tokens", "stop_sequences", "thinking",
+                 "thinking_budget", "effort")
+PRIVATE = {"api_visibility": "private"}
+
+# Live runners per (browser session, tab): a Stop/Cancel click finds the run it must stop here.
+# Runner.cancel is thread-safe, so the stop handlers need not share the run's event loop.
+RUNNERS: dict[tuple[str, str], Runner] = {}
+
+
+# -- settings adapters (pure) ------------------------------------------------------------------
+def stop_text(stops: tuple[str, ...] | list[str]) -> str:
+    """Stop sequences in the Playground's text form: one per line, ``\\n``/``\\t``/``\\\\`` escaped."""
+    return "\n".join(s.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t") for s in stops)
+
+
+def blank(value: Any) -> str:
+    return "" if value is None else (f"{value:g}" if isinstance(value, float) else str(value))
+
+
+def base_settings(settings: dict[str, Any]) -> tuple[RunSettings, dict[str, Any]]:
+    """The Playground's settings dict -> (RunSettings, extra provider kwargs: tools, tool_choice, headers...).
+
+    Raises ParameterError for values that cannot be sent (same rules as the chat).
+    """
+    kwargs = to_provider_kwargs(settings)
+    thinking = kwargs.get("thinking")
+    run = RunSettings(
+        model=catalog.resolve((settings.get("model") or "").strip() or None),
+        system=kwargs.get("system") or "",
+        temperature=kwargs.get("temperature"),
+        top_p=kwargs.get("top_p"),
+        top_k=kwargs.get("top_k"),
+        max_tokens=int(kwargs["max_tokens"]),
+        stop=tuple(kwargs.get("stop") or ()),
+        thinking_budget=thinking if isinstance(thinking, int) else None,
+        effort=kwargs.get("effort"),
+    )
+    extra = {k: kwargs[k] for k in ("tools", "tool_choice", "headers") if kwargs.get(k) is not None}
+    if isinstance(thinking, dict):
+        extra["thinking"] = thinking
+    return run, extra
+
+
+def ui_values(run: RunSettings) -> dict[str, Any]:
+    """RunSettings -> values for the Playground components named in RESTORED_KEYS."""
+    return {
+        "model": run.model, "system": run.system, "temperature": blank(run.temperature),
+        "top_p": blank(run.top_p), "top_k": blank(run.top_k), "max_tokens": run.max_tokens,
+        "stop_sequences": stop_text(run.stop), "thinking": "budget" if run.thinking_budget else "off",
+        "thinking_budget": run.thinking_budget or 2048, "effort": run.effort or "",
+    }
+
+
+def column_settings(base: RunSettings, model: str, temperature: Any, top_p: Any, top_k: Any, max_tokens: Any,
+                    stop: str) -> RunSettings:
+    """A Compare column: the Playground's settings with this column's model and sampling values.
+    A blank sampling box means "not sent"."""
+    values = to_provider_kwargs({"temperature": temperature, "top_p": top_p, "top_k": top_k,
+                                 "max_tokens": max_tokens, "stop_sequences": stop})
+    return base.with_values(model=(model or "").strip() or base.model, temperature=values["temperature"],
+                            top_p=values["top_p"], top_k=values["top_k"], max_tokens=values["max_tokens"],
+                            stop=values["stop"] or ())
+
+
+def model_problems(run: RunSettings) -> list[str]:
+    """What the model would reject (the provider's checks, when installed)."""
+    try:
+        from playground.params import problems
+    except ImportError:
+        return []
+    thinking = run.thinking_budget or None
+    return list(problems(run.model, temperature=run.temperature, top_p=run.top_p, top_k=run.top_k,
+                         max_tokens=run.max_tokens, stop=list(run.stop) or None, thinking=thinking))
+
+
+def stats_line(result: JobResult) -> str:
+    """Per-column footer: status, tokens, cost, TTFT, tok/s, stop reason."""
+    parts = [f"**{result.settings.model}** · {result.status()}"]
+    if result.usage:
+        parts.append(f"{result.usage.input_tokens} in / {result.usage.output_tokens} out tokens")
+    if result.cost_usd is not None:
+        parts.append(f"${result.cost_usd:.6f}")
+    if result.ttft_s is not None:
+        parts.append(f"TTFT {result.ttft_s:.2f} s")
+    if result.tokens_per_s:
+        parts.append(f"{result.tokens_per_s:.0f} tok/s")
+    if result.duration_s is not None and result.done:
+        parts.append(f"total {result.duration_s:.2f} s")
+    if result.stop_reason:
+        parts.append(f"stop: `{result.stop_reason}`")
+    if result.retries:
+        parts.append(f"{len(result.retries)} retr{'y' if len(result.retries) == 1 else 'ies'}")
+    line = " · ".join(parts)
+    if result.error:
+        line += f"\n\n⚠️ {result.error}"
+    return line
+
+
+class SessionToken:
+    """A per-browser-session id kept in ``gr.State`` (each session's deep copy gets a fresh one):
+    the key under which a session's live runner is found by its Stop / Cancel buttons."""
+
+    def __init__(self) -> None:
+        self.value = uuid.uuid4().hex
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> SessionToken:
+        return SessionToken()
+
+
+def session_key(token: SessionToken, tab: str) -> tuple[str, str]:
+    return (token.value, tab)
+
+
+def target_for(ctx: UIContext, settings: dict[str, Any], api_key: str | None) -> Any:
+    return ctx.backends.target(settings["backend"], api_key, settings["base_url"])
+
+
+def history_store() -> store.RunStore | None:
+    try:
+        return store.get_store()
+    except (OSError, store.HistoryError):  # an unwritable data dir must not break the tabs
+        return None

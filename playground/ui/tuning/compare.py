@@ -1,0 +1,146 @@
+"""The Compare tab: one prompt, 2-4 configurations streaming side by side, each with its own Stop."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import gradio as gr
+
+from playground import catalog
+from playground.errors import PlaygroundError
+from playground.tuning import cost
+from playground.tuning.runner import Job, Runner, paced
+from playground.tuning.settings import user_messages
+from playground.ui.context import UIContext
+from playground.ui.render import RENDER_INTERVAL
+from playground.ui.settings import SETTING_KEYS
+
+from .common import (
+    PRIVATE,
+    RUNNERS,
+    SessionToken,
+    base_settings,
+    column_settings,
+    history_store,
+    model_problems,
+    session_key,
+    stats_line,
+    target_for,
+)
+
+MAX_COLUMNS = 4
+COLUMN_FIELDS = ("model", "temperature", "top_p", "top_k", "max_tokens", "stop")
+
+
+def compare_tab(ctx: UIContext, spend: gr.State, token: gr.State) -> Any:
+    gr.Markdown("Send one prompt to 2–4 configurations at once. Backend, key, system prompt and tools come "
+                "from the Playground tab; blank sampling boxes are not sent.")
+    prompt = gr.Textbox(label="Prompt", lines=3, elem_id="compare_prompt")
+    with gr.Row():
+        n_cols = gr.Radio([2, 3, 4], value=2, label="Columns", elem_id="compare_n")
+        run_btn = gr.Button("Run all", variant="primary", elem_id="compare_run")
+        stop_all = gr.Button("Stop all", variant="stop", elem_id="compare_stop_all")
+    status = gr.Markdown("", elem_id="compare_status")
+    cols: list[dict[str, Any]] = []
+    with gr.Row(equal_height=False):
+        for i in range(MAX_COLUMNS):
+            with gr.Column(visible=i < 2, min_width=240) as box:
+                c: dict[str, Any] = {"box": box}
+                c["model"] = gr.Dropdown([catalog.EMULATOR_MODEL, *[m.id for m in catalog.MODELS]],
+                                         value=catalog.EMULATOR_MODEL, allow_custom_value=True,
+                                         label=f"Model {i + 1}", elem_id=f"cmp{i}_model")
+                with gr.Row():
+                    c["temperature"] = gr.Textbox(["0.2", "1", "0.6", ""][i], label="temperature",
+                                                  elem_id=f"cmp{i}_temperature", placeholder="default")
+                    c["top_p"] = gr.Textbox("", label="top_p", elem_id=f"cmp{i}_top_p", placeholder="default")
+                with gr.Row():
+                    c["top_k"] = gr.Textbox("", label="top_k", elem_id=f"cmp{i}_top_k", placeholder="default")
+                    c["max_tokens"] = gr.Number(256, label="max_tokens", precision=0, minimum=1,
+                                                elem_id=f"cmp{i}_max_tokens")
+                c["stop"] = gr.Textbox("", label="Stop sequences (one per line)", lines=1,
+                                       elem_id=f"cmp{i}_stop")
+                c["output"] = gr.Textbox("", label="Output", lines=10, max_lines=20, interactive=False,
+                                         elem_id=f"cmp{i}_output")
+                c["stats"] = gr.Markdown("", elem_id=f"cmp{i}_stats")
+                with gr.Row():
+                    c["stop_btn"] = gr.Button("Stop", size="sm", elem_id=f"cmp{i}_stop_btn")
+                    c["copy"] = gr.Button("Copy settings to chat", size="sm", elem_id=f"cmp{i}_copy")
+                cols.append(c)
+
+    n_cols.change(lambda n: [gr.update(visible=i < int(n)) for i in range(MAX_COLUMNS)], n_cols,
+                  [c["box"] for c in cols], queue=False, **PRIVATE)
+    column_inputs = [c[f] for c in cols for f in COLUMN_FIELDS]
+    outputs = [status, *[c["output"] for c in cols], *[c["stats"] for c in cols]]
+
+    async def run_compare(n: int, text: str, cap: cost.SpendCap, tok: SessionToken, api_key: str, *values: Any
+                          ) -> AsyncIterator[list[Any]]:
+        n = int(n)
+        settings = UIContext.collect(*values[:len(SETTING_KEYS)])
+        col_values = values[len(SETTING_KEYS):]
+        if not (text or "").strip():
+            yield ["⚠️ Type a prompt first.", *[gr.skip()] * (2 * MAX_COLUMNS)]
+            return
+        key = session_key(tok, "compare")
+        if key in RUNNERS:
+            yield ["⚠️ A compare is already running: stop it first.", *[gr.skip()] * (2 * MAX_COLUMNS)]
+            return
+        try:
+            base, extra = base_settings(settings)
+            jobs = []
+            for i in range(n):
+                fields = col_values[i * len(COLUMN_FIELDS):(i + 1) * len(COLUMN_FIELDS)]
+                run = column_settings(base, *fields)
+                for p in model_problems(run):
+                    raise PlaygroundError(f"column {i + 1} ({run.model}): {p}")
+                jobs.append(Job(i, run, user_messages(text), {"label": f"column {i + 1}"}))
+            target = target_for(ctx, settings, api_key)
+        except PlaygroundError as exc:
+            yield [f"⚠️ {exc}", *[gr.skip()] * (2 * MAX_COLUMNS)]
+            return
+        runner = Runner(api_key=target.api_key, api_base=target.api_base, provider=target.provider,
+                        concurrency=MAX_COLUMNS, store=history_store(), spend_cap=cap, kind="compare",
+                        backend=target.api_base or target.kind, extra_kwargs=extra)
+        RUNNERS[key] = runner
+        blank = [gr.update(value="") if i < n else gr.skip() for i in range(MAX_COLUMNS)]
+        yield ["Running…", *blank, *blank]
+        try:
+            async for _ in paced(runner.run(jobs), RENDER_INTERVAL, flush_on_done=True):
+                yield _compare_view(runner, n, done=False)
+        finally:
+            RUNNERS.pop(key, None)
+        yield _compare_view(runner, n, done=True)
+
+    run_btn.click(run_compare, [n_cols, prompt, spend, token, ctx.api_key, *ctx.settings_inputs, *column_inputs], outputs,
+                  **PRIVATE)
+
+    def stopper(index: int | None) -> Callable[..., None]:
+        def stop(tok: SessionToken) -> None:
+            runner = RUNNERS.get(session_key(tok, "compare"))
+            if runner is not None:
+                runner.cancel(index)
+        return stop
+
+    stop_all.click(stopper(None), token, None, queue=False, **PRIVATE)
+    for i, c in enumerate(cols):
+        c["stop_btn"].click(stopper(i), token, None, queue=False, **PRIVATE)
+        restored = [ctx.settings[k] for k in ("model", "temperature", "top_p", "top_k", "max_tokens",
+                                              "stop_sequences")]
+        c["copy"].click(_copy_column, [c[f] for f in COLUMN_FIELDS], restored, queue=False, **PRIVATE)
+    return prompt
+
+
+def _copy_column(model: str, temperature: str, top_p: str, top_k: str, max_tokens: Any, stop: str
+                 ) -> tuple[Any, ...]:
+    gr.Info("Settings copied to the Playground tab.")
+    return (gr.update(value=catalog.resolve(model or None)), temperature or "", top_p or "", top_k or "",
+            max_tokens, stop or "")
+
+
+def _compare_view(runner: Runner, n: int, *, done: bool) -> list[Any]:
+    results = [runner.results.get(i) for i in range(MAX_COLUMNS)]
+    texts = [r.text if r is not None else gr.skip() for r in results]
+    stats = [stats_line(r) if r is not None else gr.skip() for r in results]
+    finished = sum(1 for r in results if r is not None and r.done)
+    status = f"{finished}/{n} columns finished" + (" ✓" if done else "…")
+    return [status, *texts, *stats]

@@ -1,0 +1,162 @@
+"""The Export / Share tab: the four exports, named presets, share links (and restoring them on load)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from playground import store
+from playground.errors import PlaygroundError
+from playground.tuning import exports, share
+from playground.tuning.presets import PresetError, PresetStore
+from playground.tuning.settings import user_messages
+from playground.ui.context import UIContext
+from playground.ui.settings import to_provider_kwargs
+
+from .common import PRIVATE, RESTORED_KEYS, base_settings, history_store, target_for, ui_values
+
+
+def export_body(source: str, rid: Any, text: str, settings: dict[str, Any], api_base: str | None
+                ) -> tuple[dict[str, Any], str | None]:
+    """The request body to export and the base URL it goes to (a stored run's, or the current settings')."""
+    if source == "run":
+        runs_store = history_store()
+        run = runs_store.get(int(rid)) if (runs_store is not None and rid is not None) else None
+        if run is None:
+            raise PlaygroundError(f"no run with id {rid} in the history.")
+        if not run.request_body:
+            raise PlaygroundError(f"run {rid} has no recorded request body (it failed before sending).")
+        base = run.backend if run.backend.startswith("http") else None
+        return run.request_body, base
+    base, extra = base_settings(settings)
+    messages = user_messages(text or "Hello")
+    try:  # the provider's own body builder: the export is exactly what a run would send
+        from playground.providers.anthropic_request import build_body
+    except ImportError:
+        body = base.to_body(messages, stream=bool(settings.get("stream")))
+        body.update({k: v for k, v in extra.items() if k in ("tools", "tool_choice", "thinking")})
+        return body, api_base
+    kwargs = {k: v for k, v in to_provider_kwargs(settings).items() if v is not None and k != "headers"}
+    return build_body(base.model, messages, **kwargs), api_base
+
+
+def export_tab(ctx: UIContext) -> dict[str, Any]:
+    gr.Markdown("Export the current Playground settings, or a run from History, as code. The key is never "
+                "included: every snippet reads `ANTHROPIC_API_KEY`.")
+    with gr.Row():
+        source = gr.Radio([("Playground settings", "settings"), ("A run from History", "run")], value="settings",
+                          label="Export", elem_id="export_source")
+        rid = gr.Number(None, label="Run id", precision=0, elem_id="export_run_id")
+    prompt = gr.Textbox(label="Prompt (for the Playground settings)", lines=2, elem_id="export_prompt")
+    export_btn = gr.Button("Export", variant="primary", elem_id="export_btn")
+    export_status = gr.Markdown("", elem_id="export_status")
+    # Stacked, not in nested tabs: a closed tab's contents are not mounted (nothing to copy from).
+    with gr.Row():
+        curl = gr.Code("", language="shell", label="curl", elem_id="export_curl", max_lines=18)
+        raw = gr.Code("", language="json", label="JSON body", elem_id="export_json", max_lines=18)
+    with gr.Row():
+        package = gr.Code("", language="python", label="Python (this package)", elem_id="export_package",
+                          max_lines=22)
+        sdk = gr.Code("", language="python", label="Python (official anthropic SDK)", elem_id="export_sdk",
+                      max_lines=22)
+
+    def do_export(src: str, run_id: Any, text: str, api_key: str, *values: Any) -> list[Any]:
+        settings = UIContext.collect(*values)
+        try:
+            api_base = target_for(ctx, settings, api_key).api_base
+            body, base = export_body(src, run_id, text, settings, api_base)
+            out = exports.export_all(body, api_base=base)
+        except (PlaygroundError, ValueError) as exc:
+            return [f"⚠️ {exc}", gr.skip(), gr.skip(), gr.skip(), gr.skip()]
+        note = ""
+        if "<omitted: sha256" in out["json"]:
+            note = ("History keeps no file bytes: replace each `<omitted: …>` media `data` with the file's base64 "
+                    "before running these.")
+        return [note, out["curl"], out["package"], out["sdk"], out["json"]]
+
+    export_btn.click(do_export, [source, rid, prompt, ctx.api_key, *ctx.settings_inputs],
+                     [export_status, curl, package, sdk, raw], **PRIVATE)
+
+    gr.Markdown("### Presets")
+    presets = PresetStore()
+    with gr.Row():
+        preset_name = gr.Textbox(label="Save the Playground settings as", elem_id="preset_name")
+        save_btn = gr.Button("Save preset", elem_id="preset_save")
+    with gr.Row():
+        preset_list = gr.Dropdown(_safe_names(presets), label="Presets", elem_id="preset_list",
+                                  allow_custom_value=False)
+        load_btn = gr.Button("Load into Playground", elem_id="preset_load")
+        delete_btn = gr.Button("Delete", elem_id="preset_delete")
+    restored = [ctx.settings[k] for k in RESTORED_KEYS]
+
+    def save(name: str, *values: Any) -> Any:
+        try:
+            run, _ = base_settings(UIContext.collect(*values))
+            presets.save(name or "", run)
+        except (PresetError, PlaygroundError, store.HistoryError) as exc:
+            gr.Warning(str(exc))
+            return gr.update()
+        gr.Info(f"Preset {name.strip()!r} saved.")
+        return gr.update(choices=_safe_names(presets), value=name.strip())
+
+    def load(name: str) -> list[Any]:
+        try:
+            run = presets.load(name or "")
+        except PresetError as exc:
+            gr.Warning(str(exc))
+            return [gr.update()] * len(RESTORED_KEYS)
+        values = ui_values(run)
+        return [values[k] for k in RESTORED_KEYS]
+
+    def delete(name: str) -> Any:
+        presets.delete(name or "")
+        return gr.update(choices=_safe_names(presets), value=None)
+
+    save_btn.click(save, [preset_name, *ctx.settings_inputs], preset_list, **PRIVATE)
+    load_btn.click(load, preset_list, restored, **PRIVATE)
+    delete_btn.click(delete, preset_list, preset_list, **PRIVATE)
+
+    gr.Markdown("### Share link")
+    with gr.Row():
+        include_prompt = gr.Checkbox(False, label="Include the prompt above in the link", elem_id="share_prompt")
+        share_btn = gr.Button("Make share link", elem_id="share_btn")
+    link = gr.Textbox(label="Link (settings only: never a key)", elem_id="share_link", buttons=["copy"])
+    note = gr.Markdown("", elem_id="share_note")
+
+    def make_link(text: str, with_prompt: bool, *values: Any) -> str:
+        try:
+            run, _ = base_settings(UIContext.collect(*values))
+        except PlaygroundError as exc:
+            gr.Warning(str(exc))
+            return ""
+        return share.to_query(run, prompt=text or "", include_prompt=bool(with_prompt))
+
+    # The page's own address is only known to the browser: Python makes the query, JS prefixes it.
+    share_btn.click(make_link, [prompt, include_prompt, *ctx.settings_inputs], link, **PRIVATE).then(
+        None, link, link, js="(q) => q ? window.location.origin + window.location.pathname + '?' + q : ''")
+    return {"prompt": prompt, "note": note}
+
+
+def _safe_names(presets: PresetStore) -> list[str]:
+    try:
+        return presets.names()
+    except PresetError:
+        return []
+
+
+def restore_from_link(request: gr.Request) -> list[Any]:
+    """On page load: settings (and the prompt, if the link has one) from the URL's query string."""
+    params = dict(request.query_params) if request is not None else {}
+    if not any(k in params for k in share.SHARE_KEYS):
+        return [gr.skip()] * (len(RESTORED_KEYS) + 3)
+    run, prompt, problems = share.from_query(params)
+    values = ui_values(run)
+    shown = {k: values[k] for k in RESTORED_KEYS}
+    # Only what the link carries: the rest keeps the Playground's defaults.
+    present = set(params)
+    mapping = {"stop_sequences": "stop", "thinking": "thinking_budget"}
+    out = [shown[k] if mapping.get(k, k) in present else gr.skip() for k in RESTORED_KEYS]
+    note = "Settings restored from the link." + (" Ignored: " + " ".join(problems) if problems else "")
+    text = prompt if prompt else gr.skip()
+    return [*out, text, text, note]
