@@ -150,7 +150,6 @@ def build_app(backends: Backends | None = None) -> gr.Blocks:
                 with gr.Row():
                     with gr.Column(scale=1, min_width=320, elem_id="settings"):
                         c = _settings_column(backends)
-                        problems = gr.Markdown("", elem_id="problems")
                     with gr.Column(scale=3):
                         chat = gr.Chatbot(elem_id="chat", height=520, sanitize_html=True, allow_tags=False,
                                           feedback_options=None, buttons=["copy", "copy_all"],
@@ -160,6 +159,8 @@ def build_app(backends: Backends | None = None) -> gr.Blocks:
                                                       file_count="multiple", sources=["upload"], submit_btn=False,
                                                       placeholder="Message (drop, paste or attach images/PDFs)",
                                                       show_label=False, lines=2)
+                        # What the chosen model would reject, next to Send where it is seen before sending.
+                        problems = gr.Markdown("", elem_id="problems")
                         with gr.Row():
                             send = gr.Button("Send", variant="primary", elem_id="send")
                             stop = gr.Button("Stop", variant="stop", elem_id="stop", interactive=False)

@@ -207,3 +207,18 @@ def test_undo_and_clear(page) -> None:
     page.locator("#clear").click()
     page.wait_for_function("document.querySelectorAll('#chat [data-testid=user]').length === 0")
     assert view_text(page, "request") == "// no request yet"
+
+
+def test_model_rules_disable_controls_and_flag_combinations(page, shot) -> None:
+    choose(page, "model", "claude-opus-4-7")
+    page.wait_for_function("document.querySelector('#temperature input').disabled")
+    assert "does not accept temperature" in page.locator("#sampling_note").inner_text()
+    choose(page, "model", "claude-sonnet-4-6")
+    page.wait_for_function("!document.querySelector('#temperature input').disabled")
+    fill(page, "temperature", "0.5")
+    fill(page, "top_p", "0.9")
+    page.wait_for_function("document.querySelector('#problems').innerText.includes('top_p')")
+    shot(page)
+    assert "only one" in page.locator("#problems").inner_text()
+    fill(page, "top_p", "")
+    page.wait_for_function("document.querySelector('#problems').innerText.trim() === ''")
