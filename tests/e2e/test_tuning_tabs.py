@@ -31,6 +31,22 @@ def choose(page, elem_id: str, label: str) -> None:
     page.wait_for_function("([id, v]) => document.querySelector(`#${id} input`).value === v", arg=[elem_id, label])
 
 
+def plan_sweep(page, prompt: str, axis1: tuple[str, str], axis2: tuple[str, str] | None, repeats: int) -> str:
+    """Fill the Sweep form, press Estimate and return the plan text once it is shown."""
+    open_tab(page, "Sweep")
+    page.locator("#sweep_prompt textarea").fill(prompt)
+    if axis1[0] != "temperature":
+        choose(page, "sweep_param1", axis1[0])
+    fill(page, "sweep_values1", axis1[1])
+    if axis2 is not None:
+        choose(page, "sweep_param2", axis2[0])
+        fill(page, "sweep_values2", axis2[1])
+    fill(page, "sweep_repeats", str(repeats))
+    page.locator("#sweep_estimate").click()
+    page.wait_for_function("() => /requests|refused|⚠/.test(document.querySelector('#sweep_plan').innerText)")
+    return page.locator("#sweep_plan").inner_text()
+
+
 def value(page, elem_id: str) -> str:
     return page.locator(f"#{elem_id} input, #{elem_id} textarea").first.input_value()
 
@@ -104,15 +120,8 @@ def test_presets_and_export_of_current_settings(page, shot) -> None:
 
 
 def test_sweep_3x2_with_repeats_gives_table_and_plots(page, shot) -> None:
-    open_tab(page, "Sweep")
-    page.locator("#sweep_prompt textarea").fill("Write about the forest")
-    fill(page, "sweep_values1", "0, 0.5, 1")
-    choose(page, "sweep_param2", "max_tokens")
-    fill(page, "sweep_values2", "8, 40")
-    fill(page, "sweep_repeats", "2")
-    page.locator("#sweep_estimate").click()
-    page.wait_for_function("() => document.querySelector('#sweep_plan').innerText.includes('12 requests')")
-    assert "at most $0.0000" in page.locator("#sweep_plan").inner_text()  # the offline model is free
+    plan = plan_sweep(page, "Write about the forest", ("temperature", "0, 0.5, 1"), ("max_tokens", "8, 40"), 2)
+    assert "12 requests" in plan and "at most $0.0000" in plan, plan  # the offline model is free
     page.locator("#sweep_confirm").click()
     page.wait_for_function("() => document.querySelector('#sweep_plan').innerText.startsWith('Done: 12/12')",
                            timeout=60_000)
@@ -135,13 +144,10 @@ def test_sweep_cancel_stops_the_rest_and_keeps_what_finished(page, shot) -> None
     page.locator("#endless input").check()  # offline option: answers run to max_tokens
     fill(page, "max_tokens", "300")  # 2 s per request at 150 tok/s, one at a time
     open_tab(page, "Sweep")
-    page.locator("#sweep_prompt textarea").fill("Write about the desert")
-    fill(page, "sweep_values1", "0, 0.5, 1")
-    fill(page, "sweep_repeats", "2")
     page.locator("#sweep_concurrency input[type=number]").fill("1")
     page.locator("#sweep_concurrency input[type=number]").press("Enter")
-    page.locator("#sweep_estimate").click()
-    page.wait_for_function("() => document.querySelector('#sweep_plan').innerText.includes('6 requests')")
+    plan = plan_sweep(page, "Write about the desert", ("temperature", "0, 0.5, 1"), None, 2)
+    assert "6 requests" in plan, plan
     page.locator("#sweep_confirm").click()
     page.wait_for_function("() => document.querySelector('#sweep_plan').innerText.startsWith('Running')")
     page.locator("#sweep_cancel").click()
@@ -154,16 +160,8 @@ def test_sweep_cancel_stops_the_rest_and_keeps_what_finished(page, shot) -> None
 
 
 def test_spend_cap_refuses_an_oversized_sweep(page, shot) -> None:
-    open_tab(page, "Sweep")
-    page.locator("#sweep_prompt textarea").fill("Write a novel")
-    choose(page, "sweep_param1", "model")
-    fill(page, "sweep_values1", "claude-opus-4-6, claude-sonnet-4-6")
-    choose(page, "sweep_param2", "max_tokens")
-    fill(page, "sweep_values2", "64000, 128000")
-    fill(page, "sweep_repeats", "3")
-    page.locator("#sweep_estimate").click()
-    page.wait_for_function("() => document.querySelector('#sweep_plan').innerText.includes('refused')")
-    text = page.locator("#sweep_plan").inner_text()
+    text = plan_sweep(page, "Write a novel", ("model", "claude-opus-4-6, claude-sonnet-4-6"),
+                      ("max_tokens", "64000, 128000"), 3)
     shot(page)
     assert re.search(r"could cost up to \$\d+\.\d+", text) and "cap is $0.50" in text, text
     assert not page.locator("#sweep_confirm").is_visible()
