@@ -157,3 +157,13 @@ async def test_exported_current_settings_run_as_built(proxy):
         assert code == 0, err
         assert proxy.bodies[-1] == body
         assert "error" not in out[:40]
+
+
+def test_package_snippet_needs_max_tokens_and_keeps_unknown_fields():
+    with pytest.raises(ValueError, match="max_tokens"):
+        exports.to_package_python({"model": "m", "messages": []})
+    body = {"model": "m", "max_tokens": 9, "messages": [], "metadata": {"user_id": "u1"},
+            "output_config": {"effort": "low"}}
+    snippet = exports.to_package_python(body)
+    assert "effort='low'" in snippet and "extra_data={'metadata': {'user_id': 'u1'}}" in snippet
+    compile(snippet, "<snippet>", "exec")  # valid Python

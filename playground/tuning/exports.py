@@ -64,6 +64,8 @@ def to_curl(body: dict[str, Any], *, api_base: str = DEFAULT_API_BASE, api_versi
 
 def to_package_python(body: dict[str, Any], *, api_base: str | None = None) -> str:
     """A Python snippet that makes the same request with this package's provider."""
+    if "max_tokens" not in body:
+        raise ValueError("max_tokens: the request body has none; the Messages API requires it.")
     body = dict(body)
     model = body.pop("model")
     messages = body.pop("messages")
@@ -79,8 +81,6 @@ def to_package_python(body: dict[str, Any], *, api_base: str | None = None) -> s
             extra[name] = value
     if "stream" not in body:
         args.append("        stream=False,")
-    if "max_tokens" not in body:
-        raise ValueError("max_tokens: the request body has none; the Messages API requires it.")
     if effort is not None:
         args.append(f"        effort={effort!r},")
     if extra:
