@@ -213,6 +213,7 @@ def _wire(demo: gr.Blocks, handlers: Handlers, ctx: UIContext, c: dict[str, Any]
                    "outputs": c["model"], **private}
     c["refresh"].click(**list_models)
     c["base_url"].blur(**list_models)
+    c["api_key"].blur(**list_models)  # a newly pasted key may unlock the backend's model list
     c["backend"].change(handlers.backend_changed, c["backend"],
                         [c["base_url"], c["offline_options"], c["fault"], c["api_key"]],
                         queue=False, **private).then(**list_models)

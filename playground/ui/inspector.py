@@ -12,7 +12,7 @@ from typing import Any
 
 from playground import catalog
 from playground.secrets import redact_headers, scrub
-from playground.ui.render import TurnView
+from playground.ui.render import TurnView, escape_markdown
 
 LONG_STRING = 2_000  # base64 media and the like are elided in the Request view (the byte count stays)
 
@@ -128,7 +128,8 @@ def errors_view(view: TurnView | None) -> str:
     """The error and the retries of this run (Markdown)."""
     if view is None:
         return "*No errors.*"
-    lines = [f"- retry {r.attempt}/{r.max_retries} after {r.delay:.1f} s: {r.reason}" for r in view.retries]
+    lines = [f"- retry {r.attempt}/{r.max_retries} after {r.delay:.1f} s: {escape_markdown(r.reason)}"
+             for r in view.retries]
     if view.error_text:
         lines.append(f"- {view.error_text}")
     return "\n".join(lines) if lines else "*No errors.*"

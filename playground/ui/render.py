@@ -97,7 +97,7 @@ def _fence(body: str, lang: str = "json") -> str:
     return f"{ticks}{lang}\n{body}\n{ticks}"
 
 
-def _escape(text: str) -> str:
+def escape_markdown(text: str) -> str:
     """Server-provided strings (error messages) shown as text, never as markup."""
     return html.escape(text, quote=False).replace("*", "\\*").replace("_", "\\_").replace("`", "\\`")
 
@@ -108,7 +108,7 @@ def describe_error(exc: BaseException) -> str:
     Never a traceback; messages from this package are already key-free (see playground.errors).
     """
     if isinstance(exc, APIStatusError):
-        text = f"**{exc.status} {_escape(exc.error_type)}**: {_escape(exc.message)}"
+        text = f"**{exc.status} {escape_markdown(exc.error_type)}**: {escape_markdown(exc.message)}"
         if isinstance(exc, AuthenticationError):
             text += " — check your API key."
         elif exc.status == 429:
@@ -119,21 +119,21 @@ def describe_error(exc: BaseException) -> str:
             text += f"  \nrequest-id: `{exc.request_id}`"
         return text
     if isinstance(exc, StreamError):
-        text = f"**Stream interrupted**{f' ({_escape(exc.error_type)})' if exc.error_type else ''}: " + _escape(
+        text = f"**Stream interrupted**{f' ({escape_markdown(exc.error_type)})' if exc.error_type else ''}: " + escape_markdown(
             str(exc).split(": ", 1)[-1]
         )
         if exc.request_id:
             text += f"  \nrequest-id: `{exc.request_id}`"
         return text
     if isinstance(exc, APITimeoutError):
-        return f"**Timed out**: {_escape(str(exc))}"
+        return f"**Timed out**: {escape_markdown(str(exc))}"
     if isinstance(exc, APIConnectionError):
-        return f"**Could not connect**: {_escape(str(exc))}"
+        return f"**Could not connect**: {escape_markdown(str(exc))}"
     if isinstance(exc, MissingAuthError):
-        return f"**No API key**: {_escape(str(exc))}"
+        return f"**No API key**: {escape_markdown(str(exc))}"
     if isinstance(exc, ParameterError):
-        return f"**Invalid `{_escape(exc.param)}`**: {_escape(str(exc).split(': ', 1)[-1])}"
-    return f"**Unexpected error** ({type(exc).__name__}): {_escape(str(exc))}"
+        return f"**Invalid `{escape_markdown(exc.param)}`**: {escape_markdown(str(exc).split(': ', 1)[-1])}"
+    return f"**Unexpected error** ({type(exc).__name__}): {escape_markdown(str(exc))}"
 
 
 def _summarize(part: Any) -> tuple[str, str]:
@@ -321,7 +321,7 @@ class TurnView:
             out.append(
                 {
                     "role": "assistant",
-                    "content": _escape(notice.reason),
+                    "content": escape_markdown(notice.reason),
                     "metadata": {"title": f"Retry {notice.attempt}/{notice.max_retries} in {notice.delay:.1f} s",
                                  "status": "done"},
                 }

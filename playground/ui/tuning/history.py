@@ -86,7 +86,9 @@ def history_tab(ctx: UIContext, spend: gr.State, tab: gr.Tab) -> None:
             with gr.Row():
                 e_max = gr.Number(1024, label="max_tokens", precision=0, minimum=1, elem_id="history_max_tokens")
                 e_stop = gr.Textbox("", label="Stop sequences (one per line)", elem_id="history_stop")
-    rerun_btn = gr.Button("Rerun with changes", variant="primary", elem_id="history_rerun")
+    with gr.Row():
+        rerun_btn = gr.Button("Rerun with changes", variant="primary", elem_id="history_rerun")
+        to_chat_btn = gr.Button("Copy to the Playground", elem_id="history_to_chat")
     rerun_status = gr.Markdown("", elem_id="history_rerun_status")
     changes = gr.Markdown("", elem_id="history_changes")
     with gr.Row():
@@ -162,6 +164,18 @@ def history_tab(ctx: UIContext, spend: gr.State, tab: gr.Tab) -> None:
         new_params = {**run.params(), "model": run.model, "system": run.system}
         yield [head, changes_markdown(old_params, new_params), old.output, result.text,
                word_diff(old.output, result.text)]
+
+    def to_chat(text: str, system: str, model: str, temp: str, top_p: str, top_k: str, max_tokens: Any, stop: str
+                ) -> list[Any]:
+        gr.Info("Settings and prompt copied to the Playground tab.")
+        values = [model or gr.skip(), system or "", temp or "", top_p or "", top_k or "", max_tokens, stop or ""]
+        return values + ([{"text": text or "", "files": []}] if chat_box is not None else [])
+
+    chat_box = getattr(ctx, "prompt", None)
+    targets = [ctx.settings[k] for k in ("model", "system", "temperature", "top_p", "top_k", "max_tokens",
+                                         "stop_sequences")]
+    to_chat_btn.click(to_chat, editor, targets + ([chat_box] if chat_box is not None else []), queue=False,
+                      **PRIVATE)
 
     rerun_btn.click(rerun, [run_id, *editor, spend, ctx.api_key, *ctx.settings_inputs],
                     [rerun_status, changes, old_out, new_out, diff], **PRIVATE)
