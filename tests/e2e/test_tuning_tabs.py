@@ -199,6 +199,11 @@ def test_history_reopen_and_rerun_with_changed_temperature_shows_a_diff(page, sh
     colours = page.evaluate("""() => [...document.querySelectorAll('#history_diff .token.highlighted')]
                                .map(e => e.style.backgroundColor)""")
     assert "rgb(254, 226, 226)" in colours and "rgb(220, 252, 231)" in colours, colours
+    # and the edited settings go back to the chat in one click
+    page.locator("#history_to_chat").click()
+    open_tab(page, "Playground")
+    page.wait_for_function("() => document.querySelector('#temperature textarea, #temperature input')?.value === '1'")
+    assert page.locator("#prompt textarea").input_value() == "Tell me a story about a lighthouse keeper"
 
 
 def test_share_link_restores_settings_in_a_fresh_context(page, browser, app, shot) -> None:
