@@ -30,6 +30,7 @@ def stop_text(stops: tuple[str, ...] | list[str]) -> str:
 
 
 def blank(value: Any) -> str:
+    """A number as a Playground text box shows it (``None`` -> empty: not sent)."""
     return "" if value is None else (f"{value:g}" if isinstance(value, float) else str(value))
 
 

@@ -34,6 +34,7 @@ COLUMN_FIELDS = ("model", "temperature", "top_p", "top_k", "max_tokens", "stop")
 
 
 def compare_tab(ctx: UIContext, spend: gr.State, token: gr.State) -> Any:
+    """Lay out the Compare tab and wire it (inside a ``gr.Tab``); returns its prompt box."""
     gr.Markdown("Send one prompt to 2–4 configurations at once. Backend, key, system prompt and tools come "
                 "from the Playground tab; blank sampling boxes are not sent.")
     prompt = gr.Textbox(label="Prompt", lines=3, elem_id="compare_prompt")

@@ -42,6 +42,7 @@ def export_body(source: str, rid: Any, text: str, settings: dict[str, Any], api_
 
 
 def export_tab(ctx: UIContext) -> dict[str, Any]:
+    """Lay out the Export / Share tab and wire it; returns its prompt box and share note."""
     gr.Markdown("Export the current Playground settings, or a run from History, as code. The key is never "
                 "included: every snippet reads `ANTHROPIC_API_KEY`.")
     with gr.Row():

@@ -58,6 +58,7 @@ def _drop_omitted_media(messages: list[Any]) -> tuple[list[Any], int]:
 
 
 def history_tab(ctx: UIContext, spend: gr.State, tab: gr.Tab) -> None:
+    """Lay out the History tab and wire it; ``tab`` is its ``gr.Tab`` (the list refreshes when it opens)."""
     notice = store.ephemeral_notice()
     gr.Markdown(("⚠️ " + notice) if notice else f"Every run is kept in `{store.default_path()}` "
                 "(set `PLAYGROUND_HISTORY_PATH` to move it). API keys are never stored.", elem_id="history_notice")

@@ -52,6 +52,7 @@ def sweep_plan(param1: str, values1: str, param2: str, values2: str, repeats: An
 
 
 def sweep_tab(ctx: UIContext, spend: gr.State, token: gr.State) -> None:
+    """Lay out the Sweep tab and wire it (inside a ``gr.Tab``); runs are booked on ``spend``."""
     gr.Markdown("Sweep one or two parameters over values (`0.2, 0.7`), ranges (`0:1:0.25`) or points "
                 "(`0..1 x5`); stop sets are separated by `|` (`\\n | END, STOP | none`). Other settings come "
                 "from the Playground tab.")
