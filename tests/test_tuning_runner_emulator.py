@@ -46,3 +46,20 @@ async def test_sweep_cells_with_retry_and_failure(emu, tmp_path):
     assert failed.error and "500" in failed.error and failed.done
     assert history.count() == 6
     assert history.search(group_id="broken")[0].error == failed.error
+
+
+async def test_a_real_key_sent_over_http_never_reaches_the_history_file(tmp_path):
+    key = "sk-ant-api03-" + "RealLookingKey0123456789" * 2
+    async with Emulator(api_key=key) as authed:  # the emulator checks the key: it really is sent
+        history = RunStore(tmp_path / "h.db")
+        runner = Runner(api_key=key, api_base=authed.api_base, store=history)
+        job = Job(0, RunSettings(model="playground-tiny", max_tokens=16), [{"role": "user", "content": "hi"}])
+        result = [u.result async for u in runner.run([job]) if u.done][0]
+        wrong = Runner(api_key=key[:-1] + "X", api_base=authed.api_base, store=history, max_retries=0)
+        refused = [u.result async for u in wrong.run([job]) if u.done][0]
+    assert result.error is None and result.text
+    assert refused.error and "401" in refused.error
+    history.close()
+    raw = b"".join(p.read_bytes() for p in tmp_path.iterdir())
+    assert key.encode() not in raw and key[:-1].encode() not in raw and key[12:40].encode() not in raw
+    assert history.count() == 2
