@@ -135,3 +135,13 @@ async def test_an_unexpected_exception_still_ends_the_run_readably() -> None:
     snapshots, last, _ = await _collect(provider)
     assert snapshots[-1] == (True, "so far", "error")
     assert last.view.error_text == "**Unexpected error** (RuntimeError): boom"
+
+
+@pytest.mark.timeout(20)
+async def test_the_run_is_over_when_the_final_progress_is_handed_out() -> None:
+    control = RunControl()
+    async for progress in stream_run(RunRequest(ScriptedProvider(["a", "b"]), "m", []), control, accumulator=Parts()):
+        if progress.final:
+            assert not control.running  # a consumer may stop iterating here; the next run can start
+            break
+    control.begin()  # does not raise

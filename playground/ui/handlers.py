@@ -7,6 +7,7 @@ Errors are turned into readable chat messages or toasts, never tracebacks.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -131,17 +132,28 @@ class Handlers:
     # -- a run ---------------------------------------------------------------------------
     async def send(self, session: Session, prompt: dict | str | None, api_key: str, *values: Any
                    ) -> AsyncIterator[tuple[Any, ...]]:
-        """Stream one run into the chat and the inspector."""
-        settings = dict(zip(SETTING_KEYS, values, strict=True))
+        """Stream one run into the chat and the inspector (one run per session at a time)."""
         text, files = _prompt_parts(prompt)
         if not text.strip() and not files:
             gr.Warning("Type a message (or attach a file) first.")
             yield _no_change()
             return
-        if session.control.running:
+        if session.busy:
             gr.Warning("A reply is still streaming: press Stop first.")
             yield _no_change()
             return
+        session.busy = True  # checked and set with no await in between: a double click cannot start two runs
+        try:
+            settings = dict(zip(SETTING_KEYS, values, strict=True))
+            # aclosing: if the page goes away mid-run, the inner run (and its HTTP request) is closed now
+            async with contextlib.aclosing(self._run(session, text, files, api_key, settings)) as updates:
+                async for update in updates:
+                    yield update
+        finally:
+            session.busy = False
+
+    async def _run(self, session: Session, text: str, files: list[str], api_key: str, settings: dict[str, Any]
+                   ) -> AsyncIterator[tuple[Any, ...]]:
         model = catalog.resolve((settings["model"] or "").strip())
         exchange = Exchange(text=text, files=files, model=model)
         session.exchanges.append(exchange)
@@ -162,27 +174,28 @@ class Handlers:
         request = RunRequest(target.provider, model, [*session.history(), user_message], kwargs)
         yield (session.chat(), gr.update(value=None), *_buttons(True), *(gr.skip(),) * len(INSPECTOR_KEYS))
         shown_requests, shown_headers = 0, None
-        async for progress in stream_run(request, session.control):
-            view = exchange.view = progress.view
-            if progress.final:
-                if view.error_text:  # errors never carry keys by design; scrub anyway (unexpected errors)
-                    view.error_text = scrub(view.error_text, api_key, target.api_key)
-                exchange.user_message = _sent_user_message(view, user_message, target.kind != OPENAI)
-                exchange.assistant_message = history_message(progress.accumulator, view, target.kind != OPENAI)
-                # The final answer first (what the person waits for), then the bookkeeping: the run
-                # history write and the inspector views; Send comes back once everything is in.
-                yield (session.chat(), gr.skip(), *_buttons(True), *(gr.skip(),) * len(INSPECTOR_KEYS))
-                try:  # the run history is a convenience: a failing write must not leave Send disabled
-                    record_turn(view, request.messages, model, kwargs, backend=target.api_base or target.kind,
-                                api_key=target.api_key, files=files, accumulator=progress.accumulator)
-                except Exception as exc:  # noqa: BLE001
-                    log.warning("run history write failed: %s", type(exc).__name__)
-                yield (gr.skip(), gr.skip(), *_buttons(False), *inspector_values(view, model, api_key))
-                return
-            req = inspector.request_view(view, api_key) if len(view.requests) != shown_requests else gr.skip()
-            hdr = inspector.headers_view(view, api_key) if view.headers is not shown_headers else gr.skip()
-            shown_requests, shown_headers = len(view.requests), view.headers
-            yield (session.chat(), gr.skip(), *_buttons(True), req, hdr, *(gr.skip(),) * 4)
+        async with contextlib.aclosing(stream_run(request, session.control)) as run:
+            async for progress in run:
+                view = exchange.view = progress.view
+                if progress.final:
+                    if view.error_text:  # errors never carry keys by design; scrub anyway (unexpected errors)
+                        view.error_text = scrub(view.error_text, api_key, target.api_key)
+                    exchange.user_message = _sent_user_message(view, user_message, target.kind != OPENAI)
+                    exchange.assistant_message = history_message(progress.accumulator, view, target.kind != OPENAI)
+                    # The final answer first (what the person waits for), then the bookkeeping: the run
+                    # history write and the inspector views; Send comes back once everything is in.
+                    yield (session.chat(), gr.skip(), *_buttons(True), *(gr.skip(),) * len(INSPECTOR_KEYS))
+                    try:  # the run history is a convenience: a failing write must not leave Send disabled
+                        record_turn(view, request.messages, model, kwargs, backend=target.api_base or target.kind,
+                                    api_key=target.api_key, files=files, accumulator=progress.accumulator)
+                    except Exception as exc:  # noqa: BLE001
+                        log.warning("run history write failed: %s", type(exc).__name__)
+                    yield (gr.skip(), gr.skip(), *_buttons(False), *inspector_values(view, model, api_key))
+                    return
+                req = inspector.request_view(view, api_key) if len(view.requests) != shown_requests else gr.skip()
+                hdr = inspector.headers_view(view, api_key) if view.headers is not shown_headers else gr.skip()
+                shown_requests, shown_headers = len(view.requests), view.headers
+                yield (session.chat(), gr.skip(), *_buttons(True), req, hdr, *(gr.skip(),) * 4)
 
     @staticmethod
     async def stop(session: Session) -> None:
@@ -192,7 +205,7 @@ class Handlers:
     @staticmethod
     def undo(session: Session) -> tuple[Any, Any]:
         """Remove the last exchange and put its prompt back in the box."""
-        if session.control.running:
+        if session.busy:
             gr.Warning("Stop the running reply first.")
             return gr.update(), gr.update()
         last = session.pop()
@@ -202,7 +215,7 @@ class Handlers:
     @staticmethod
     def clear(session: Session) -> tuple[Any, ...]:
         """Forget the conversation and the inspector."""
-        if session.control.running:
+        if session.busy:
             gr.Warning("Stop the running reply first.")
             return (gr.update(),) * (1 + len(INSPECTOR_KEYS))
         session.exchanges.clear()
@@ -258,8 +271,9 @@ class ChatAPI:
         model = catalog.resolve(model or (catalog.EMULATOR_MODEL if kind == OFFLINE else ""))
         request = RunRequest(target.provider, model, [{"role": "user", "content": message}],
                              {k: v for k, v in kwargs.items() if v is not None})
-        async for progress in stream_run(request):
-            view = progress.view
-            if progress.final and view.status == "error":
-                raise gr.Error(f"{view.error_text} (partial reply: {view.text!r})")
-            yield view.text
+        async with contextlib.aclosing(stream_run(request)) as run:
+            async for progress in run:
+                view = progress.view
+                if progress.final and view.status == "error":
+                    raise gr.Error(f"{view.error_text} (partial reply: {view.text!r})")
+                yield view.text

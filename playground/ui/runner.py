@@ -136,6 +136,7 @@ async def stream_run(
             view.mark_done()
         progress.final = True
         view.dirty = False
+        control.end()  # before the last yield: a consumer that stops iterating here sees the run as over
         yield progress
     finally:
         stop_wait.cancel()

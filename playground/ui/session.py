@@ -79,6 +79,7 @@ class Session:
     def __init__(self) -> None:
         self.exchanges: list[Exchange] = []
         self.control = RunControl()
+        self.busy = False  # a send handler is running for this session (set before its first await)
 
     def __deepcopy__(self, memo: dict) -> Session:
         return Session()  # gr.State copies its initial value per session: start empty

@@ -1,0 +1,79 @@
+"""The send/stop/undo handlers end to end against the real offline emulator (in-process, real HTTP)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from playground import catalog
+from playground.ui.backends import Backends
+from playground.ui.handlers import Handlers
+from playground.ui.session import Session
+from playground.ui.settings import DEFAULTS, SETTING_KEYS
+
+
+@pytest.fixture(scope="module")
+def handlers():
+    backends = Backends(None, {"tokens_per_second": 300})
+    yield Handlers(backends)
+    backends.close()
+
+
+def _values(**overrides: object) -> list[object]:
+    settings = {**DEFAULTS, "model": catalog.EMULATOR_MODEL, **overrides}
+    return [settings[k] for k in SETTING_KEYS]
+
+
+async def _drain(gen) -> list[tuple]:
+    return [update async for update in gen]
+
+
+@pytest.mark.timeout(60)
+async def test_a_run_fills_chat_history_and_inspector(handlers) -> None:
+    session = Session()
+    updates = await _drain(handlers.send(session, {"text": "Hello there", "files": []}, "", *_values(max_tokens=20)))
+    chat = updates[-2][0]  # the final answer comes first, then the bookkeeping update
+    _, _, send_btn, stop_btn, request, headers, usage, timing, events, errors = updates[-1]
+    assert send_btn["interactive"] is True and stop_btn["interactive"] is False
+    assert chat[0] == {"role": "user", "content": "Hello there"}
+    assert "stop reason" in chat[-1]["content"]
+    assert '"max_tokens": 20' in request and "request-id" in headers and "Output tokens" in usage
+    history = session.history()
+    assert history[0] == {"role": "user", "content": "Hello there"} and history[1]["role"] == "assistant"
+    assert history[1]["content"][0]["type"] == "text"
+
+
+@pytest.mark.timeout(60)
+async def test_a_second_send_while_streaming_is_refused_and_stop_keeps_the_partial(handlers) -> None:
+    session = Session()
+    first = handlers.send(session, "Tell me a long story", "", *_values(max_tokens=2000, endless=True))
+    await first.__anext__()  # the user's bubble is shown, the run is on
+    second = await _drain(handlers.send(session, "and another", "", *_values()))
+    assert len(second) == 1 and len(session.exchanges) == 1  # refused: nothing started
+    partial = ""
+    async for update in first:
+        chat = update[0]
+        if chat is not None and not isinstance(chat, dict) and chat and session.last_view and session.last_view.text:
+            partial = session.last_view.text
+            await handlers.stop(session)
+            break
+    rest = await _drain(first)
+    final_chat = [u[0] for u in rest if isinstance(u[0], list)][-1]
+    assert "Stopped" in final_chat[-1]["content"]
+    assert session.last_view.text.startswith(partial) and session.last_view.status == "stopped"
+    assert not session.busy and not session.control.running
+    # the stopped answer's text goes back as history on the next turn
+    assert session.history()[1]["content"][0]["text"] == session.last_view.text
+
+
+@pytest.mark.timeout(60)
+async def test_bad_settings_show_a_readable_error_without_a_request(handlers) -> None:
+    session = Session()
+    updates = await _drain(handlers.send(session, "hi", "", *_values(tools="[{")))
+    chat, prompt, *_rest = updates[-1]
+    assert chat[-1]["content"].startswith("**Error** · **Invalid `tools`**: not valid JSON (line 1")
+    assert session.history() == []
+    chat, restored = Handlers.undo(session)
+    assert chat == [] and restored == {"text": "hi", "files": []}
+    await asyncio.sleep(0)
