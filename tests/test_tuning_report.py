@@ -48,3 +48,6 @@ def test_csv_round_trip():
     back = list(csv.DictReader(io.StringIO(text)))
     assert back[0]["output"] == 'he said "hi"\nbye' and back[0]["temperature"] == "0.5"
     assert to_csv([]) == ""
+    long = res(1, 0.5, [], "word " * 100)
+    assert result_row(long, ["temperature"])["output"].endswith("…")
+    assert result_row(long, ["temperature"], preview=False)["output"] == "word " * 100

@@ -28,8 +28,9 @@ def _axis_value(param: str, value: Any) -> Any:
     return value if param in ("temperature", "top_p", "top_k", "max_tokens") else format_value(param, value)
 
 
-def result_row(result: JobResult, params: Sequence[str]) -> dict[str, Any]:
-    """One table row for one finished (or failed, or cancelled) run."""
+def result_row(result: JobResult, params: Sequence[str], *, preview: bool = True) -> dict[str, Any]:
+    """One table row for one finished (or failed, or cancelled) run; ``preview`` shortens the output
+    (for the on-screen table; the CSV keeps it whole)."""
     swept = result.meta.get("values", {})
     row: dict[str, Any] = {"cell": result.meta.get("cell", result.key), "repeat": result.meta.get("repeat", 0)}
     for p in params:
@@ -46,7 +47,8 @@ def result_row(result: JobResult, params: Sequence[str]) -> dict[str, Any]:
         "stop_reason": result.stop_reason or "",
         "retries": len(result.retries),
         "error": result.error or "",
-        "output": result.text[:PREVIEW_CHARS] + ("…" if len(result.text) > PREVIEW_CHARS else ""),
+        "output": (result.text[:PREVIEW_CHARS] + ("…" if len(result.text) > PREVIEW_CHARS else "")) if preview
+        else result.text,
         "run_id": result.run_id,
     })
     return row

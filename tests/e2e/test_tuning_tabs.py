@@ -3,9 +3,12 @@ with the offline emulator (no key)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import tempfile
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 from ui import fill, send, wait_done
@@ -134,7 +137,9 @@ def test_sweep_3x2_with_repeats_gives_table_and_plots(page, shot) -> None:
     # every plot rendered (Vega draws a canvas or an svg)
     page.wait_for_selector("#sweep_plot_output_tokens canvas, #sweep_plot_output_tokens svg")
     page.wait_for_selector("#sweep_plot_similarity canvas, #sweep_plot_similarity svg")
-    assert page.locator("#sweep_csv a").count() >= 1
+    href = page.locator("#sweep_csv a").first.get_attribute("href")
+    rows = list(csv.DictReader(io.StringIO(page.request.get(urljoin(page.url, href)).text())))
+    assert len(rows) == 12 and {r["max_tokens"] for r in rows} == {"8", "40"} and all(r["output"] for r in rows)
     page.locator("#sweep_plot_output_tokens").scroll_into_view_if_needed()
     shot(page)
     assert page.locator("#sweep_summary [role=grid]").get_attribute("aria-rowcount") == "7"

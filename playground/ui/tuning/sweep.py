@@ -189,7 +189,8 @@ def _sweep_view(runner: Runner, params: list[str], total: int, started: float, *
     csv_path: Any = gr.skip()
     if final:
         out = Path(tempfile.mkdtemp(prefix="sweep-")) / f"sweep-{runner.group_id}.csv"
-        out.write_text(report.to_csv(rows), encoding="utf-8")
+        out.write_text(report.to_csv([report.result_row(r, params, preview=False) for r in finished]),
+                       encoding="utf-8")
         csv_path = str(out)
     head = (f"{'Cancelled' if cancelled else 'Done'}: " if final else "Running: ") + (
         f"{len(finished)}/{total} runs in {time.monotonic() - started:.1f} s, {failed} failed, {cancelled} cancelled. "
