@@ -76,10 +76,10 @@ def sweep_tab(ctx: UIContext, spend: gr.State, token: gr.State) -> None:
     progress = gr.HTML("", elem_id="sweep_progress")
     table = gr.Dataframe(label="Results (one row per run)", interactive=False, wrap=True, elem_id="sweep_table")
     with gr.Row():
-        plots = {m: gr.LinePlot(None, label=title, elem_id=f"sweep_plot_{m}", height=300)
+        plots = {m: gr.LinePlot(None, label=title, elem_id=f"sweep_plot_{m}")
                  for m, title in list(report.METRICS.items())[:3]}
     with gr.Row():
-        plots.update({m: gr.LinePlot(None, label=title, elem_id=f"sweep_plot_{m}", height=300)
+        plots.update({m: gr.LinePlot(None, label=title, elem_id=f"sweep_plot_{m}")
                       for m, title in list(report.METRICS.items())[3:]})
     summary = gr.Dataframe(label="Per grid point", interactive=False, elem_id="sweep_summary")
     csv_file = gr.File(label="Download the table as CSV", interactive=False, elem_id="sweep_csv")
