@@ -42,7 +42,8 @@ APP_DIR = "anthropic-playground"
 _KEY_PARAM_NAMES = frozenset({"api_key", "apikey", "x-api-key", "x_api_key", "authorization", "auth_token",
                               "api-key", "access_token", "secret", "password"})
 # Header names whose values are credentials even when not in SECRET_HEADERS (cookies, tokens).
-_SECRET_NAME_RE = re.compile(r"(key|token|secret|auth|cookie|password|session)", re.I)
+# ("anthropic-ratelimit-tokens-remaining" is not one: only a name *ending* in "token" counts.)
+_SECRET_NAME_RE = re.compile(r"(api[-_]?key|secret|password|cookie|session|(^|[-_])auth|token$)", re.I)
 # Values that look like an Anthropic/OpenAI style key wherever they appear.
 _KEY_VALUE_RE = re.compile(r"\b(sk-[A-Za-z0-9_\-]{8,}|sk_[A-Za-z0-9_\-]{8,})")
 

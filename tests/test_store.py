@@ -67,6 +67,17 @@ def test_key_never_reaches_the_file(runs):
     assert got.headers["set-cookie"] != "session=abcdef123456"
 
 
+def test_useful_headers_survive_scrubbing():
+    from playground.store import scrub_headers
+
+    kept = {"anthropic-ratelimit-tokens-remaining": "79000", "anthropic-ratelimit-input-tokens-limit": "80000",
+            "request-id": "req_1", "retry-after": "2", "content-type": "text/event-stream"}
+    assert scrub_headers(kept) == kept
+    hidden = scrub_headers({"x-auth-token": "abcdefghijkl", "X-Api-Key": "abcdefghijkl", "proxy-authorization":
+                            "Basic abcdefghijkl", "x-session-id": "abcdefghijkl"})
+    assert not any("abcdefghijkl" in v for v in hidden.values()), hidden
+
+
 def test_media_bytes_are_replaced_by_reference(runs):
     import base64
     data = base64.b64encode(b"x" * 3000).decode()
