@@ -49,7 +49,8 @@ async def test_a_second_send_while_streaming_is_refused_and_stop_keeps_the_parti
     session = Session()
     first = handlers.send(session, "Tell me a long story", "", *_values(max_tokens=2000, endless=True))
     await first.__anext__()  # the user's bubble is shown, the run is on
-    second = await _drain(handlers.send(session, "and another", "", *_values()))
+    with pytest.warns(UserWarning, match="still streaming"):  # gr.Warning outside a request
+        second = await _drain(handlers.send(session, "and another", "", *_values()))
     assert len(second) == 1 and len(session.exchanges) == 1  # refused: nothing started
     partial = ""
     async for update in first:
