@@ -90,7 +90,8 @@ def _settings_column(backends: Backends) -> dict[str, Any]:
         c["effort"] = gr.Dropdown(["", "low", "medium", "high", "xhigh", "max"], value="", label="Effort",
                                   elem_id="effort")
     with gr.Accordion("Tools", open=False, elem_id="tools_panel"):
-        c["tools"] = gr.Code("", language="json", label="Tools (JSON list)", elem_id="tools")
+        c["tools"] = gr.Code("", language="json", label="Tools (JSON list)", elem_id="tools", lines=4, max_lines=20,
+                             wrap_lines=True, show_line_numbers=False)
         c["tool_choice"] = gr.Dropdown(["auto", "any", "none"], value="auto", allow_custom_value=True,
                                        label="tool_choice (or tool:NAME)", elem_id="tool_choice")
     with gr.Group(visible=backends.default_kind == OFFLINE) as c["offline_options"]:
