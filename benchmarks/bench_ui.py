@@ -7,7 +7,7 @@ Measures, per run:
 - server CPU seconds (user + system of the app process, from /proc) spent on the run;
 - renders: how many times the answer text changed in the browser (throttle check).
 
-Usage:  python benchmarks/bench_ui.py [--runs 3] [--tokens 10000]
+Usage:  python benchmarks/bench_ui.py [--runs 3] [--tokens 10000] [--warmup 1]
 """
 
 from __future__ import annotations
@@ -75,6 +75,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--tokens", type=int, default=10_000)
+    parser.add_argument("--warmup", type=int, default=1, help="runs first, not counted (browser and server warm-up)")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -91,13 +92,16 @@ def main() -> None:
         box.fill(str(args.tokens))
         box.press("Tab")
         results = []
-        for i in range(args.runs):
+        for i in range(args.warmup + args.runs):
             page.locator("#clear").click()
             page.wait_for_function("document.querySelectorAll('#chat [data-testid=bot]').length === 0")
             page.locator("#prompt textarea").fill(f"Write a very long story, take {i}")
-            results.append(one_run(page, app.process.pid, args.tokens))
-            print(f"run {i + 1}: " + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
-                                               for k, v in results[-1].items()))
+            result = one_run(page, app.process.pid, args.tokens)
+            label = "warm-up" if i < args.warmup else f"run {i + 1 - args.warmup}"
+            print(f"{label}: " + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
+                                           for k, v in result.items()))
+            if i >= args.warmup:
+                results.append(result)
         browser.close()
     print("\nmedian over runs:")
     for key in results[0]:
