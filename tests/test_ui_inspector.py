@@ -103,3 +103,14 @@ def test_request_view_shows_the_last_attempt_and_lists_retries() -> None:
     text = inspector.request_view(view)
     assert text.startswith("// attempt 0 (retried): POST http://127.0.0.1:9/v1/messages\n// attempt 1\n")
     assert text.endswith('{\n  "n": 2\n}')
+
+
+def test_errors_view_shows_the_api_error_body() -> None:
+    from playground.errors import BadRequestError
+
+    view = TurnView()
+    body = {"type": "error", "error": {"type": "invalid_request_error", "message": "max_tokens: too big"}}
+    view.mark_error(BadRequestError(400, "invalid_request_error", "max_tokens: too big", "req_7", body))
+    text = inspector.errors_view(view)
+    assert "**400 invalid\\_request\\_error**" in text and "`req_7`" in text
+    assert '"message": "max_tokens: too big"' in text

@@ -132,4 +132,7 @@ def errors_view(view: TurnView | None) -> str:
              for r in view.retries]
     if view.error_text:
         lines.append(f"- {view.error_text}")
+    body = getattr(view.error, "body", None)
+    if isinstance(body, dict | list):  # the API's error body as received
+        lines.append("\n```json\n" + json.dumps(body, indent=2, ensure_ascii=False).replace("```", "` ` `") + "\n```")
     return "\n".join(lines) if lines else "*No errors.*"
