@@ -33,8 +33,8 @@ async def _drain(gen) -> list[tuple]:
 async def test_a_run_fills_chat_history_and_inspector(handlers) -> None:
     session = Session()
     updates = await _drain(handlers.send(session, {"text": "Hello there", "files": []}, "", *_values(max_tokens=20)))
-    chat = updates[-2][0]  # the final answer comes first, then the bookkeeping update
-    _, _, send_btn, stop_btn, request, headers, usage, timing, events, errors = updates[-1]
+    chat = updates[-1][0]
+    send_btn, stop_btn, request, headers, usage, timing, events, errors = Handlers.after_run(session, "")
     assert send_btn["interactive"] is True and stop_btn["interactive"] is False
     assert chat[0] == {"role": "user", "content": "Hello there"}
     assert "stop reason" in chat[-1]["content"]
@@ -52,6 +52,7 @@ async def test_a_second_send_while_streaming_is_refused_and_stop_keeps_the_parti
     with pytest.warns(UserWarning, match="still streaming"):  # gr.Warning outside a request
         second = await _drain(handlers.send(session, "and another", "", *_values()))
     assert len(second) == 1 and len(session.exchanges) == 1  # refused: nothing started
+    assert all(u == {"__type__": "update"} for u in Handlers.after_run(session, ""))  # the running UI is left alone
     partial = ""
     async for update in first:
         chat = update[0]

@@ -199,10 +199,12 @@ def _wire(demo: gr.Blocks, handlers: Handlers, ctx: UIContext, c: dict[str, Any]
     private = {"api_visibility": "private"}
 
     # Stop reaches a run through the session's RunControl, not through Gradio's `cancels`.
-    send.click(handlers.send, run_inputs, run_outputs, **private)
-    prompt.submit(handlers.send, run_inputs, run_outputs, **private)
+    after = {"fn": handlers.after_run, "inputs": [session, c["api_key"]], "outputs": [send, stop, *inspector_outputs],
+             "queue": False, "show_progress": "hidden", **private}
+    send.click(handlers.send, run_inputs, run_outputs, **private).then(**after)
+    prompt.submit(handlers.send, run_inputs, run_outputs, **private).then(**after)
     retry.click(handlers.undo, [session], [chat, prompt], queue=False, **private).then(
-        handlers.send, run_inputs, run_outputs, **private)
+        handlers.send, run_inputs, run_outputs, **private).then(**after)
     # Stop must never wait behind busy runs: no concurrency limit, it only sets an event.
     stop.click(handlers.stop, [session], None, concurrency_limit=None, **private)
     undo.click(handlers.undo, [session], [chat, prompt], queue=False, **private)

@@ -182,20 +182,28 @@ class Handlers:
                         view.error_text = scrub(view.error_text, api_key, target.api_key)
                     exchange.user_message = _sent_user_message(view, user_message, target.kind != OPENAI)
                     exchange.assistant_message = history_message(progress.accumulator, view, target.kind != OPENAI)
-                    # The final answer first (what the person waits for), then the bookkeeping: the run
-                    # history write and the inspector views; Send comes back once everything is in.
+                    # Only the final answer here (what the person waits for): the inspector views and the
+                    # buttons follow in `after_run`, a separate update, so the browser paints this first.
                     yield (session.chat(), gr.skip(), *_buttons(True), *(gr.skip(),) * len(INSPECTOR_KEYS))
-                    try:  # the run history is a convenience: a failing write must not leave Send disabled
+                    try:  # the run history is a convenience: a failing write must not break the session
                         record_turn(view, request.messages, model, kwargs, backend=target.api_base or target.kind,
                                     api_key=target.api_key, files=files, accumulator=progress.accumulator)
                     except Exception as exc:  # noqa: BLE001
                         log.warning("run history write failed: %s", type(exc).__name__)
-                    yield (gr.skip(), gr.skip(), *_buttons(False), *inspector_values(view, model, api_key))
                     return
                 req = inspector.request_view(view, api_key) if len(view.requests) != shown_requests else gr.skip()
                 hdr = inspector.headers_view(view, api_key) if view.headers is not shown_headers else gr.skip()
                 shown_requests, shown_headers = len(view.requests), view.headers
                 yield (session.chat(), gr.skip(), *_buttons(True), req, hdr, *(gr.skip(),) * 4)
+
+    @staticmethod
+    def after_run(session: Session, api_key: str) -> tuple[Any, ...]:
+        """After a send: the inspector for the last turn, and Send back on (unless another run holds the session)."""
+        if session.busy:  # this send was refused because one is streaming: leave that run's UI alone
+            return (gr.skip(),) * (2 + len(INSPECTOR_KEYS))
+        last = session.exchanges[-1] if session.exchanges else None
+        view = last.view if last else None
+        return (*_buttons(False), *inspector_values(view, last.model if last else None, api_key))
 
     @staticmethod
     async def stop(session: Session) -> None:
