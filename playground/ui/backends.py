@@ -51,10 +51,33 @@ def emulator_options(environ: Mapping[str, str] | None = None) -> dict[str, Any]
         except ValueError:
             raise ParameterError(name, f"expected a number, got {raw!r}.") from None
 
-    return {
+    options: dict[str, Any] = {
         "tokens_per_second": number("PLAYGROUND_EMULATOR_TPS", 80),
         "latency_ms": number("PLAYGROUND_EMULATOR_LATENCY_MS", 0),
     }
+    # A fixed seed makes replies reproducible from the request alone (the load benchmark replays them).
+    seed = environ.get("PLAYGROUND_EMULATOR_SEED", "").strip()
+    if seed:
+        if not seed.lstrip("-").isdigit():
+            raise ParameterError("PLAYGROUND_EMULATOR_SEED", f"expected an integer, got {seed!r}.")
+        options["seed"] = int(seed)
+    return options
+
+
+def allow_private_hosts(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether a typed-in base URL may point at loopback/private addresses.
+
+    ``PLAYGROUND_ALLOW_PRIVATE_HOSTS`` (1/0, true/false) decides; unset, private hosts are allowed
+    locally and refused on a Hugging Face Space (``SPACE_ID`` set), where the server's own network
+    must not be reachable by visitors.
+    """
+    environ = os.environ if environ is None else environ
+    raw = environ.get("PLAYGROUND_ALLOW_PRIVATE_HOSTS", "").strip().lower()
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    return not environ.get("SPACE_ID", "").strip()
 
 
 @dataclass(frozen=True)
@@ -65,12 +88,34 @@ class Target:
     provider: Any
     api_base: str | None
     api_key: str | None = field(default=None, repr=False)
+    allow_private: bool = True  # False: the provider refuses private/loopback addresses (hosted Space)
+
+    def guard_kwargs(self) -> dict[str, Any]:
+        """``allow_private_hosts=False`` for the provider when the guard is on (empty otherwise)."""
+        return {} if self.allow_private else {"allow_private_hosts": False}
 
 
 def _start_emulator(**options: Any) -> Any:
     from playground.emulator import start_in_thread
 
     return start_in_thread(**options)
+
+
+def _refuse_literal_private(base: str) -> None:
+    """Refuse an IP-literal or ``localhost`` base URL that is not public, without DNS or connecting."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    from playground.netguard import check_address
+
+    host = urlsplit(base).hostname or ""
+    if host.lower() in ("localhost", "localhost.") or host.lower().endswith(".localhost"):
+        check_address(host, "127.0.0.1")
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return  # a name: resolved and checked by the provider before it connects
+    check_address(host, host)
 
 
 class Backends:
@@ -82,8 +127,10 @@ class Backends:
         env_key: str | None = None,
         offline_options: dict[str, Any] | None = None,
         start_offline: Callable[..., Any] = _start_emulator,
+        allow_private_hosts: bool = True,
     ) -> None:
         self._env_key = env_key
+        self.allow_private_hosts = allow_private_hosts
         self._offline_options = offline_options or {}
         self._start_offline = start_offline
         self._offline: Any = None
@@ -94,7 +141,8 @@ class Backends:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Backends:
-        return cls(env_api_key(environ), emulator_options(environ))
+        return cls(env_api_key(environ), emulator_options(environ),
+                   allow_private_hosts=allow_private_hosts(environ))
 
     @property
     def has_server_key(self) -> bool:
@@ -138,13 +186,16 @@ class Backends:
             base = (base_url or "").strip().rstrip("/")
             if not base.startswith(("http://", "https://")):
                 raise ParameterError("base_url", "give the endpoint's base URL, like http://localhost:8000/v1.")
-            return Target(OPENAI, OpenaiAPI, base, session_key)
+            if not self.allow_private_hosts:  # literal addresses refused here; names by the provider (async DNS)
+                _refuse_literal_private(base)
+            return Target(OPENAI, OpenaiAPI, base, session_key, self.allow_private_hosts)
         raise ParameterError("backend", f"unknown backend {kind!r}; pick one of {', '.join(LABELS)}.")
 
     async def models(self, kind: str, session_key: str | None = None, base_url: str | None = None) -> list[str]:
         """Model ids from the backend's ``/models`` endpoint."""
         target = self.target(kind, session_key, base_url)
-        return list(await target.provider.get_models_async(api_key=target.api_key, api_base=target.api_base))
+        return list(await target.provider.get_models_async(api_key=target.api_key, api_base=target.api_base,
+                                                           **target.guard_kwargs()))
 
     def close(self) -> None:
         """Stop the offline emulator if it was started."""

@@ -161,7 +161,7 @@ class Handlers:
             kwargs = to_provider_kwargs(settings)
             target = self.backends.target(settings["backend"], api_key, settings["base_url"])
             user_message = session.next_user_message(text)
-            kwargs.update(api_key=target.api_key, api_base=target.api_base)
+            kwargs.update(api_key=target.api_key, api_base=target.api_base, **target.guard_kwargs())
             if files:
                 kwargs["media"] = _read_media(files)
         except (PlaygroundError, OSError) as exc:
