@@ -64,6 +64,21 @@ def emulator_options(environ: Mapping[str, str] | None = None) -> dict[str, Any]
     return options
 
 
+def request_timeout(environ: Mapping[str, str] | None = None) -> float | None:
+    """``PLAYGROUND_TIMEOUT``: seconds a request may wait for the backend (None: the provider's default)."""
+    environ = os.environ if environ is None else environ
+    raw = environ.get("PLAYGROUND_TIMEOUT", "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise ParameterError("PLAYGROUND_TIMEOUT", f"expected a positive number of seconds, got {raw!r}.")
+    return value
+
+
 def allow_private_hosts(environ: Mapping[str, str] | None = None) -> bool:
     """Whether a typed-in base URL may point at loopback/private addresses.
 
@@ -89,10 +104,15 @@ class Target:
     api_base: str | None
     api_key: str | None = field(default=None, repr=False)
     allow_private: bool = True  # False: the provider refuses private/loopback addresses (hosted Space)
+    timeout: float | None = None  # seconds; None = the provider's default
 
     def guard_kwargs(self) -> dict[str, Any]:
-        """``allow_private_hosts=False`` for the provider when the guard is on (empty otherwise)."""
-        return {} if self.allow_private else {"allow_private_hosts": False}
+        """Provider kwargs set by the server: ``allow_private_hosts=False`` when the guard is on, and
+        ``timeout`` when ``PLAYGROUND_TIMEOUT`` is set (empty otherwise)."""
+        out: dict[str, Any] = {} if self.allow_private else {"allow_private_hosts": False}
+        if self.timeout is not None:
+            out["timeout"] = self.timeout
+        return out
 
 
 def _start_emulator(**options: Any) -> Any:
@@ -128,9 +148,11 @@ class Backends:
         offline_options: dict[str, Any] | None = None,
         start_offline: Callable[..., Any] = _start_emulator,
         allow_private_hosts: bool = True,
+        timeout: float | None = None,
     ) -> None:
         self._env_key = env_key
         self.allow_private_hosts = allow_private_hosts
+        self.timeout = timeout
         self._offline_options = offline_options or {}
         self._start_offline = start_offline
         self._offline: Any = None
@@ -142,7 +164,7 @@ class Backends:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Backends:
         return cls(env_api_key(environ), emulator_options(environ),
-                   allow_private_hosts=allow_private_hosts(environ))
+                   allow_private_hosts=allow_private_hosts(environ), timeout=request_timeout(environ))
 
     @property
     def has_server_key(self) -> bool:
@@ -176,19 +198,19 @@ class Backends:
 
         session_key = (session_key or "").strip() or None
         if kind == OFFLINE:
-            return Target(OFFLINE, Anthropic, self.offline_api_base(), OFFLINE_KEY)
+            return Target(OFFLINE, Anthropic, self.offline_api_base(), OFFLINE_KEY, timeout=self.timeout)
         if kind == ANTHROPIC:
             key = session_key or self._env_key
             if not key:
                 raise MissingAuthError()
-            return Target(ANTHROPIC, Anthropic, None, key)
+            return Target(ANTHROPIC, Anthropic, None, key, timeout=self.timeout)
         if kind == OPENAI:
             base = (base_url or "").strip().rstrip("/")
             if not base.startswith(("http://", "https://")):
                 raise ParameterError("base_url", "give the endpoint's base URL, like http://localhost:8000/v1.")
             if not self.allow_private_hosts:  # literal addresses refused here; names by the provider (async DNS)
                 _refuse_literal_private(base)
-            return Target(OPENAI, OpenaiAPI, base, session_key, self.allow_private_hosts)
+            return Target(OPENAI, OpenaiAPI, base, session_key, self.allow_private_hosts, self.timeout)
         raise ParameterError("backend", f"unknown backend {kind!r}; pick one of {', '.join(LABELS)}.")
 
     async def models(self, kind: str, session_key: str | None = None, base_url: str | None = None) -> list[str]:
