@@ -1,0 +1,202 @@
+"""Load: N concurrent chat sessions through the running app (``python app.py``) via gradio_client.
+
+The app runs as a real subprocess (the browser tests' ``running_app``) with the offline emulator
+paced like a real model (``--tokens-per-second``, ``--latency-ms``) and a fixed seed. Each
+session is its own ``gradio_client.Client`` on its own thread, sending ``--turns`` prompts one
+after the other to ``/chat``. Afterwards every prompt is replayed straight to a second emulator
+with the same seed (unpaced): the emulator's reply depends only on the seed and the request body,
+so the text the app streamed must equal what the backend produced, character for character.
+
+    python benchmarks/load_sessions.py                      # 32 sessions x 2 turns, 40 tok/s, 300 ms
+    python benchmarks/load_sessions.py --sessions 8 --turns 1 --tokens-per-second 0
+
+Prints p50/p95/max time to first token (submit -> first non-empty text at the client), total time
+per run, failures and mismatches; exits 1 if any run failed or differed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing as mp
+import statistics
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+
+from app_server import running_app  # noqa: E402
+
+from playground import catalog  # noqa: E402
+
+SEED = 1234
+TOPICS = ("rivers", "the moon", "forests", "old clocks", "bread", "the sea", "trains", "winter", "bees", "maps")
+
+
+@dataclass
+class Run:
+    session: int
+    turn: int
+    prompt: str
+    ttft: float | None = None
+    total: float | None = None
+    text: str = ""
+    error: str | None = None
+
+
+def drive_group(url: str, sessions: list[int], turns: int, max_tokens: int, start: Any, out: Any) -> None:
+    """A client process: some of the sessions, one thread each (gradio_client is CPU-hungry, and one
+    process holding all 32 clients would measure its own GIL, not the app)."""
+    runs: list[Run] = []
+    threads = [threading.Thread(target=drive_session, args=(url, s, turns, max_tokens, start, runs))
+               for s in sessions]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    out.put((runs, time.process_time()))
+
+
+def prompt_for(session: int, turn: int) -> str:
+    return f"Session {session}, turn {turn}: tell me about {TOPICS[(session + turn) % len(TOPICS)]}."
+
+
+def drive_session(url: str, session: int, turns: int, max_tokens: int, start: Any, runs: list[Run]) -> None:
+    """One visitor: its own client (own Gradio session), turns sent one after another."""
+    from gradio_client import Client
+
+    try:
+        client = Client(url, verbose=False)
+    except Exception as exc:  # noqa: BLE001 - counted as failed runs, reported by type
+        start.wait()
+        runs.extend(Run(session, t, prompt_for(session, t), error=f"connect: {type(exc).__name__}")
+                    for t in range(turns))
+        return
+    start.wait()  # all sessions begin together: the load is really concurrent
+    for turn in range(turns):
+        run = Run(session, turn, prompt_for(session, turn))
+        runs.append(run)
+        began = time.perf_counter()
+        try:
+            job = client.submit(run.prompt, "", "", max_tokens, api_name="/chat")
+            for text in job:  # every streamed update (the whole text so far)
+                if run.ttft is None and text:
+                    run.ttft = time.perf_counter() - began
+            run.text = job.result(timeout=300)
+            run.total = time.perf_counter() - began
+        except Exception as exc:  # noqa: BLE001
+            run.error = f"{type(exc).__name__}: {str(exc)[:200]}"
+
+
+async def replay(prompts: list[str], max_tokens: int) -> dict[str, str]:
+    """What the backend produces for each prompt: the same request, straight to an unpaced emulator
+    with the same seed (built with the same settings code the app's /chat endpoint uses)."""
+    from playground.emulator import Emulator
+    from playground.providers import Anthropic
+    from playground.turn import TurnAccumulator
+    from playground.ui.backends import OFFLINE_KEY
+    from playground.ui.settings import to_provider_kwargs
+
+    kwargs = to_provider_kwargs({"backend": "offline", "system": "", "max_tokens": max_tokens})
+    kwargs = {k: v for k, v in kwargs.items() if v is not None}
+    out: dict[str, str] = {}
+    async with Emulator(seed=SEED) as emu:
+        for prompt in prompts:
+            acc = TurnAccumulator()
+            async for part in Anthropic.create_async_generator(
+                    catalog.EMULATOR_MODEL, [{"role": "user", "content": prompt}], api_key=OFFLINE_KEY,
+                    api_base=emu.api_base, **kwargs):
+                acc.add(part)
+            out[prompt] = acc.text
+    return out
+
+
+def _warm_up(url: str) -> None:
+    """One untimed run first: the offline emulator starts lazily and the provider imports on first use."""
+    from gradio_client import Client
+
+    Client(url, verbose=False).predict("warm up", "", "", 5, api_name="/chat")
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sessions", type=int, default=32)
+    parser.add_argument("--turns", type=int, default=2, help="runs per session, one after another")
+    parser.add_argument("--tokens-per-second", type=float, default=40, help="emulator pacing per stream")
+    parser.add_argument("--latency-ms", type=float, default=300, help="emulator delay before the first byte")
+    parser.add_argument("--max-tokens", type=int, default=120)
+    parser.add_argument("--processes", type=int, default=4, help="client processes the sessions are spread over")
+    args = parser.parse_args()
+
+    env = {"PLAYGROUND_EMULATOR_TPS": str(args.tokens_per_second),
+           "PLAYGROUND_EMULATOR_LATENCY_MS": str(args.latency_ms), "PLAYGROUND_EMULATOR_SEED": str(SEED)}
+    runs: list[Run] = []
+    ctx = mp.get_context("spawn")
+    with running_app("load", env) as app:
+        _warm_up(app.url)
+        start, out = ctx.Barrier(args.sessions + 1), ctx.Queue()
+        groups = [list(range(args.sessions))[i::args.processes] for i in range(args.processes)]
+        procs = [ctx.Process(target=drive_group, args=(app.url, g, args.turns, args.max_tokens, start, out))
+                 for g in groups if g]
+        for p in procs:
+            p.start()
+        start.wait()  # every client is connected: go
+        began = time.perf_counter()
+        cpu_before = _cpu_seconds(app.process.pid)
+        client_cpu = 0.0
+        for _ in procs:
+            group_runs, group_cpu = out.get(timeout=600)
+            runs.extend(group_runs)
+            client_cpu += group_cpu
+        wall = time.perf_counter() - began
+        cpu = _cpu_seconds(app.process.pid) - cpu_before
+        for p in procs:
+            p.join(30)
+        log = app.log()
+
+    expected = asyncio.run(replay(sorted({r.prompt for r in runs}), args.max_tokens))
+    failed = [r for r in runs if r.error]
+    mismatched = [r for r in runs if not r.error and r.text != expected[r.prompt]]
+    ttfts = [r.ttft for r in runs if r.ttft is not None]
+    totals = [r.total for r in runs if r.total is not None]
+    print(f"sessions={args.sessions} turns={args.turns} runs={len(runs)} pacing={args.tokens_per_second} tok/s "
+          f"latency={args.latency_ms} ms max_tokens={args.max_tokens}")
+    print(f"failed={len(failed)} mismatched={len(mismatched)} wall={wall:.1f} s app_cpu={cpu:.1f} s "
+          f"({100 * cpu / wall:.0f}% of one core), clients' cpu (incl. connecting)={client_cpu:.1f} s")
+    if ttfts:
+        print(f"TTFT  p50={statistics.median(ttfts) * 1000:.0f} ms  p95={pct(ttfts, 0.95) * 1000:.0f} ms  "
+              f"max={max(ttfts) * 1000:.0f} ms")
+    if totals:
+        print(f"total p50={statistics.median(totals):.2f} s  p95={pct(totals, 0.95):.2f} s  max={max(totals):.2f} s")
+    print(f"reply length: {statistics.median(len(r.text) for r in runs)} chars (median)")
+    for r in failed[:5]:
+        print(f"  failed session {r.session} turn {r.turn}: {r.error}")
+    for r in mismatched[:5]:
+        print(f"  mismatch session {r.session} turn {r.turn}: got {len(r.text)} chars, "
+              f"backend sent {len(expected[r.prompt])}")
+    if "Traceback" in log:
+        print("  the app logged a traceback (see tests/artifacts/app-load.log)")
+    return 1 if failed or mismatched or not runs else 0
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User+system CPU of a process (Linux /proc), in seconds."""
+    import os
+
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
