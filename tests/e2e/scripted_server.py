@@ -30,6 +30,11 @@ class Scripted:
     api_base: str
     seen: list[dict] = field(default_factory=list)  # {"path", "headers", "body"} per request
     hang_started: threading.Event = field(default_factory=threading.Event)
+    key: str = RIGHT_KEY  # what ``needs-key`` accepts
+
+    def authorizations(self) -> list[str]:
+        """The Authorization header of every request that reached the server ("" when absent)."""
+        return [seen["headers"].get("Authorization", "") for seen in self.seen]
 
 
 def _error(status: int, message: str, kind: str) -> web.Response:
@@ -60,7 +65,7 @@ def _app(state: Scripted) -> web.Application:
         body = await request.json()
         state.seen.append({"path": request.path, "headers": dict(request.headers), "body": body})
         model = str(body.get("model", ""))
-        if model == "needs-key" and request.headers.get("Authorization") != f"Bearer {RIGHT_KEY}":
+        if model == "needs-key" and request.headers.get("Authorization") != f"Bearer {state.key}":
             return _error(401, "Incorrect API key provided.", "invalid_request_error")
         if model == "bad-request":
             return _error(400, BAD_REQUEST_MESSAGE, "invalid_request_error")
@@ -83,10 +88,11 @@ def _app(state: Scripted) -> web.Application:
 
 
 @contextlib.contextmanager
-def scripted_server(app_factory=_app) -> Iterator[Scripted]:
-    """Serve until the block exits; ``app_factory(state)`` may build another aiohttp app."""
+def scripted_server(key: str = RIGHT_KEY, app_factory=_app) -> Iterator[Scripted]:
+    """Serve until the block exits (``needs-key`` accepts ``key``); ``app_factory(state)`` may build
+    another aiohttp app."""
     port = free_port()
-    state = Scripted(f"http://127.0.0.1:{port}/v1")
+    state = Scripted(f"http://127.0.0.1:{port}/v1", key=key)
     loop = asyncio.new_event_loop()
     runner = web.AppRunner(app_factory(state), shutdown_timeout=1)
     ready = threading.Event()
