@@ -1,0 +1,38 @@
+"""The server's own key (``ANTHROPIC_API_KEY``) never leaves for a host a visitor typed in, and a key
+typed for one backend is not carried over to another."""
+
+from __future__ import annotations
+
+import pytest
+from scripted_server import scripted_server
+from ui import bot_texts, choose, fill, send, wait_done
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
+SERVER_KEY = "sk-ant-api03-SERVERSIDESECRET-0000"
+VISITOR_KEY = "sk-ant-api03-VISITORSECRET-1111"
+APP_ENV = {"ANTHROPIC_API_KEY": SERVER_KEY, "PLAYGROUND_ALLOW_PRIVATE_HOSTS": "1", "PLAYGROUND_TIMEOUT": "3"}
+
+
+@pytest.fixture(scope="module")
+def endpoint():
+    with scripted_server() as state:
+        yield state
+
+
+def test_keys_go_only_where_the_visitor_sent_them(page, app, endpoint, shot) -> None:
+    # The app has a server key, so it starts on the real API; the visitor types a key there first.
+    fill(page, "api_key", VISITOR_KEY)
+    choose(page, "backend", "OpenAI-compatible endpoint")
+    page.wait_for_selector("#base_url", state="visible")
+    assert page.locator("#api_key input").input_value() == "", "switching backends keeps the typed key"
+    fill(page, "base_url", endpoint.api_base)
+    page.wait_for_function("document.querySelector('#model input').value === 'ok'")
+    send(page, "hello")
+    wait_done(page, timeout=60_000)
+    shot(page)
+    assert "stop reason:" in bot_texts(page)[-1]
+    auths = endpoint.authorizations()
+    assert auths, "the endpoint was called"
+    for auth in auths:
+        assert "SERVERSIDESECRET" not in auth and "VISITORSECRET" not in auth, auth
+    assert "SERVERSIDESECRET" not in app.log() and "SERVERSIDESECRET" not in page.content()
