@@ -115,8 +115,16 @@ def _image_size(data: bytes, name: str) -> tuple[int, int]:
 
     try:
         with Image.open(io.BytesIO(data)) as image:  # reads the header only
-            return image.size
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+            size = image.size
+            # Walks the file's structure (PNG chunks and their CRCs) without decoding pixels: a file
+            # cut short is refused here instead of by the API after an upload.
+            image.verify()
+            return size
+    except Image.DecompressionBombError:  # Pillow refuses to even open images this large
+        raise MediaError("media", f"{name}: the image claims more pixels than the API accepts (at most "
+                         f"{MAX_IMAGE_SIDE}x{MAX_IMAGE_SIDE} px); refused as a possible decompression bomb."
+                         ) from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
         raise MediaError("media", f"{name}: the image data is corrupt or truncated.") from None
 
 
