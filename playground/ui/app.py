@@ -22,7 +22,8 @@ from playground.ui.settings import DEFAULTS, SETTING_KEYS
 STYLE = Path(__file__).with_name("style.css")
 # Model output is rendered inert: the Chatbot sanitizes HTML, and this policy stops the browser
 # from fetching remote images (a Markdown image in a reply would otherwise load by itself).
-HEAD = "<meta http-equiv=\"Content-Security-Policy\" content=\"img-src 'self' data: blob:\">"
+# form-action: the sanitizer keeps <form>, so a reply could show a look-alike form posting to its own site.
+HEAD = "<meta http-equiv=\"Content-Security-Policy\" content=\"img-src 'self' data: blob:; form-action 'self'\">"
 DEFAULT_CONCURRENCY = 32  # async, I/O-bound runs throttled to 20 renders/s each: see README
 
 
