@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -134,6 +135,8 @@ class Handlers:
                    ) -> AsyncIterator[tuple[Any, ...]]:
         """Stream one run into the chat and the inspector (one run per session at a time)."""
         text, files = _prompt_parts(prompt)
+        text = valid_text(text)
+        values = tuple(valid_text(v) if isinstance(v, str) else v for v in values)
         if not text.strip() and not files:
             gr.Warning("Type a message (or attach a file) first.")
             yield _no_change()
@@ -230,6 +233,15 @@ class Handlers:
         return ([], *inspector_values(None, None, None))
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_text(text: str) -> str:
+    """``text`` with unpaired UTF-16 surrogates (which a browser can send but UTF-8 cannot encode, so
+    neither the API request nor Gradio's own stream could carry them) replaced by U+FFFD."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
 def _prompt_parts(prompt: dict | str | None) -> tuple[str, list[str]]:
     if isinstance(prompt, dict):
         files = [f if isinstance(f, str) else f.get("path", "") for f in prompt.get("files") or []]
@@ -269,6 +281,7 @@ class ChatAPI:
         """Stream the reply to ``message``; each value is the whole text so far."""
         if not (message or "").strip():
             raise gr.Error("message is empty")
+        message, system = valid_text(message), valid_text(system or "")
         kind = self.backends.default_kind
         try:
             target = self.backends.target(kind)
