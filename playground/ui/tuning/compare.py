@@ -101,7 +101,7 @@ def compare_tab(ctx: UIContext, spend: gr.State, token: gr.State) -> Any:
             return
         runner = Runner(api_key=target.api_key, api_base=target.api_base, provider=target.provider,
                         concurrency=MAX_COLUMNS, store=history_store(), spend_cap=cap, kind="compare",
-                        backend=target.api_base or target.kind, extra_kwargs=extra)
+                        backend=target.api_base or target.kind, extra_kwargs={**extra, **({} if target.allow_private else {"allow_private_hosts": False})})
         RUNNERS[key] = runner
         blank = [gr.update(value="") if i < n else gr.skip() for i in range(MAX_COLUMNS)]
         yield ["Running…", *blank, *blank]

@@ -153,7 +153,7 @@ def history_tab(ctx: UIContext, spend: gr.State, tab: gr.Tab) -> None:
         messages.append({"role": "user", "content": text or last_user_text(old.messages)})
         runner = Runner(api_key=target.api_key, api_base=target.api_base, provider=target.provider, concurrency=1,
                         store=runs_store, spend_cap=cap, kind="rerun", backend=target.api_base or target.kind,
-                        extra_kwargs=extra)
+                        extra_kwargs={**extra, **({} if target.allow_private else {"allow_private_hosts": False})})
         note = f" ({dropped} media block(s) left out: history keeps no file bytes)" if dropped else ""
         yield [f"Rerunning run #{old.id}{note}…", changes_markdown(old.params, run.params()), old.output, "", []]
         job = Job(0, run, messages, {"parent_id": old.id, "label": f"rerun of #{old.id}"})

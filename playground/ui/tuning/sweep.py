@@ -135,7 +135,7 @@ def sweep_tab(ctx: UIContext, spend: gr.State, token: gr.State) -> None:
             return
         runner = Runner(api_key=target.api_key, api_base=target.api_base, provider=target.provider,
                         concurrency=max(1, int(conc or DEFAULT_CONCURRENCY)), store=history_store(), spend_cap=cap,
-                        kind="sweep", backend=target.api_base or target.kind, extra_kwargs=extra)
+                        kind="sweep", backend=target.api_base or target.kind, extra_kwargs={**extra, **({} if target.allow_private else {"allow_private_hosts": False})})
         RUNNERS[key] = runner
         started = time.monotonic()
         yield [f"Running {est.describe()}…", _progress_html(0, len(jobs), 0), *skip[:-1], gr.update(visible=False)]
