@@ -3,7 +3,7 @@
 Its behaviour is picked by the *model id* the browser types (the UI's custom model field), so one
 server covers every case: ``ok`` answers, ``needs-key`` wants ``Bearer right-key`` (else 401),
 ``bad-request`` answers 400 with its own message, ``hang`` accepts and never answers, ``echo:TEXT``
-answers TEXT. Every request is recorded (path, headers), so a test can show what reached it.
+answers TEXT, ``echo`` answers the last user message. Every request is recorded (path, headers), so a test can show what reached it.
 It runs on its own thread and loop: sync Playwright already owns the test thread's loop.
 """
 
@@ -31,6 +31,7 @@ class Scripted:
     seen: list[dict] = field(default_factory=list)  # {"path", "headers", "body"} per request
     hang_started: threading.Event = field(default_factory=threading.Event)
     key: str = RIGHT_KEY  # what ``needs-key`` accepts
+    hits: list[str] = field(default_factory=list)  # any other GET (e.g. an image a page tried to load)
 
     def authorizations(self) -> list[str]:
         """The Authorization header of every request that reached the server ("" when absent)."""
@@ -59,7 +60,7 @@ def _app(state: Scripted) -> web.Application:
     async def models(request: web.Request) -> web.Response:
         state.seen.append({"path": request.path, "headers": dict(request.headers), "body": None})
         return web.json_response({"object": "list", "data": [{"id": m, "object": "model"} for m in
-                                                             ("ok", "needs-key", "bad-request", "hang")]})
+                                                             ("ok", "needs-key", "bad-request", "hang", "echo")]})
 
     async def completions(request: web.Request) -> web.StreamResponse:
         body = await request.json()
@@ -73,6 +74,10 @@ def _app(state: Scripted) -> web.Application:
             state.hang_started.set()
             await asyncio.Event().wait()  # accepts, reads the request, never answers
         text = model.split(":", 1)[1] if model.startswith("echo:") else "All good here."
+        if model == "echo":  # the last user message's text, back verbatim
+            content = body["messages"][-1]["content"]
+            text = content if isinstance(content, str) else "".join(
+                b.get("text", "") for b in content if isinstance(b, dict))
         if body.get("stream"):
             return await _stream(request, text)
         return web.json_response({
@@ -81,9 +86,14 @@ def _app(state: Scripted) -> web.Application:
             "usage": {"prompt_tokens": 3, "completion_tokens": 5, "total_tokens": 8},
         })
 
+    async def anything(request: web.Request) -> web.Response:
+        state.hits.append(request.path)
+        return web.Response(body=b"", content_type="image/png")
+
     app = web.Application()
     app.router.add_get("/v1/models", models)
     app.router.add_post("/v1/chat/completions", completions)
+    app.router.add_get("/{tail:.*}", anything)
     return app
 
 
