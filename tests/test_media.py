@@ -6,7 +6,7 @@ import base64
 import io
 
 import pytest
-from conftest import ReplayServer, Reply
+from replay import ReplayServer, Reply
 
 from playground.errors import BlockedAddressError, MediaError
 from playground.media import Media, check_media_set, load_media, load_media_async, sniff

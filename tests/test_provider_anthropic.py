@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ReplayServer, fixture_stream
+from replay import ReplayServer, fixture_stream
 
 from playground import catalog
 from playground.errors import (
@@ -289,7 +289,7 @@ async def test_every_error_status(replay_server: ReplayServer, status: int, erro
 
 
 async def test_non_json_error_body(replay_server: ReplayServer) -> None:
-    from conftest import Reply
+    from replay import Reply
 
     replay_server.reply(Reply(413, {}, b"<html>Request Entity Too Large</html>", content_type="text/html"))
     with pytest.raises(RequestTooLargeError, match="413 request_too_large: HTTP 413: <html>Request Entity"):
@@ -319,7 +319,7 @@ async def test_unreachable_host_is_a_connection_error(fast_retries: None) -> Non
 
 async def test_no_response_within_timeout_is_retried_then_raised(replay_server: ReplayServer,
                                                                  fast_retries: None) -> None:
-    from conftest import Reply
+    from replay import Reply
 
     replay_server.reply(Reply(200, body=json.dumps(message_json()).encode(), delay=5))
     replay_server.json(message_json())
@@ -413,7 +413,7 @@ def replay_server_thread() -> Any:
     import asyncio
     import threading
 
-    from conftest import ReplayServer as Server
+    from replay import ReplayServer as Server
 
     loop = asyncio.new_event_loop()
     server = Server()

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import ReplayServer
+from replay import ReplayServer
 
 from playground.errors import ParameterError, RateLimitError, StreamError
 from playground.providers import OpenaiAPI

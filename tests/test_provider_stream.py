@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 import pytest
-from conftest import ReplayServer, fixture_names, fixture_stream
+from replay import ReplayServer, fixture_names, fixture_stream
 
 from playground.errors import StreamError, StreamTimeoutError
 from playground.providers import Anthropic

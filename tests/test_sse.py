@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from conftest import fixture_names, fixture_stream
+from replay import fixture_names, fixture_stream
 
 from playground.transport.sse import SSEDecoder
 
