@@ -24,7 +24,10 @@ def app(request: pytest.FixtureRequest) -> Iterator[AppProcess]:
         yield proc
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an event loop running on
+# the main thread while it is open, and pytest-asyncio refuses to start a loop
+# under it — so the browser must be gone before the next (async) test module.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     playwright_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
