@@ -3,7 +3,8 @@
 A run yields, in order: one :class:`RequestRecord` per attempt, :class:`RetryNotice` before
 each retry, one :class:`HeadersResponse` when the response starts, then content (``str``,
 :class:`Reasoning`, :class:`ToolCalls`, :class:`ContentBlock`), then :class:`FinishReason`
-and :class:`Usage`. Plain dataclasses: cheap to build on the hot path, easy to compare in tests.
+and :class:`Usage`. With ``raw_events=N`` the first N wire events also come through as
+:class:`RawEvent`, each just before the parts it produces. Plain dataclasses: cheap to build on the hot path, easy to compare in tests.
 """
 
 from __future__ import annotations
@@ -120,6 +121,15 @@ class RetryNotice:
         return f"retrying in {self.delay:.1f} s ({self.reason}) [{self.attempt}/{self.max_retries}]"
 
 
+@dataclass(frozen=True, slots=True)
+class RawEvent:
+    """One server-sent event exactly as decoded (``raw_events=N`` asks for the first N of a run);
+    for a non-streamed reply, the whole response body as one event named ``"body"``."""
+
+    event: str  # the SSE ``event:`` name ("message" when the server gave none)
+    data: str
+
+
 Part = Union[
     str,
     RequestRecord,
@@ -130,6 +140,7 @@ Part = Union[
     FinishReason,
     Usage,
     RetryNotice,
+    RawEvent,
 ]
 
 # Anthropic stop_reason -> the OpenAI-style name a multi-provider UI can switch on.

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 from playground import catalog
-from playground.responses import FinishReason, HeadersResponse, RequestRecord, RetryNotice, Usage
+from playground.responses import FinishReason, HeadersResponse, RawEvent, RequestRecord, RetryNotice, Usage
 from playground.ui import inspector
-from playground.ui.render import TurnView
+from playground.ui.render import EVENTS_CAP, TurnView
 
 KEY = "sk-ant-api03-SECRETSECRETSECRET-wxyz"
 
@@ -87,6 +87,32 @@ def test_events_and_errors_views() -> None:
     assert "retry" in events and KEY not in events
     assert "retry 1/2 after 0.5 s" in inspector.errors_view(view)
     assert inspector.errors_view(None) == "*No errors.*"
+
+
+def test_events_view_shows_wire_events_and_not_their_restated_parts() -> None:
+    view = TurnView()
+    view.add(RawEvent("content_block_delta", '{"delta":{"type":"text_delta","text":"Hi"}}'))
+    view.add("Hi")
+    view.add(RawEvent("message_stop", f'{{"note":"{KEY}"}}'))
+    view.add(Usage(3, 1))
+    events = inspector.events_view(view, KEY)
+    lines = events.splitlines()
+    assert len(lines) == 2, events  # the text and usage parts restate the events: not listed twice
+    assert "event: content_block_delta" in lines[0] and '{"delta":{"type":"text_delta","text":"Hi"}}' in lines[0]
+    assert KEY not in events and KEY[-4:] in events
+    assert view.text == "Hi" and view.usage == Usage(3, 1) and view.event_count == 2
+
+
+def test_events_view_caps_long_data_and_lines() -> None:
+    view = TurnView()
+    view.add(RawEvent("ping", "x" * 5000))
+    assert "[5,000 chars]" in inspector.events_view(view)
+    for _ in range(EVENTS_CAP + 10):
+        view.add(RawEvent("content_block_delta", "{}"))
+        view.add("a")
+    events = inspector.events_view(view)
+    assert len(events.splitlines()) == EVENTS_CAP + 1
+    assert f"{EVENTS_CAP + 10:,} parts arrived in all" in events
 
 
 def test_empty_views() -> None:

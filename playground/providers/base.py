@@ -25,7 +25,7 @@ from ..errors import (
     error_class_for_status,
 )
 from ..netguard import check_base_url_async
-from ..responses import HeadersResponse, Part, RequestRecord, RetryNotice
+from ..responses import HeadersResponse, Part, RawEvent, RequestRecord, RetryNotice
 from ..secrets import redact_headers, scrub
 from ..transport.client import TRANSPORT_ERRORS, open_session, read_body, send
 from ..transport.retry import RetryPolicy, server_delay
@@ -227,11 +227,12 @@ class ProviderBase:
 
     @classmethod
     async def _run(cls, *, url: str, headers: dict[str, str], body: dict[str, Any], stream: bool,
-                   session: Any, proxy: str | None, policy: RetryPolicy, secret: str | None
-                   ) -> AsyncIterator[Sequence[Part]]:
+                   session: Any, proxy: str | None, policy: RetryPolicy, secret: str | None,
+                   raw_events: int = 0) -> AsyncIterator[Sequence[Part]]:
         """Send ``body`` with retries and yield every part of the run (see playground.responses),
         in batches: one batch per network chunk, so the per-part cost is a list step, not an
-        async-generator hop (the caller flattens)."""
+        async-generator hop (the caller flattens). The first ``raw_events`` wire events of each
+        attempt also come as :class:`RawEvent` parts."""
         body_text = json.dumps(body, ensure_ascii=False)
         data = body_text.encode()
         if len(data) > MAX_REQUEST_BYTES:
@@ -261,7 +262,7 @@ class ProviderBase:
                         notice = RetryNotice(attempt + 1, policy.max_retries, policy.delay(attempt, lowered), reason)
                     elif stream and not lowered.get("content-type", "").startswith("application/json"):
                         try:
-                            async for batch in cls._stream(response, request_id):
+                            async for batch in cls._stream(response, request_id, raw_events, secret):
                                 yield batch
                         except StreamError as exc:
                             # An error event's message comes from the server: keep any key out of it.
@@ -269,15 +270,22 @@ class ProviderBase:
                             raise
                         return
                     else:
-                        yield await cls._read_json(response, request_id)
+                        raw = await read_body(response)
+                        if raw_events > 0:
+                            yield (RawEvent("body", scrub(raw.decode("utf-8", "replace"), secret)),)
+                        yield cls._parse_json(raw, request_id)
                         return
             yield (notice,)
             attempt += 1
             await asyncio.sleep(notice.delay)
 
     @classmethod
-    async def _stream(cls, response: Any, request_id: str | None) -> AsyncIterator[list[Part]]:
+    async def _stream(cls, response: Any, request_id: str | None, raw_events: int = 0,
+                      secret: str | None = None) -> AsyncIterator[list[Part]]:
         # The hot path: whole chunks in, one batch of parts out per chunk, no per-line awaits.
+        # Raw events go out before the parts they make, so an ``error`` event is seen even though
+        # mapping it raises.
+        raw_left = raw_events
         mapper = cls._stream_mapper(request_id)
         feed = SSEDecoder().feed
         feed_many = mapper.feed_many
@@ -290,7 +298,12 @@ class ProviderBase:
                     break
                 if size < READ_SIZE:
                     size *= 2
-                batch = feed_many(feed(chunk))
+                events = feed(chunk)
+                if raw_left > 0 and events:
+                    shown = events[:raw_left]
+                    raw_left -= len(shown)
+                    yield [RawEvent(name, scrub(data, secret)) for name, data in shown]
+                batch = feed_many(events)
                 if batch:
                     yield batch
         except TimeoutError:
@@ -302,8 +315,7 @@ class ProviderBase:
             yield list(final)
 
     @classmethod
-    async def _read_json(cls, response: Any, request_id: str | None) -> list[Part]:
-        raw = await read_body(response)
+    def _parse_json(cls, raw: bytes, request_id: str | None) -> list[Part]:
         try:
             body = json.loads(raw)
         except ValueError:

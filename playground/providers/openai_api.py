@@ -151,11 +151,13 @@ class OpenaiAPI(ProviderBase):
         effort: str | None = None,
         max_retries: int = 2,
         allow_private_hosts: bool = True,
+        raw_events: int = 0,
         **kwargs: Any,
     ) -> AsyncIterator[Part]:
         """Stream one reply as parts: RequestRecord, HeadersResponse, content, FinishReason, Usage
         (RetryNotice and another RequestRecord before each retry). ``impersonate`` is accepted for
-        compatibility and ignored. Everything is checked before any network I/O."""
+        compatibility and ignored. ``raw_events=N`` also yields the first N wire events of each
+        attempt as :class:`RawEvent` (for an inspector). Everything is checked before any network I/O."""
         if kwargs:
             raise ParameterError(next(iter(kwargs)), "is not a parameter of create_async_generator; "
                                  "pass extra API body fields through extra_data={...}.")
@@ -163,6 +165,8 @@ class OpenaiAPI(ProviderBase):
             raise ParameterError("timeout", f"give seconds as a number (or None for no limit), got {timeout!r}.")
         if not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
             raise ParameterError("max_retries", f"must be a whole number of at least 0, got {max_retries!r}.")
+        if not isinstance(raw_events, int) or isinstance(raw_events, bool) or raw_events < 0:
+            raise ParameterError("raw_events", f"must be a whole number of at least 0, got {raw_events!r}.")
         model = cls.get_model(model)
         p = {"temperature": temperature, "top_p": top_p, "top_k": top_k, "max_tokens": max_tokens, "stop": stop,
              "thinking": thinking, "tool_choice": tool_choice, "effort": effort, "system": system, "tools": tools,
@@ -180,6 +184,7 @@ class OpenaiAPI(ProviderBase):
             body = cls._build_body(model, messages, stream, loaded, p)
             request_headers = cls.get_headers(stream, key, headers)
             async for batch in cls._run(url=base + cls.endpoint, headers=request_headers, body=body, stream=stream,
-                                        session=session, proxy=proxy, policy=policy, secret=key):
+                                        session=session, proxy=proxy, policy=policy, secret=key,
+                                        raw_events=raw_events):
                 for part in batch:
                     yield part

@@ -22,7 +22,7 @@ from playground.secrets import scrub
 from playground.tuning.record import record_turn
 from playground.ui import inspector
 from playground.ui.backends import ANTHROPIC, OFFLINE, OPENAI, Backends
-from playground.ui.render import TurnView
+from playground.ui.render import EVENTS_CAP, TurnView
 from playground.ui.runner import RunRequest, stream_run
 from playground.ui.session import Exchange, Session, history_message
 from playground.ui.settings import SETTING_KEYS, THINKING_MODES, to_provider_kwargs, validation_kwargs
@@ -165,6 +165,7 @@ class Handlers:
             target = self.backends.target(settings["backend"], api_key, settings["base_url"])
             user_message = session.next_user_message(text)
             kwargs.update(api_key=target.api_key, api_base=target.api_base, **target.guard_kwargs())
+            kwargs["raw_events"] = EVENTS_CAP  # the Events tab shows the wire events
             if files:
                 kwargs["media"] = _read_media(files)
         except (PlaygroundError, OSError) as exc:

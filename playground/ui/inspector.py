@@ -12,8 +12,9 @@ from typing import Any
 
 from playground import catalog
 from playground.secrets import redact_headers, scrub
-from playground.ui.render import TurnView, escape_markdown
+from playground.ui.render import EVENTS_CAP, TurnView, escape_markdown
 
+EVENT_TEXT_CAP = 300  # characters of one event's data shown in the Events log
 LONG_STRING = 2_000  # base64 media and the like are elided in the Request view (the byte count stays)
 
 
@@ -107,20 +108,26 @@ def timing_view(view: TurnView | None) -> str:
 
     tps = "–" if t["tokens_per_second"] is None else f"{t['tokens_per_second']:,.1f}"
     rows = [("Time to first token", sec(t["ttft"])), ("Total", sec(t["total"])),
-            ("Output tokens / s", tps), ("Events", f"{t['events']:,}"), ("Status", view.status)]
+            ("Output tokens / s", tps), ("Parts received", f"{t['events']:,}"), ("Status", view.status)]
     if view.last_event_wall is not None:  # lets a browser on the same machine measure render lag
         rows.append(("Last event (server clock, ms)", f"{view.last_event_wall * 1000:.0f}"))
     return "| Metric | Value |\n|---|---:|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
 
 
 def events_view(view: TurnView | None, api_key: str | None = None) -> str:
-    """The parts as they arrived (``+ms kind text``), capped at ``EVENTS_CAP`` lines."""
+    """The run as it arrived, one line each (``+ms kind text``): the wire events exactly as decoded
+    (``event: NAME`` then the data) between the request, response and retry markers; capped at
+    ``EVENTS_CAP`` lines."""
     if view is None or not view.events:
         return ""
-    lines = [f"+{t * 1000:8.1f} ms  {kind:<17} {json.dumps(text, ensure_ascii=False)[:160]}"
-             for t, kind, text in view.events]
-    if view.event_count > len(view.events):
-        lines.append(f"… {view.event_count - len(view.events):,} more events not shown")
+    lines = []
+    for t, kind, text in view.events:
+        shown = text if kind.startswith("event: ") else json.dumps(text, ensure_ascii=False)
+        if len(shown) > EVENT_TEXT_CAP:
+            shown = f"{shown[:EVENT_TEXT_CAP]}… [{len(shown):,} chars]"
+        lines.append(f"+{t * 1000:8.1f} ms  {kind:<30} {shown}")
+    if len(view.events) >= EVENTS_CAP:
+        lines.append(f"… log capped at {EVENTS_CAP} lines ({view.event_count:,} parts arrived in all)")
     return scrub("\n".join(lines), api_key)
 
 

@@ -30,6 +30,7 @@ from playground.responses import (
     ContentBlock,
     FinishReason,
     HeadersResponse,
+    RawEvent,
     Reasoning,
     RequestRecord,
     RetryNotice,
@@ -42,7 +43,9 @@ RENDER_INTERVAL = 0.05  # seconds: at most ~20 renders/s; each costs ~2 ms end t
 # character measured in Chromium), so long answers are rendered less often: the interval grows to
 # RENDER_COST_PER_CHAR x characters, keeping the browser mostly idle and ready for the final render.
 RENDER_COST_PER_CHAR = 3e-6
-EVENTS_CAP = 400  # raw part log kept for the inspector (first N; the count keeps going)
+EVENTS_CAP = 400  # Events log lines kept for the inspector (first N; the counts keep going)
+# Parts that only restate a wire event: left out of the Events log once raw events arrive.
+_RESTATED = (str, Reasoning, ToolCalls, ContentBlock, FinishReason, Usage)
 THINKING_TITLE = "Thinking"
 
 
@@ -187,6 +190,7 @@ class TurnView:
         self.last_event_wall: float | None = None  # time.time() of the last part (for cross-process timing)
         self.ended_at: float | None = None
         self.event_count = 0
+        self.wire_events = 0  # RawEvent parts seen (the provider sends the first EVENTS_CAP)
         self.chars = 0  # text + thinking characters so far (sizes the render interval)
         self.events: list[tuple[float, str, str]] = []
         self.dirty = True  # something changed since the last render
@@ -195,11 +199,16 @@ class TurnView:
     def add(self, part: Any) -> None:
         """Fold one provider part in. Unknown part types are only logged."""
         now = self._clock()
+        if isinstance(part, RawEvent):
+            self.wire_events += 1
+            if len(self.events) < EVENTS_CAP:
+                self.events.append((now - self.started, f"event: {part.event}", part.data))
+            return
         self.event_count += 1
         self.last_event_at = now
         self.last_event_wall = time.time()
         self.dirty = True
-        if len(self.events) < EVENTS_CAP:
+        if len(self.events) < EVENTS_CAP and not (self.wire_events and isinstance(part, _RESTATED)):
             kind, text = _summarize(part)
             self.events.append((now - self.started, kind, text))
         if isinstance(part, str):

@@ -48,6 +48,21 @@ def test_max_tokens_gives_the_stop_reason_and_usage(page, shot) -> None:
     assert request_body(page)["max_tokens"] == 5
 
 
+def test_events_tab_shows_the_wire_events(page, shot) -> None:
+    fill(page, "max_tokens", "12")
+    send(page, "Say something short")
+    wait_done(page)
+    open_tab(page, "Events")
+    events = view_text(page, "events")
+    shot(page)
+    names = re.findall(r"event: (\w+)", events)
+    # the Messages API sequence, in order, as the emulator sent it
+    assert names[0] == "message_start" and names[-1] == "message_stop", names
+    assert "content_block_delta" in names and names.index("message_delta") < names.index("message_stop")
+    assert '"stop_reason":"max_tokens"' in events.replace(" ", "")
+    assert events.index("POST ") < events.index("HTTP 200") < events.index("event: message_start")
+
+
 def test_stop_sequence_cuts_the_reply(page, shot) -> None:
     fill(page, "temperature", "0")
     fill(page, "max_tokens", "60")
