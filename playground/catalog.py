@@ -9,12 +9,12 @@ so the playground can show every rule offline.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 EMULATOR_MODEL = "playground-tiny"  # the offline backend's own sampler; listed first by it
 
 
-class SamplingPolicy(str, Enum):
+class SamplingPolicy(StrEnum):
     ALL = "all"  # temperature, top_p and top_k freely
     EITHER_ONE = "either_one"  # temperature and top_p cannot both be given (Claude 4.5+)
     NONE = "none"  # sampling parameters removed (Opus 4.7+, Fable)

@@ -10,7 +10,7 @@ and :class:`Usage`. With ``raw_events=N`` the first N wire events also come thro
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,18 +130,8 @@ class RawEvent:
     data: str
 
 
-Part = Union[
-    str,
-    RequestRecord,
-    HeadersResponse,
-    Reasoning,
-    ToolCalls,
-    ContentBlock,
-    FinishReason,
-    Usage,
-    RetryNotice,
-    RawEvent,
-]
+Part = (str | RequestRecord | HeadersResponse | Reasoning | ToolCalls | ContentBlock | FinishReason | Usage
+        | RetryNotice | RawEvent)
 
 # Anthropic stop_reason -> the OpenAI-style name a multi-provider UI can switch on.
 FINISH_REASONS: dict[str, str] = {
