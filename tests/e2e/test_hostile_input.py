@@ -69,9 +69,12 @@ def test_hostile_model_output_renders_inert(page, echo, shot) -> None:
     page.locator("#chat").get_by_text("click me").last.click()  # a javascript: link must do nothing
     forms = page.locator("#chat [data-testid=bot] form button")
     if forms.count():  # the sanitizer keeps forms: submitting one must not leave the page (CSP form-action)
+        page.evaluate("document.addEventListener('securitypolicyviolation',"
+                      " e => { window.__blocked = e.effectiveDirective; })")
         forms.last.click(no_wait_after=True)
-        # proving that nothing happens needs a bounded wait: a blocked submission leaves no event to await
-        page.wait_for_timeout(500)
+        # the browser reports the blocked submission: wait for that event rather than for time to pass
+        page.wait_for_function("window.__blocked !== undefined")
+        assert page.evaluate("window.__blocked") == "form-action"
     shot(page)
     answer = answer_text(page)
     assert "Harmless start." in answer and "Harmless end." in answer
