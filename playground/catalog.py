@@ -36,6 +36,9 @@ class ModelInfo:
     efforts: tuple[str, ...] = ()  # output_config.effort values
     image_input: bool = True
     pdf_input: bool = True
+    # A final assistant message (prefill) is a 400 on Opus 4.6+/Sonnet 4.6+ (reference §1.3).
+    # Added for the prefill rule (emulator + params); nothing existing was renamed.
+    accepts_prefill: bool = True
     aliases: tuple[str, ...] = field(default=())
 
     @property
@@ -54,27 +57,27 @@ _BOTH = ("enabled", "adaptive")
 # Newest first, as GET /v1/models orders them.
 MODELS: tuple[ModelInfo, ...] = (
     ModelInfo("claude-haiku-5-5", "Claude Haiku 5.5", "2026-10-07T00:00:00Z", 1_000_000, 128_000, 0.10, 0.50,
-              SamplingPolicy.EITHER_ONE, _BOTH, efforts=_EFFORTS),
+              SamplingPolicy.EITHER_ONE, _BOTH, efforts=_EFFORTS, accepts_prefill=False),
     ModelInfo("claude-sonnet-5-5", "Claude Sonnet 5.5", "2026-09-28T00:00:00Z", 1_000_000, 128_000, 2.0, 10.0,
-              SamplingPolicy.DEFAULTS_ONLY, _ADAPTIVE, efforts=_EFFORTS),
+              SamplingPolicy.DEFAULTS_ONLY, _ADAPTIVE, efforts=_EFFORTS, accepts_prefill=False),
     ModelInfo("claude-opus-5-5", "Claude Opus 5.5", "2026-09-24T00:00:00Z", 1_000_000, 128_000, 4.0, 20.0,
-              SamplingPolicy.NONE, _ADAPTIVE, efforts=_EFFORTS),
+              SamplingPolicy.NONE, _ADAPTIVE, efforts=_EFFORTS, accepts_prefill=False),
     ModelInfo("claude-fable-5-1", "Claude Fable 5.1", "2026-09-01T00:00:00Z", 1_000_000, 128_000, 10.0, 50.0,
-              SamplingPolicy.NONE, _ADAPTIVE, always_thinks=True, efforts=_EFFORTS),
+              SamplingPolicy.NONE, _ADAPTIVE, always_thinks=True, efforts=_EFFORTS, accepts_prefill=False),
     ModelInfo("claude-opus-5", "Claude Opus 5", "2026-07-24T00:00:00Z", 1_000_000, 128_000, 5.0, 25.0,
-              SamplingPolicy.NONE, _ADAPTIVE, efforts=_EFFORTS),
+              SamplingPolicy.NONE, _ADAPTIVE, efforts=_EFFORTS, accepts_prefill=False),
     ModelInfo("claude-sonnet-5", "Claude Sonnet 5", "2026-06-30T00:00:00Z", 1_000_000, 128_000, 2.0, 10.0,
-              SamplingPolicy.DEFAULTS_ONLY, _ADAPTIVE, efforts=_EFFORTS),
+              SamplingPolicy.DEFAULTS_ONLY, _ADAPTIVE, efforts=_EFFORTS, accepts_prefill=False),
     ModelInfo("claude-fable-5", "Claude Fable 5", "2026-06-09T00:00:00Z", 1_000_000, 128_000, 10.0, 50.0,
-              SamplingPolicy.NONE, _ADAPTIVE, always_thinks=True, efforts=_EFFORTS),
+              SamplingPolicy.NONE, _ADAPTIVE, always_thinks=True, efforts=_EFFORTS, accepts_prefill=False),
     ModelInfo("claude-opus-4-8", "Claude Opus 4.8", "2026-05-01T00:00:00Z", 1_000_000, 128_000, 5.0, 25.0,
-              SamplingPolicy.NONE, _ADAPTIVE, efforts=_EFFORTS),
+              SamplingPolicy.NONE, _ADAPTIVE, efforts=_EFFORTS, accepts_prefill=False),
     ModelInfo("claude-opus-4-7", "Claude Opus 4.7", "2026-04-01T00:00:00Z", 1_000_000, 128_000, 5.0, 25.0,
-              SamplingPolicy.NONE, _ADAPTIVE, efforts=_EFFORTS),
+              SamplingPolicy.NONE, _ADAPTIVE, efforts=_EFFORTS, accepts_prefill=False),
     ModelInfo("claude-opus-4-6", "Claude Opus 4.6", "2026-02-05T00:00:00Z", 1_000_000, 128_000, 5.0, 25.0,
-              SamplingPolicy.EITHER_ONE, _BOTH, efforts=_EFFORTS),
+              SamplingPolicy.EITHER_ONE, _BOTH, efforts=_EFFORTS, accepts_prefill=False),
     ModelInfo("claude-sonnet-4-6", "Claude Sonnet 4.6", "2026-02-17T00:00:00Z", 1_000_000, 128_000, 3.0, 15.0,
-              SamplingPolicy.EITHER_ONE, _BOTH, efforts=_EFFORTS),
+              SamplingPolicy.EITHER_ONE, _BOTH, efforts=_EFFORTS, accepts_prefill=False),
     ModelInfo("claude-opus-4-5", "Claude Opus 4.5", "2025-11-24T00:00:00Z", 200_000, 64_000, 5.0, 25.0,
               aliases=("claude-opus-4-5-20251101",)),
     ModelInfo("claude-haiku-4-5", "Claude Haiku 4.5", "2025-10-15T00:00:00Z", 200_000, 64_000, 1.0, 5.0,

@@ -51,7 +51,33 @@ def normalize_tool_choice(tool_choice: Any) -> dict[str, Any] | None:
                              f"got {tool_choice!r}.")
     if tool_choice["type"] == "tool" and not tool_choice.get("name"):
         raise ParameterError("tool_choice", "type 'tool' needs the tool's name: {'type': 'tool', 'name': 'get_weather'}.")
+    flag = tool_choice.get("disable_parallel_tool_use")
+    if flag is not None and not isinstance(flag, bool):
+        raise ParameterError("tool_choice", f"disable_parallel_tool_use must be True or False, got {flag!r}.")
     return dict(tool_choice)
+
+
+def prefill_problem(model: str | None, messages: Any) -> str | None:
+    """Why ``model`` would refuse ``messages`` (Anthropic-shaped, as sent) for ending in an assistant
+    turn (a prefill), or None. Only models the catalog knows are checked (reference §1.3)."""
+    info = catalog.get(model)
+    if info is None or info.accepts_prefill:
+        return None
+    if not isinstance(messages, (list, tuple)) or not messages:
+        return None
+    last = messages[-1]
+    if not isinstance(last, dict) or last.get("role") != "assistant":
+        return None
+    allowing = next((m.display_name for m in catalog.MODELS if m.accepts_prefill), None)
+    return (f"{info.display_name} does not accept a prefill (a final assistant message); remove the trailing "
+            "assistant turn or pick a model that allows prefill" + (f", such as {allowing}." if allowing else "."))
+
+
+def check_prefill(model: str | None, messages: Any) -> None:
+    """Raise ParameterError (``param == "messages"``) when :func:`prefill_problem` finds one."""
+    problem = prefill_problem(model, messages)
+    if problem:
+        raise ParameterError("messages", problem)
 
 
 def _is_number(value: Any) -> bool:

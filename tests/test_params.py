@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from playground.errors import ParameterError
-from playground.params import normalize_thinking, normalize_tool_choice, problems, validate_params
+from playground.params import (
+    check_prefill,
+    normalize_thinking,
+    normalize_tool_choice,
+    prefill_problem,
+    problems,
+    validate_params,
+)
 
 
 def test_fine_parameters_pass() -> None:
@@ -80,3 +87,37 @@ def test_normalizers() -> None:
     assert normalize_tool_choice("none") == {"type": "none"}
     with pytest.raises(ParameterError):
         normalize_thinking(True)
+
+
+PREFILLED = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello,"}]
+
+
+@pytest.mark.parametrize("model", ["claude-sonnet-4-6", "claude-opus-4-6", "claude-opus-4-7", "sonnet", "fable"])
+def test_prefill_is_refused_for_4_6_and_newer(model: str) -> None:
+    with pytest.raises(ParameterError) as info:
+        check_prefill(model, PREFILLED)
+    assert info.value.param == "messages"
+    message = str(info.value)
+    assert message.startswith("messages: Claude ") and "does not accept a prefill" in message
+    assert "remove the trailing assistant turn or pick a model that allows prefill, such as Claude Opus 4.5." in message
+
+
+@pytest.mark.parametrize("model, messages", [
+    ("claude-sonnet-4-5", PREFILLED),
+    ("claude-opus-4-5-20251101", PREFILLED),  # a dated alias of a model that allows it
+    ("playground-tiny", PREFILLED),
+    ("some-unknown-model", PREFILLED),  # unknown ids are the server's business
+    ("claude-sonnet-4-6", PREFILLED[:1]),
+    ("claude-sonnet-4-6", [*PREFILLED, {"role": "user", "content": "Go on"}]),
+    ("claude-sonnet-4-6", []),
+])
+def test_prefill_allowed_or_absent(model: str, messages: list) -> None:
+    assert prefill_problem(model, messages) is None
+    check_prefill(model, messages)
+
+
+def test_tool_choice_disable_parallel_flag() -> None:
+    choice = {"type": "any", "disable_parallel_tool_use": True}
+    assert normalize_tool_choice(choice) == choice and normalize_tool_choice(choice) is not choice
+    with pytest.raises(ParameterError, match="disable_parallel_tool_use must be True or False, got 'yes'"):
+        normalize_tool_choice({"type": "auto", "disable_parallel_tool_use": "yes"})

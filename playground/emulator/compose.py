@@ -8,10 +8,12 @@ Rules (documented in the README):
 * **thinking** (``enabled`` or ``adaptive``) comes first: sampled sentences (2 for ``enabled``;
   1-5 by ``output_config.effort`` for ``adaptive``), capped by ``budget_tokens``, then a
   ``signature`` (HMAC of the text, see :mod:`playground.emulator.thinking`);
-* **tools**: with ``tool_choice`` ``auto`` (the default) the model calls the tool whose name
-  appears (case-insensitive) earliest in the last user turn's text; ``any`` calls that tool or
-  else the first one; ``tool`` calls the named one; ``none`` never calls. A call is a short
-  text block then one ``tool_use`` block, with input built from the tool's ``input_schema``;
+* **tools**: with ``tool_choice`` ``auto`` (the default) the model calls every tool whose name
+  appears (case-insensitive) in the last user turn's own text, in order of first mention
+  (parallel tool use); ``any`` does the same, or calls the first tool when none is named;
+  ``tool`` calls the named one only; ``none`` never calls. ``disable_parallel_tool_use: true``
+  keeps only the first call. A turn with calls is a short text block, then one ``tool_use``
+  block per call (own ``toolu_`` id, input built from the tool's ``input_schema``);
   ``stop_reason`` is ``tool_use``;
 * **text** acknowledges media and tool results of the last user turn, then continues the
   prompt with the sampler; ``stop_sequences`` cut before the first match;
@@ -115,19 +117,25 @@ def compose(req: MessagesRequest, model: NGramModel, rng: random.Random, *, endl
         if cut or budget.left == 0:
             return Reply(blocks, "max_tokens", None, budget.used, thinking_tokens)
 
-    tool = _pick_tool(req)
-    if tool is not None:
-        preface, cut = budget.take(tokenize(f"I'll use the {tool['name']} tool."))
+    tools = pick_tools(req)
+    if tools:
+        preface, cut = budget.take(tokenize(_preface(tools)))
         if preface:
             blocks.append(Block("text", preface))
         if cut:
             return Reply(blocks, "max_tokens", None, budget.used, thinking_tokens)
-        args = tool_input(tool, conv.prompt)
-        json_tokens, cut = budget.take(tokenize(json.dumps(args, ensure_ascii=False)))
-        raw = "".join(json_tokens)
-        pieces = [""] + [raw[i:i + JSON_PIECE] for i in range(0, len(raw), JSON_PIECE)]
-        blocks.append(Block("tool_use", pieces, tool_id=new_id("toolu_"), tool_name=tool["name"], tool_input=args))
-        return Reply(blocks, "max_tokens" if cut else "tool_use", None, budget.used, thinking_tokens)
+        for tool in tools:
+            args = tool_input(tool, conv.prompt)
+            json_tokens, cut = budget.take(tokenize(json.dumps(args, ensure_ascii=False)))
+            raw = "".join(json_tokens)
+            pieces = [""] + [raw[i:i + JSON_PIECE] for i in range(0, len(raw), JSON_PIECE)]
+            blocks.append(Block("tool_use", pieces, tool_id=new_id("toolu_"), tool_name=tool["name"],
+                                tool_input=args))
+            # A call cut short ends the turn: later calls would not fit either, and the real
+            # API stops at the block where max_tokens ran out.
+            if cut:
+                return Reply(blocks, "max_tokens", None, budget.used, thinking_tokens)
+        return Reply(blocks, "tool_use", None, budget.used, thinking_tokens)
 
     text_block = Block("text")
     stop_reason, stop_sequence = _write_text(req, model, rng, budget, text_block, endless=endless)
@@ -224,21 +232,31 @@ def _first_stop(text: str, stops: list[str], start: int) -> tuple[int, str] | No
     return best
 
 
-def _pick_tool(req: MessagesRequest) -> dict | None:
+def pick_tools(req: MessagesRequest) -> list[dict]:
+    """The tools this turn calls, in call order (see the module docstring); ``[]`` for none."""
     if not req.tools:
-        return None
+        return []
     kind = req.tool_choice.get("type", "auto")
     if kind == "none":
-        return None
+        return []
     if kind == "tool":
-        return next(t for t in req.tools if t["name"] == req.tool_choice["name"])
+        return [next(t for t in req.tools if t["name"] == req.tool_choice["name"])]
     # Only the user's own words count: a tool_result that mentions a tool must not loop.
     lowered = req.conversation.user_text.lower()
-    named = [(lowered.find(t["name"].lower()), i, t) for i, t in enumerate(req.tools)]
-    named = [n for n in named if n[0] >= 0]
-    if named:
-        return min(named, key=lambda n: (n[0], n[1]))[2]
-    return req.tools[0] if kind == "any" else None
+    named = sorted((at, i) for i, t in enumerate(req.tools) if (at := lowered.find(t["name"].lower())) >= 0)
+    chosen = [req.tools[i] for _, i in named]
+    if not chosen and kind == "any":
+        chosen = [req.tools[0]]
+    if req.tool_choice.get("disable_parallel_tool_use"):
+        chosen = chosen[:1]
+    return chosen
+
+
+def _preface(tools: list[dict]) -> str:
+    names = [t["name"] for t in tools]
+    if len(names) == 1:
+        return f"I'll use the {names[0]} tool."
+    return f"I'll use the {', '.join(names[:-1])} and {names[-1]} tools."
 
 
 _NOT_ARGUMENTS = STOPWORDS | {"whats", "use", "call", "find", "get", "look", "search"}

@@ -42,7 +42,8 @@ class ToolResult:
 class Conversation:
     """What the reply is built from. ``prompt`` is the text of the last user turn;
     ``user_text`` its text blocks only (no tool results);
-    ``prefill`` the trailing assistant text the reply continues (``""`` if none)."""
+    ``prefill`` the trailing assistant text the reply continues (``""`` if none);
+    ``ends_with_assistant`` whether the last message is an assistant turn (a prefill, even empty)."""
 
     input_tokens: int = REQUEST_OVERHEAD
     prompt: str = ""
@@ -51,6 +52,7 @@ class Conversation:
     media: list[media_checks.MediaInfo] = field(default_factory=list)
     tool_results: list[ToolResult] = field(default_factory=list)
     prefill_starts_with_thinking: bool = False
+    ends_with_assistant: bool = False
     all_media: list[tuple[str, media_checks.MediaInfo]] = field(default_factory=list)  # (path, info), whole request
 
 
@@ -325,6 +327,7 @@ def _walk_assistant(blocks: list[dict], path: str, conv: Conversation, *, is_las
         else:  # server tool blocks, echoed back from an earlier response
             conv.input_tokens += count(_compact(block))
     if is_last:
+        conv.ends_with_assistant = True
         if texts and texts[-1] != texts[-1].rstrip():
             raise invalid("messages: final assistant content cannot end with trailing whitespace", path)
         conv.prefill = "".join(texts)

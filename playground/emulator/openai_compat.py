@@ -6,7 +6,8 @@ the same way), the reply planned by :func:`compose`, and answered as ``chat.comp
 ``stream_options.include_usage`` a last chunk with empty ``choices`` carries ``usage``.
 Differences from the Messages endpoint: ``temperature`` ranges 0-2 like OpenAI's, the models'
 sampling policies are not enforced, ``seed`` in the body seeds the sampler, and there is no
-thinking. Errors use OpenAI's ``{"error": {"message", "type", "param", "code"}}`` shape.
+thinking. Parallel tool calls come out as several ``tool_calls`` entries (indexes 0..n-1);
+``parallel_tool_calls: false`` maps to ``disable_parallel_tool_use``. Errors use OpenAI's ``{"error": {"message", "type", "param", "code"}}`` shape.
 """
 
 from __future__ import annotations
@@ -119,6 +120,11 @@ def to_messages_body(body: dict) -> tuple[dict, SamplingParams, int | None]:
             raise invalid("tools: expected a list of function tools", "tools")
         result["tools"] = [_tool(t, k) for k, t in enumerate(body["tools"])]
         result["tool_choice"] = _tool_choice(body.get("tool_choice"))
+    parallel = body.get("parallel_tool_calls")
+    if parallel is not None and not isinstance(parallel, bool):
+        raise invalid("parallel_tool_calls: must be a boolean", "parallel_tool_calls")
+    if parallel is False and "tool_choice" in result and result["tool_choice"]["type"] != "none":
+        result["tool_choice"]["disable_parallel_tool_use"] = True  # at most one call, like OpenAI's flag
     if body.get("n", 1) != 1:
         raise invalid("n: only n=1 is supported by the emulator", "n")
 

@@ -3,7 +3,7 @@
 Checks run in the real API's spirit and with its error texts (reference §1, §4.3): required
 fields, unknown fields, types and ranges, the model (404 if unknown), the conversation, then
 the model's documented rules from :mod:`playground.catalog` (sampling policy, thinking modes,
-effort, max output) — so the playground can show every rule offline.
+effort, max output, prefill) — so the playground can show every rule offline.
 """
 
 from __future__ import annotations
@@ -142,6 +142,10 @@ def parse_messages(body: Any, *, count_only: bool = False) -> MessagesRequest:
         top_k=top_k or None,
         top_p=top_p,
     )
+    if conversation.ends_with_assistant and not info.accepts_prefill:
+        raise invalid(f"Prefilling assistant messages is not supported for {info.id}: the last message must use "
+                      "the \"user\" role. Remove the final assistant message, or use a model that allows "
+                      "prefill.", "messages")
     if conversation.prefill and req.thinking and not conversation.prefill_starts_with_thinking:
         raise invalid("Expected `thinking` or `redacted_thinking`, but found `text`. When `thinking` is enabled, "
                       "a final `assistant` message must start with a thinking block.", "messages")
@@ -168,6 +172,14 @@ def _tool_choice(value: Any, tools: list[dict]) -> dict:
         raise invalid("tool_choice.type: Input tag found using 'type' does not match any of the expected tags: "
                       "'auto', 'any', 'tool', 'none'", "tool_choice")
     kind = value["type"]
+    if "disable_parallel_tool_use" in value:
+        flag = value["disable_parallel_tool_use"]
+        if kind == "none":
+            raise invalid("tool_choice.none.disable_parallel_tool_use: Extra inputs are not permitted",
+                          "tool_choice.disable_parallel_tool_use")
+        if not isinstance(flag, bool):  # pydantic-strict like the API: 1 or "true" are not booleans
+            raise invalid(f"tool_choice.{kind}.disable_parallel_tool_use: Input should be a valid boolean",
+                          "tool_choice.disable_parallel_tool_use")
     if kind in ("any", "tool") and not tools:
         raise invalid(f"tool_choice: `{kind}` requires `tools` to be provided", "tool_choice")
     if kind == "tool":

@@ -19,7 +19,7 @@ from ..config import load_settings
 from ..errors import MissingAuthError
 from ..media import Media, check_media_set, load_media_async
 from ..netguard import check_base_url_async
-from ..params import validate_params
+from ..params import check_prefill, validate_params
 from ..responses import Part
 from ..transport.client import open_session
 from . import anthropic_events, anthropic_request
@@ -89,12 +89,15 @@ class Anthropic(OpenaiAPI):
     @classmethod
     def _build_body(cls, model: str, messages: Sequence[Mapping[str, Any]], stream: bool, media: list[Media],
                     p: dict[str, Any]) -> dict[str, Any]:
-        return anthropic_request.build_body(
+        body = anthropic_request.build_body(
             model, messages, max_tokens=p["max_tokens"], system=p["system"], temperature=p["temperature"],
             top_p=p["top_p"], top_k=p["top_k"], stop=p["stop"], stream=stream, tools=p["tools"],
             tool_choice=p["tool_choice"], thinking=p["thinking"], effort=p["effort"],
             media_blocks=[m.to_block() for m in media], extra_data=p["extra_data"],
         )
+        # Checked on the body as it will be sent (after merging turns and extra_data), still before any request.
+        check_prefill(model, body["messages"])
+        return body
 
     @classmethod
     async def count_tokens(cls, model: str, messages: Sequence[Mapping[str, Any]], api_key: str | None = None,

@@ -156,6 +156,15 @@ def attach_media(messages: list[dict[str, Any]], blocks: Sequence[dict[str, Any]
     return out
 
 
+def _ends_with_user(messages: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether the caller's last conversational message (system turns skipped) is a user or tool turn."""
+    for message in reversed(messages):
+        role = message.get("role") if isinstance(message, Mapping) else None
+        if role not in ("system", "developer"):
+            return role in ("user", "tool")
+    return False
+
+
 def convert_tools(tools: Sequence[Mapping[str, Any]] | None) -> list[dict[str, Any]] | None:
     """Anthropic tool dicts pass through; OpenAI ``{"type": "function", "function": ...}`` ones are converted."""
     if tools is None:
@@ -205,7 +214,13 @@ def build_body(
 ) -> dict[str, Any]:
     """The JSON body for ``POST /v1/messages``. Only what the caller set is included."""
     found_system, converted = convert_messages(messages)
-    converted = attach_media(converted, media_blocks)
+    if media_blocks and converted and converted[-1]["role"] == "assistant" and _ends_with_user(messages):
+        # The caller's last turn was a user turn with no text (files only), dropped as empty: the media
+        # are that turn. Attaching them to an earlier user turn would leave a trailing assistant
+        # message, which the API reads as a prefill (and Opus/Sonnet 4.6+ refuse).
+        converted = [*converted, {"role": "user", "content": list(media_blocks)}]
+    else:
+        converted = attach_media(converted, media_blocks)
     if not converted:
         raise ParameterError("messages", "there is no message with content to send; add a user message.")
     body: dict[str, Any] = {"model": model, "max_tokens": max_tokens, "messages": converted}
