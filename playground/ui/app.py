@@ -6,6 +6,7 @@ the tuning tabs (``playground.ui.tuning.build_tuning_tabs``) follow when that mo
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from playground.ui.context import UIContext
 from playground.ui.handlers import FAULTS, INSPECTOR_KEYS, ChatAPI, Handlers, model_controls, settings_problems
 from playground.ui.session import Session
 from playground.ui.settings import DEFAULTS, SETTING_KEYS
+from playground.ui.token_count import count_next_request
 
 STYLE = Path(__file__).with_name("style.css")
 # Model output is rendered inert: the Chatbot sanitizes HTML, and this policy stops the browser
@@ -169,11 +171,18 @@ def build_app(backends: Backends | None = None) -> gr.Blocks:
                             retry = gr.Button("Retry", elem_id="retry")
                             undo = gr.Button("Undo", elem_id="undo")
                             clear = gr.Button("Clear", elem_id="clear")
+                            count = gr.Button("Count tokens", elem_id="count_tokens")
+                        token_count = gr.Markdown("", elem_id="token_count")
                         inspector_bar, views = _inspector()
             ctx = UIContext(backends=backends, backend=c["backend"], api_key=c["api_key"], model=c["model"],
                             settings={k: c[k] for k in SETTING_KEYS}, session=session, prompt=prompt)
             _tuning_tabs(ctx)
         _wire(demo, handlers, ctx, c, session, chat, prompt, send, stop, retry, undo, clear, views, problems)
+        count.click(functools.partial(count_next_request, backends), [session, prompt, c["api_key"],
+                                                                      *ctx.settings_inputs],
+                    token_count, api_visibility="private")
+        # A count describes the message it was made for: clear it in the browser once the message changes.
+        prompt.change(None, None, token_count, js="() => ''", queue=False, api_visibility="private")
         inspector_bar.change(show_inspector_tab, inspector_bar, [views[k] for k in INSPECTOR_TABS], queue=False,
                              show_progress="hidden", api_visibility="private")
         gr.api(ChatAPI(backends).chat, api_name="chat")

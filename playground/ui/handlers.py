@@ -46,7 +46,8 @@ def inspector_values(view: TurnView | None, model: str | None, api_key: str | No
     )
 
 
-def _read_media(paths: list[str]) -> list[tuple[bytes, str]]:
+def read_media(paths: list[str]) -> list[tuple[bytes, str]]:
+    """The uploaded files as ``(bytes, name)`` pairs for the provider's ``media``."""
     media = []
     for path in paths:
         with open(path, "rb") as fh:
@@ -134,7 +135,7 @@ class Handlers:
     async def send(self, session: Session, prompt: dict | str | None, api_key: str, *values: Any
                    ) -> AsyncIterator[tuple[Any, ...]]:
         """Stream one run into the chat and the inspector (one run per session at a time)."""
-        text, files = _prompt_parts(prompt)
+        text, files = prompt_parts(prompt)
         text = valid_text(text)
         values = tuple(valid_text(v) if isinstance(v, str) else v for v in values)
         if not text.strip() and not files:
@@ -167,7 +168,7 @@ class Handlers:
             kwargs.update(api_key=target.api_key, api_base=target.api_base, **target.guard_kwargs())
             kwargs["raw_events"] = EVENTS_CAP  # the Events tab shows the wire events
             if files:
-                kwargs["media"] = _read_media(files)
+                kwargs["media"] = read_media(files)
         except (PlaygroundError, OSError) as exc:
             view = TurnView()
             view.mark_error(exc)
@@ -243,7 +244,8 @@ def valid_text(text: str) -> str:
     return _LONE_SURROGATE.sub("\ufffd", text)
 
 
-def _prompt_parts(prompt: dict | str | None) -> tuple[str, list[str]]:
+def prompt_parts(prompt: dict | str | None) -> tuple[str, list[str]]:
+    """The MultimodalTextbox value as (text, uploaded file paths)."""
     if isinstance(prompt, dict):
         files = [f if isinstance(f, str) else f.get("path", "") for f in prompt.get("files") or []]
         return prompt.get("text") or "", [f for f in files if f]

@@ -63,6 +63,25 @@ def test_events_tab_shows_the_wire_events(page, shot) -> None:
     assert events.index("POST ") < events.index("HTTP 200") < events.index("event: message_start")
 
 
+def test_count_tokens_before_sending_matches_the_runs_usage(page, shot) -> None:
+    fill(page, "system", "You are a careful assistant.")
+    fill(page, "max_tokens", "10")
+    page.locator("#prompt textarea").fill("How many tokens is this message?")
+    page.locator("#count_tokens").click()
+    page.wait_for_function("document.querySelector('#token_count').innerText.includes('input tokens')")
+    counted = page.locator("#token_count").inner_text()
+    shot(page, "counted")
+    assert "context window" in counted
+    page.locator("#send").click()
+    wait_done(page)
+    # the count describes the message it was made for: sending clears it
+    page.wait_for_function("!document.querySelector('#token_count').innerText.includes('input tokens')")
+    open_tab(page, "Usage")
+    usage = page.locator("#usage").inner_text()
+    n = re.search(r"([\d,]+) input tokens", counted).group(1)
+    assert re.search(rf"Input tokens\s+{n}\b", usage), (counted, usage)
+
+
 def test_stop_sequence_cuts_the_reply(page, shot) -> None:
     fill(page, "temperature", "0")
     fill(page, "max_tokens", "60")
