@@ -76,3 +76,4 @@ def test_describe_flags_a_prompt_over_the_context_window() -> None:
     assert "too long" in describe(info.context_window + 1, info.id)
     assert "too long" not in describe(10, info.id)
     assert describe(10, "some-unknown-model") == "Next request: **10 input tokens**"
+    assert "free (offline model)" in describe(10, catalog.EMULATOR_MODEL)

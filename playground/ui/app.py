@@ -165,13 +165,13 @@ def build_app(backends: Backends | None = None) -> gr.Blocks:
                                                       show_label=False, lines=2)
                         # What the chosen model would reject, next to Send where it is seen before sending.
                         problems = gr.Markdown("", elem_id="problems")
-                        with gr.Row():
-                            send = gr.Button("Send", variant="primary", elem_id="send")
-                            stop = gr.Button("Stop", variant="stop", elem_id="stop", interactive=False)
-                            retry = gr.Button("Retry", elem_id="retry")
-                            undo = gr.Button("Undo", elem_id="undo")
-                            clear = gr.Button("Clear", elem_id="clear")
-                            count = gr.Button("Count tokens", elem_id="count_tokens")
+                        with gr.Row():  # min_width: six buttons share one line
+                            send = gr.Button("Send", variant="primary", elem_id="send", min_width=90)
+                            stop = gr.Button("Stop", variant="stop", elem_id="stop", interactive=False, min_width=90)
+                            retry = gr.Button("Retry", elem_id="retry", min_width=90)
+                            undo = gr.Button("Undo", elem_id="undo", min_width=90)
+                            clear = gr.Button("Clear", elem_id="clear", min_width=90)
+                            count = gr.Button("Count tokens", elem_id="count_tokens", min_width=120)
                         token_count = gr.Markdown("", elem_id="token_count")
                         inspector_bar, views = _inspector()
             ctx = UIContext(backends=backends, backend=c["backend"], api_key=c["api_key"], model=c["model"],

@@ -30,7 +30,9 @@ def describe(tokens: int, model: str) -> str:
     info = catalog.get(model)
     parts = [f"Next request: **{tokens:,} input tokens**"]
     cost = catalog.cost_usd(model, tokens, 0)
-    if cost is not None:
+    if cost == 0:
+        parts.append("free (offline model)")
+    elif cost is not None:
         parts.append(f"${cost:.6f} at list price")
     if info is not None:
         share = tokens / info.context_window
