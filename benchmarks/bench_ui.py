@@ -63,7 +63,7 @@ def one_run(page, pid: int, tokens: int) -> dict[str, float]:
     timing = page.locator("#timing").inner_text()
     page.locator("#inspector_tabs label", has_text="Request").click()
     last_event_ms = float(re.search(r"Last event \(server clock, ms\)\s+(\d+)", timing).group(1))
-    events = int(re.search(r"Events\s+([\d,]+)", timing).group(1).replace(",", ""))
+    events = int(re.search(r"Parts received\s+([\d,]+)", timing).group(1).replace(",", ""))
     return {
         "lag_ms": bench["final"] - last_event_ms,
         "click_to_final_s": bench["final"] / 1000 - clicked,
