@@ -57,3 +57,15 @@ def test_params_drop_credentials_and_transport():
     assert turn_params({"api_key": KEY, "api_base": "http://x", "headers": {"a": "b"}, "media": [], "top_k": 3}) == {
         "top_k": 3}
     assert record_turn(object(), [], "m", {}) is None  # a view of the wrong shape never breaks the chat
+
+
+def test_prompt_caching_is_a_parameter_and_the_system_prompt_stays_text():
+    from playground.tuning.record import system_text
+
+    marked = [{"type": "text", "text": "Be brief.", "cache_control": {"type": "ephemeral", "ttl": "1h"}}]
+    assert turn_params({"system": marked, "max_tokens": 5})["cache"] == {"on": "system", "type": "ephemeral",
+                                                                        "ttl": "1h"}
+    auto = {"extra_data": {"cache_control": {"type": "ephemeral"}}, "max_tokens": 5}
+    assert turn_params(auto)["cache"] == {"on": "auto", "type": "ephemeral"}
+    assert "cache" not in turn_params({"system": "Be brief.", "max_tokens": 5})
+    assert system_text(marked) == "Be brief." and system_text("plain") == "plain" and system_text(None) is None

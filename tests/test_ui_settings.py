@@ -74,3 +74,25 @@ def test_context_collect_matches_setting_keys() -> None:
     assert list(UIContext.collect(*values)) == list(SETTING_KEYS)
     with pytest.raises(ValueError):
         UIContext.collect("only one")
+
+
+def test_prompt_caching_modes() -> None:
+    system = to_provider_kwargs({"system": "Be brief.", "cache": "system"})
+    assert system["system"] == [{"type": "text", "text": "Be brief.", "cache_control": {"type": "ephemeral"}}]
+    assert "extra_data" not in system
+    auto = to_provider_kwargs({"system": "Be brief.", "cache": "auto", "cache_ttl": "1h"})
+    assert auto["system"] == "Be brief."
+    assert auto["extra_data"] == {"cache_control": {"type": "ephemeral", "ttl": "1h"}}
+    off = to_provider_kwargs({"system": "Be brief."})
+    assert off["system"] == "Be brief." and "extra_data" not in off
+    # OpenAI-compatible endpoints have no cache_control: nothing is added
+    openai = to_provider_kwargs({"backend": "openai", "system": "Be brief.", "cache": "system"})
+    assert openai["system"] == "Be brief." and "extra_data" not in openai
+
+
+@pytest.mark.parametrize(("settings", "param"), [({"cache": "system"}, "cache"), ({"cache": "always"}, "cache"),
+                                                 ({"cache": "auto", "cache_ttl": "2h"}, "cache_ttl")])
+def test_prompt_caching_refuses_what_cannot_be_sent(settings: dict, param: str) -> None:
+    with pytest.raises(ParameterError) as info:
+        to_provider_kwargs(settings)
+    assert info.value.param == param

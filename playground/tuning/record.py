@@ -32,9 +32,29 @@ def _media_refs(files: Sequence[str]) -> list[dict[str, Any]]:
     return refs
 
 
+def system_text(system: Any) -> str | None:
+    """A system prompt sent as text blocks (e.g. marked for caching) is stored as its text."""
+    if isinstance(system, list):
+        return "\n\n".join(b.get("text", "") for b in system if isinstance(b, dict))
+    return system
+
+
+def _cache_control(kwargs: dict[str, Any]) -> dict[str, Any] | None:
+    system = kwargs.get("system")
+    if isinstance(system, list):
+        marked = [b["cache_control"] for b in system if isinstance(b, dict) and b.get("cache_control")]
+        if marked:
+            return {"on": "system", **marked[-1]}
+    top = (kwargs.get("extra_data") or {}).get("cache_control")
+    return {"on": "auto", **top} if isinstance(top, dict) else None
+
+
 def turn_params(kwargs: dict[str, Any]) -> dict[str, Any]:
     """The run's parameters from provider kwargs: credentials and transport settings left out."""
     params = {k: kwargs[k] for k in PARAM_KEYS if kwargs.get(k) is not None}
+    cache = _cache_control(kwargs)
+    if cache:
+        params["cache"] = cache
     if kwargs.get("stop"):
         params["stop"] = list(kwargs["stop"])
     if kwargs.get("tools"):
@@ -66,7 +86,7 @@ def record_turn(view: Any, messages: list[dict[str, Any]], model: str, kwargs: d
         error = view.error_text if getattr(view, "status", "") == "error" else (
             "stopped" if getattr(view, "status", "") == "stopped" else None)
         return store.record_run(
-            kind=kind, backend=backend, model=model, params=turn_params(kwargs), system=kwargs.get("system"),
+            kind=kind, backend=backend, model=model, params=turn_params(kwargs), system=system_text(kwargs.get("system")),
             messages=messages, media=_media_refs(files), output=view.text, thinking=view.thinking,
             tool_calls=tool_calls, stop_reason=finish.raw if finish is not None else None, usage=usage,
             cost_usd=cost_usd, ttft_s=ttft, duration_s=duration, tokens_per_s=tps,

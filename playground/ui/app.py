@@ -92,6 +92,12 @@ def _settings_column(backends: Backends) -> dict[str, Any]:
                                          precision=0, elem_id="thinking_budget")
         c["effort"] = gr.Dropdown(["", "low", "medium", "high", "xhigh", "max"], value="", label="Effort",
                                   elem_id="effort")
+    with gr.Row():
+        c["cache"] = gr.Radio([("off", "off"), ("system prompt", "system"), ("whole prompt", "auto")], value="off",
+                              label="Prompt caching", elem_id="cache", scale=3,
+                              info="Cache reads cost 0.1x input; writes 1.25x (5m) or 2x (1h).")
+        c["cache_ttl"] = gr.Dropdown(["5m", "1h"], value="5m", label="TTL", elem_id="cache_ttl", scale=1,
+                                     min_width=80)
     with gr.Accordion("Tools", open=False, elem_id="tools_panel"):
         c["tools"] = gr.Code("", language="json", label="Tools (JSON list)", elem_id="tools", lines=4, max_lines=20,
                              wrap_lines=True, show_line_numbers=False)
@@ -233,5 +239,7 @@ def _wire(demo: gr.Blocks, handlers: Handlers, ctx: UIContext, c: dict[str, Any]
     loaded = demo.load(**list_models)
     for handler in ctx.after_load:  # e.g. the share link's settings, restored once the model list is in
         loaded = loaded.then(**handler)
-    gr.on([ctx.settings[k].change for k in SETTING_KEYS if k not in ("system", "fault", "endless", "base_url", "backend")],
+    # (the system prompt is re-checked when the box loses focus, not on every keystroke)
+    gr.on([ctx.settings[k].change for k in SETTING_KEYS if k not in ("system", "fault", "endless", "base_url", "backend")]
+          + [ctx.settings["system"].blur],
           settings_problems, ctx.settings_inputs, problems, queue=False, show_progress="hidden", **private)

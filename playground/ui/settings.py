@@ -19,15 +19,19 @@ from playground.errors import ParameterError
 SETTING_KEYS: tuple[str, ...] = (
     "backend", "base_url", "model", "system", "temperature", "top_p", "top_k", "max_tokens",
     "stop_sequences", "thinking", "thinking_budget", "effort", "stream", "tools", "tool_choice", "fault",
-    "endless",
+    "endless", "cache", "cache_ttl",
 )
 
 THINKING_MODES = ("off", "budget", "adaptive")
+# Prompt caching: a breakpoint on the system prompt, or the API's automatic one (top-level
+# ``cache_control``: on the last cacheable block, so each turn reads what the previous one wrote).
+CACHE_MODES = ("off", "system", "auto")
+CACHE_TTLS = ("5m", "1h")
 DEFAULTS: dict[str, Any] = {
     "backend": "offline", "base_url": "", "model": "", "system": "", "temperature": None, "top_p": None,
     "top_k": None, "max_tokens": 1024, "stop_sequences": "", "thinking": "off", "thinking_budget": 2048,
     "effort": "", "stream": True, "tools": "", "tool_choice": "auto", "fault": "",
-    "endless": False,
+    "endless": False, "cache": "off", "cache_ttl": "5m",
 }
 # Offline emulator controls (sent to the offline backend only): fault injection, and running to
 # max_tokens instead of ending naturally after a few sentences (long streams for demos/benchmarks).
@@ -153,7 +157,23 @@ def to_provider_kwargs(settings: dict[str, Any]) -> dict[str, Any]:
         kwargs["thinking"] = budget
     elif mode == "adaptive":
         kwargs["thinking"] = {"type": "adaptive"}
+    if s["backend"] != "openai":  # cache_control is a Messages API field
+        _apply_cache(kwargs, s["cache"] or "off", s["cache_ttl"] or "5m")
     return kwargs
+
+
+def _apply_cache(kwargs: dict[str, Any], mode: str, ttl: str) -> None:
+    if mode not in CACHE_MODES:
+        raise ParameterError("cache", f"expected one of {', '.join(CACHE_MODES)}, got {mode!r}.")
+    if ttl not in CACHE_TTLS:
+        raise ParameterError("cache_ttl", f"expected 5m or 1h, got {ttl!r}.")
+    control = {"type": "ephemeral"} if ttl == "5m" else {"type": "ephemeral", "ttl": ttl}
+    if mode == "system":
+        if kwargs["system"] is None:
+            raise ParameterError("cache", "there is no system prompt to cache: write one, or cache the whole prompt.")
+        kwargs["system"] = [{"type": "text", "text": kwargs["system"], "cache_control": control}]
+    elif mode == "auto":
+        kwargs["extra_data"] = {"cache_control": control}
 
 
 def validation_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:

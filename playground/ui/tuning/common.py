@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 from playground import catalog, store
+from playground.tuning.record import system_text
 from playground.tuning.runner import JobResult, Runner
 from playground.tuning.settings import RunSettings
 from playground.ui.context import UIContext
@@ -43,7 +44,7 @@ def base_settings(settings: dict[str, Any]) -> tuple[RunSettings, dict[str, Any]
     thinking = kwargs.get("thinking")
     run = RunSettings(
         model=catalog.resolve((settings.get("model") or "").strip() or None),
-        system=kwargs.get("system") or "",
+        system=system_text(kwargs.get("system")) or "",
         temperature=kwargs.get("temperature"),
         top_p=kwargs.get("top_p"),
         top_k=kwargs.get("top_k"),
@@ -52,7 +53,9 @@ def base_settings(settings: dict[str, Any]) -> tuple[RunSettings, dict[str, Any]
         thinking_budget=thinking if isinstance(thinking, int) else None,
         effort=kwargs.get("effort"),
     )
-    extra = {k: kwargs[k] for k in ("tools", "tool_choice", "headers") if kwargs.get(k) is not None}
+    extra = {k: kwargs[k] for k in ("tools", "tool_choice", "headers", "extra_data") if kwargs.get(k) is not None}
+    if isinstance(kwargs.get("system"), list):  # prompt caching: the system prompt goes as a marked block
+        extra["system"] = kwargs["system"]
     if isinstance(thinking, dict):
         extra["thinking"] = thinking
     return run, extra
