@@ -40,10 +40,18 @@ class ModelInfo:
     # Added for the prefill rule (emulator + params); nothing existing was renamed.
     accepts_prefill: bool = True
     aliases: tuple[str, ...] = field(default=())
+    # Shortest prefix (tokens) that prompt caching will store; shorter ones silently don't cache.
+    # The reference (§1.9) says 1024/2048/4096 "depending on model" without saying which, so every
+    # real id assumes the lowest, 1024. Added for emulator prompt caching; nothing was renamed.
+    min_cache_tokens: int = 1024
 
     @property
     def cache_write_price(self) -> float:  # 5-minute TTL
         return self.input_price * 1.25
+
+    @property
+    def cache_write_1h_price(self) -> float:  # 1-hour TTL (reference §7.2)
+        return self.input_price * 2.0
 
     @property
     def cache_read_price(self) -> float:
@@ -91,6 +99,7 @@ MODELS: tuple[ModelInfo, ...] = (
 EMULATOR_INFO = ModelInfo(
     EMULATOR_MODEL, "Playground Tiny (offline n-gram sampler)", "2026-11-01T00:00:00Z",
     200_000, 64_000, 0.0, 0.0, SamplingPolicy.ALL, _BOTH, efforts=_EFFORTS,
+    min_cache_tokens=128,  # small, so an offline caching demo needs no huge prompt
 )
 
 DEFAULT_MODEL = "claude-sonnet-4-6"  # newest model that still lets you tune temperature
@@ -121,14 +130,23 @@ def get(model: str | None) -> ModelInfo | None:
 
 
 def cost_usd(model: str | None, input_tokens: int, output_tokens: int,
-             cache_creation_tokens: int = 0, cache_read_tokens: int = 0) -> float | None:
-    """List-price estimate in USD, or None for an unknown model."""
+             cache_creation_tokens: int = 0, cache_read_tokens: int = 0, *,
+             cache_write_1h_tokens: int = 0) -> float | None:
+    """List-price estimate in USD, or None for an unknown model.
+
+    ``cache_creation_tokens`` are priced as 5-minute cache writes (1.25x input), except the
+    ``cache_write_1h_tokens`` of them written with a 1-hour TTL (2x input; usage's
+    ``cache_creation.ephemeral_1h_input_tokens``)."""
+    if not 0 <= cache_write_1h_tokens <= max(cache_creation_tokens, 0):
+        raise ValueError(f"cache_write_1h_tokens must be between 0 and cache_creation_tokens "
+                         f"({cache_creation_tokens}), got {cache_write_1h_tokens}")
     info = get(model)
     if info is None:
         return None
     return (
         input_tokens * info.input_price
         + output_tokens * info.output_price
-        + cache_creation_tokens * info.cache_write_price
+        + (cache_creation_tokens - cache_write_1h_tokens) * info.cache_write_price
+        + cache_write_1h_tokens * info.cache_write_1h_price
         + cache_read_tokens * info.cache_read_price
     ) / 1_000_000

@@ -103,6 +103,23 @@ class Usage:
     def completion_tokens(self) -> int:
         return self.output_tokens
 
+    # Added for prompt caching (additive): the TTL split of cache_creation_input_tokens, read
+    # from the API's ``cache_creation`` object kept in ``extra`` (0 when absent or null).
+    @property
+    def cache_write_1h_tokens(self) -> int:
+        """Of ``cache_creation_input_tokens``, those written with a 1-hour TTL."""
+        return self._cache_creation("ephemeral_1h_input_tokens")
+
+    @property
+    def cache_write_5m_tokens(self) -> int:
+        """Of ``cache_creation_input_tokens``, those written with a 5-minute TTL."""
+        return self._cache_creation("ephemeral_5m_input_tokens")
+
+    def _cache_creation(self, key: str) -> int:
+        split = self.extra.get("cache_creation")
+        value = split.get(key) if isinstance(split, dict) else None
+        return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
     @property
     def total_tokens(self) -> int:
         return self.prompt_tokens + self.output_tokens

@@ -11,7 +11,7 @@
 
 Modules: ``server`` (routes, auth, headers), ``request`` / ``conversation`` (validation and
 token counting), ``compose`` (plans a reply), ``sampler`` / ``tokenizer`` (the model),
-``sse`` (event framing and writing), ``faults``, ``ratelimit``, ``media_checks``,
+``sse`` (event framing and writing), ``caching`` (prompt caching), ``faults``, ``ratelimit``, ``media_checks``,
 ``models`` (listing), ``openai_compat`` (``/v1/chat/completions``), ``runner`` (start/stop).
 """
 

@@ -9,6 +9,11 @@ Input-token rule (shared by ``/v1/messages`` usage and ``/v1/messages/count_toke
 * ``tools``: tokens of their compact JSON definitions;
 * images and PDFs: see :mod:`playground.emulator.media_checks`;
 * ``thinking`` / ``redacted_thinking`` from earlier turns: 0 (the real API drops them from context).
+
+This is the TOTAL input (what ``count_tokens`` returns). With ``cache_control`` breakpoints,
+``/v1/messages`` splits it into ``input_tokens`` (uncached) + ``cache_creation_input_tokens``
++ ``cache_read_input_tokens`` by the rule in :mod:`playground.emulator.caching` (the prefix of
+a block is counted in the order tools -> system -> messages, from :attr:`Conversation.block_ends`).
 """
 
 from __future__ import annotations
@@ -54,6 +59,9 @@ class Conversation:
     prefill_starts_with_thinking: bool = False
     ends_with_assistant: bool = False
     all_media: list[tuple[str, media_checks.MediaInfo]] = field(default_factory=list)  # (path, info), whole request
+    # (message index, block index, input tokens so far) after every content block, in order:
+    # where each block's prefix ends, for prompt caching (:mod:`.caching`).
+    block_ends: list[tuple[int, int, int]] = field(default_factory=list)
 
 
 def _compact(value: Any) -> str:
@@ -131,7 +139,7 @@ def walk(messages: Any) -> Conversation:
         blocks = _blocks(msg.get("content"), path, final_assistant=(i == last and role == "assistant"))
         conv.input_tokens += MESSAGE_OVERHEAD
         if role == "user":
-            results = _walk_user(blocks, path, conv, pending_tool_uses)
+            results = _walk_user(blocks, path, conv, pending_tool_uses, i)
             if pending_tool_uses:
                 missing = [t for t in pending_tool_uses if t not in results]
                 if missing:
@@ -146,7 +154,7 @@ def walk(messages: Any) -> Conversation:
                     f"messages.{i - 1}: `tool_use` ids were found without `tool_result` blocks immediately after: "
                     f"{', '.join(pending_tool_uses)}. Each `tool_use` block must have a corresponding `tool_result` "
                     "block in the next message.", f"messages.{i - 1}")
-            pending_tool_uses = _walk_assistant(blocks, path, conv, is_last=(i == last))
+            pending_tool_uses = _walk_assistant(blocks, path, conv, i, is_last=(i == last))
     media_checks.check_request_limits(conv.all_media)
     return conv
 
@@ -211,7 +219,7 @@ def _document_text_tokens(source: dict, bpath: str) -> int:
     raise invalid(f"{bpath}.document.source.content: Input should be a string or a list of blocks", bpath)
 
 
-def _walk_user(blocks: list[dict], path: str, conv: Conversation, pending: dict[str, str]) -> set[str]:
+def _walk_user(blocks: list[dict], path: str, conv: Conversation, pending: dict[str, str], index: int) -> set[str]:
     texts: list[str] = []
     seen_results: set[str] = set()
     media: list[media_checks.MediaInfo] = []
@@ -253,6 +261,7 @@ def _walk_user(blocks: list[dict], path: str, conv: Conversation, pending: dict[
             conv.input_tokens += tokens
             seen_results.add(tid)
             results.append(ToolResult(tid, pending.get(tid, ""), text, bool(block.get("is_error"))))
+        conv.block_ends.append((index, j, conv.input_tokens))
     # Overwritten by every user turn, so what remains describes the last one.
     conv.user_text = " ".join(texts)
     conv.prompt = conv.user_text or " ".join(r.text for r in results)
@@ -291,7 +300,8 @@ def _tool_result_content(content: Any, bpath: str, media: list[media_checks.Medi
     return " ".join(texts), tokens
 
 
-def _walk_assistant(blocks: list[dict], path: str, conv: Conversation, *, is_last: bool) -> dict[str, str]:
+def _walk_assistant(blocks: list[dict], path: str, conv: Conversation, index: int, *,
+                    is_last: bool) -> dict[str, str]:
     tool_uses: dict[str, str] = {}
     texts: list[str] = []
     for j, block in enumerate(blocks):
@@ -326,6 +336,7 @@ def _walk_assistant(blocks: list[dict], path: str, conv: Conversation, *, is_las
             conv.input_tokens += count(name) + count(_compact(args))
         else:  # server tool blocks, echoed back from an earlier response
             conv.input_tokens += count(_compact(block))
+        conv.block_ends.append((index, j, conv.input_tokens))
     if is_last:
         conv.ends_with_assistant = True
         if texts and texts[-1] != texts[-1].rstrip():

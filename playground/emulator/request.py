@@ -16,6 +16,7 @@ from playground import catalog
 from playground.catalog import ModelInfo, SamplingPolicy
 
 from .apierror import ApiError, invalid
+from .caching import Layout, layout
 from .conversation import Conversation, check_tools, system_tokens, walk
 from .sampler import SamplingParams
 
@@ -49,6 +50,7 @@ class MessagesRequest:
     budget_tokens: int | None = None
     thinking_display: str = "summarized"
     effort: str | None = None
+    cache: Layout = field(default_factory=Layout)  # blocks in cache order and the breakpoints
 
 
 def lookup_model(model: Any) -> tuple[str, ModelInfo]:
@@ -103,8 +105,10 @@ def parse_messages(body: Any, *, count_only: bool = False) -> MessagesRequest:
 
     custom_tools, tool_tokens = check_tools(body.get("tools"))
     conversation = walk(body["messages"])
-    input_tokens = conversation.input_tokens + system_tokens(body.get("system")) + tool_tokens
-    req = MessagesRequest(model, info, conversation, input_tokens, tools=custom_tools)
+    sys_tokens = system_tokens(body.get("system"))
+    input_tokens = conversation.input_tokens + sys_tokens + tool_tokens
+    req = MessagesRequest(model, info, conversation, input_tokens, tools=custom_tools,
+                          cache=layout(body, model, conversation, tool_tokens, sys_tokens))
     req.tool_choice = _tool_choice(body.get("tool_choice"), custom_tools)
     _thinking(body.get("thinking"), req)
     _effort(body.get("output_config"), req)

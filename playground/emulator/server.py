@@ -27,6 +27,7 @@ from aiohttp import web
 from . import faults as faults_mod
 from . import models as models_mod
 from .apierror import ApiError, invalid
+from .caching import PromptCache
 from .compose import compose, new_id
 from .faults import FailOnce, Fault
 from .ratelimit import RateLimits
@@ -45,7 +46,8 @@ OLDEST_VERSION = "2023-06-01"
 @dataclass
 class Settings:
     """Server-wide options (the CLI flags) and the state every request shares: rate-limit
-    counters, the fail-once memory and the sampler. ``api_key=None`` accepts any non-empty key."""
+    counters, the fail-once memory, the sampler and the prompt cache. ``api_key=None`` accepts
+    any non-empty key."""
 
     api_key: str | None = None
     latency_ms: float = 0.0
@@ -57,6 +59,7 @@ class Settings:
     ratelimits: RateLimits = field(default_factory=RateLimits)
     fail_once: FailOnce = field(default_factory=FailOnce)
     model: NGramModel = field(default_factory=default_model)
+    prompt_cache: PromptCache = field(default_factory=PromptCache)
 
     def __repr__(self) -> str:  # never show the key
         return (f"Settings(api_key={'set' if self.api_key else None}, latency_ms={self.latency_ms}, "
@@ -227,10 +230,13 @@ async def messages(request: web.Request) -> web.StreamResponse:
     rng = make_rng(call)
     pacing = pacing_for(call)
     reply = compose(req, call.settings.model, rng, endless=no_eos(request))
-    headers = base_headers(call, req.input_tokens, req.max_tokens)
+    cache = call.settings.prompt_cache.apply(req.cache, req.info.min_cache_tokens)
+    # Cache reads do not count toward the input-tokens rate limit (reference §5.2).
+    headers = base_headers(call, req.input_tokens - cache.cache_read_input_tokens, req.max_tokens)
     message_id = new_id("msg_")
     if not req.stream:
-        body = message_json(reply, message_id=message_id, model=req.model, input_tokens=req.input_tokens)
+        body = message_json(reply, message_id=message_id, model=req.model, input_tokens=req.input_tokens,
+                            cache=cache)
         payload = json.dumps(body, ensure_ascii=False).encode()
         return await send_json(call, payload, headers, pacing, reply.output_tokens)
     resp = web.StreamResponse(status=200, headers={
@@ -238,7 +244,8 @@ async def messages(request: web.Request) -> web.StreamResponse:
     await resp.prepare(request)
     error = event("error", {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"},
                             "request_id": call.request_id})
-    frames = anthropic_events(reply, message_id=message_id, model=req.model, input_tokens=req.input_tokens)
+    frames = anthropic_events(reply, message_id=message_id, model=req.model, input_tokens=req.input_tokens,
+                              cache=cache)
     await write_events(request, resp, frames, pacing=pacing, fault=call.fault.name if call.fault else None,
                        error_frame=error)
     if not (call.fault and call.fault.name == "disconnect"):
@@ -265,7 +272,9 @@ async def send_json(call: Call, payload: bytes, headers: dict[str, str], pacing:
 
 
 async def count_tokens(request: web.Request) -> web.Response:
-    """``POST /v1/messages/count_tokens``: the same count ``/v1/messages`` reports as input."""
+    """``POST /v1/messages/count_tokens``: the total input ``/v1/messages`` reports, i.e.
+    ``input_tokens + cache_creation_input_tokens + cache_read_input_tokens`` (never touches
+    the prompt cache)."""
     call = make_call(request)
     check_auth(request, call.settings)
     check_version(request)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from .caching import CacheUsage
 from .compose import Reply
 from .faults import DELTAS_BEFORE_FAULT
 
@@ -59,26 +60,29 @@ _DELTA_FIELDS = {"text": ("text_delta", "text"), "thinking": ("thinking_delta", 
                  "tool_use": ("input_json_delta", "partial_json")}
 
 
-def message_json(reply: Reply, *, message_id: str, model: str, input_tokens: int) -> dict:
-    """The non-streaming ``Message`` body."""
+def message_json(reply: Reply, *, message_id: str, model: str, input_tokens: int,
+                 cache: CacheUsage | None = None) -> dict:
+    """The non-streaming ``Message`` body. ``input_tokens`` is the total input; ``cache``, when
+    given, splits it into uncached, read and written tokens."""
     return {
         "id": message_id, "type": "message", "role": "assistant", "model": model,
         "content": [b.to_json() for b in reply.blocks],
         "stop_reason": reply.stop_reason, "stop_sequence": reply.stop_sequence,
-        "usage": _usage(input_tokens, reply.output_tokens),
+        "usage": _usage(input_tokens, reply.output_tokens, cache),
     }
 
 
-def _usage(input_tokens: int, output_tokens: int) -> dict:
-    return {"input_tokens": input_tokens, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0,
-            "output_tokens": output_tokens, "service_tier": "standard"}
+def _usage(input_tokens: int, output_tokens: int, cache: CacheUsage | None) -> dict:
+    fields = (cache or CacheUsage(input_tokens)).usage_fields()
+    return {**fields, "output_tokens": output_tokens, "service_tier": "standard"}
 
 
-def anthropic_events(reply: Reply, *, message_id: str, model: str,
-                     input_tokens: int) -> Iterator[tuple[bytes, int]]:
-    """The frames of a streamed reply, each tagged OTHER / DELTA / TAIL / STOP."""
+def anthropic_events(reply: Reply, *, message_id: str, model: str, input_tokens: int,
+                     cache: CacheUsage | None = None) -> Iterator[tuple[bytes, int]]:
+    """The frames of a streamed reply, each tagged OTHER / DELTA / TAIL / STOP. The input-side
+    usage (``input_tokens`` total, split by ``cache``) goes in ``message_start`` (reference §3.4)."""
     start = {"id": message_id, "type": "message", "role": "assistant", "model": model, "content": [],
-             "stop_reason": None, "stop_sequence": None, "usage": _usage(input_tokens, 1)}
+             "stop_reason": None, "stop_sequence": None, "usage": _usage(input_tokens, 1, cache)}
     yield event("message_start", {"type": "message_start", "message": start}), OTHER
     if not reply.blocks:
         yield PING, OTHER
