@@ -3,6 +3,7 @@ HTTP with the official SDK and this project's provider, plus the catalog's cache
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import aiohttp
@@ -15,6 +16,7 @@ from playground.emulator import Emulator
 from playground.emulator.apierror import ApiError
 from playground.emulator.caching import PromptCache
 from playground.emulator.request import parse_messages
+from playground.emulator.tokenizer import count
 from playground.providers import Anthropic
 from playground.responses import Usage
 from playground.turn import TurnAccumulator
@@ -203,6 +205,9 @@ def test_block_prefixes_add_up_to_the_counted_input() -> None:
                               messages, tools=tools))
     tokens = [p.tokens for p in req.cache.positions]
     assert len(tokens) == 2 + 2 + 5 and tokens == sorted(tokens)
+    compact = json.dumps(tools[:1], separators=(",", ":"), sort_keys=True)
+    assert tokens[0] == 3 + count(compact)  # the first tool's prefix: framing + that tool as a list
+    assert tokens[3] == 3 + count(json.dumps(tools, separators=(",", ":"), sort_keys=True)) + count("Be brief.Be kind.")
     assert tokens[-1] == req.cache.total_tokens == req.input_tokens
 
 

@@ -45,15 +45,15 @@ LOOKBACK_BLOCKS = 20
 TTL_SECONDS = {"5m": 300.0, "1h": 3600.0}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Position:
     """One block of the request in cache order: its path (for errors), the input tokens from
-    the start of the request through it, the key of that prefix, and its TTL if it carries a
-    breakpoint (``None`` otherwise)."""
+    the start of the request through it, the key of that prefix (``""`` when the request has
+    no breakpoint: nothing to look up), and its TTL if it carries a breakpoint (else ``None``)."""
 
     path: str
     tokens: int
-    key: str
+    key: str = ""
     ttl: str | None = None
 
 
@@ -125,25 +125,28 @@ def _compact(value: Any) -> str:  # the same form conversation.check_tools count
 def layout(body: dict, model: str, conv: Conversation, tool_tokens: int, sys_tokens: int) -> Layout:
     """Lay out an already validated request's blocks in cache order, validate every
     ``cache_control`` and the breakpoint count. Raises :class:`ApiError` (400)."""
-    digest = hashlib.sha256(model.encode())
     # conv.input_tokens and conv.block_ends already include the request's framing tokens.
     out = Layout(total_tokens=tool_tokens + sys_tokens + conv.input_tokens)
+    segments: list[list] = []
     found = 0
 
     def add(path: str, segment: list, tokens: int, block: Any) -> None:
         nonlocal found
-        digest.update(b"\n" + _compact(segment).encode())
         cc = block.get("cache_control") if isinstance(block, dict) else None
         ttl = None
         if cc is not None:
             ttl = check_cache_control(cc, path)
             found += 1
-        out.positions.append(Position(path, tokens, digest.copy().hexdigest(), ttl))
+        segments.append(segment)
+        out.positions.append(Position(path, tokens, ttl=ttl))
 
     tools = body.get("tools") or []
+    # The tools are counted as one compact JSON list; "[", "," and "]" are one token each and
+    # never merge with a neighbour, so the list's first i+1 tools count 2 + i + their own tokens.
+    running = REQUEST_OVERHEAD + 1
     for i, tool in enumerate(tools):
-        # Counted like the whole list is, so the last tool's prefix is exactly the tools' tokens.
-        add(f"tools.{i}", ["tool", _strip(tool)], REQUEST_OVERHEAD + count(_compact(tools[: i + 1])), tool)
+        running += count(_compact(tool)) + (1 if i else 0)
+        add(f"tools.{i}", ["tool", _strip(tool)], running + 1, tool)
     system = body.get("system")
     running = REQUEST_OVERHEAD + tool_tokens
     if isinstance(system, str) and system:
@@ -165,11 +168,15 @@ def layout(body: dict, model: str, conv: Conversation, tool_tokens: int, sys_tok
         ttl = check_cache_control(top, "")
         found += 1
         if out.positions and out.positions[-1].ttl is None:
-            last = out.positions[-1]
-            out.positions[-1] = Position(last.path, last.tokens, last.key, ttl)
+            out.positions[-1].ttl = ttl
     if found > MAX_BREAKPOINTS:
         raise invalid(f"A maximum of {MAX_BREAKPOINTS} blocks with cache_control may be provided. Found {found}.",
                       "cache_control")
+    if found:  # hash only when there is something to cache: a running digest, one copy per block
+        digest = hashlib.sha256(model.encode())
+        for pos, segment in zip(out.positions, segments, strict=True):
+            digest.update(b"\n" + _compact(segment).encode())
+            pos.key = digest.copy().hexdigest()
     return out
 
 
