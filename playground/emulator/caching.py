@@ -13,7 +13,8 @@ The rule (documented in the README):
 * a prefix is identified by a SHA-256 of the model id and the canonical JSON of its blocks
   with ``cache_control`` removed (moving a breakpoint does not change what was cached);
 * only the LAST breakpoint matters, and only if its prefix has at least the model's
-  ``min_cache_tokens`` (``catalog.ModelInfo``: 1024 for real ids, 128 for ``playground-tiny``);
+  ``min_cache_tokens`` (``catalog.ModelInfo``: 128 for ``playground-tiny``; 1024 for every real
+  id, an assumption: the reference gives 1024/2048/4096 "depending on model" without saying which);
   shorter prefixes silently don't cache. If that prefix is cached and unexpired, all of it
   is read (and its expiry refreshed). Otherwise the longest cached prefix among the blocks
   at or up to 20 blocks before any breakpoint (the API's lookback) is read, and the rest up to the
@@ -21,7 +22,7 @@ The rule (documented in the README):
   the tokens between two breakpoints count as written with the TTL of the later one;
 * ``input_tokens`` = total - read - written (uncached input only, reference §2.3).
 
-Not modelled: invalidation by ``tool_choice`` / ``thinking`` changes, per-organization caches,
+Not modelled: ``cache_control`` inside ``tool_result`` content (accepted, not a breakpoint), invalidation by ``tool_choice`` / ``thinking`` changes, per-organization caches,
 the ordering rule between 1h and 5m breakpoints. The cache is per server (``Settings``),
 bounded (LRU) and used from one event loop only, so it needs no lock.
 """
