@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 EMULATOR_MODEL = "playground-tiny"  # the offline backend's own sampler; listed first by it
 
@@ -150,3 +151,10 @@ def cost_usd(model: str | None, input_tokens: int, output_tokens: int,
         + cache_write_1h_tokens * info.cache_write_1h_price
         + cache_read_tokens * info.cache_read_price
     ) / 1_000_000
+
+
+
+def usage_cost_usd(model: str | None, usage: Any) -> float | None:
+    """:func:`cost_usd` of a ``playground.responses.Usage`` (cache writes priced by their TTL)."""
+    return cost_usd(model, usage.input_tokens, usage.output_tokens, usage.cache_creation_input_tokens,
+                    usage.cache_read_input_tokens, cache_write_1h_tokens=usage.cache_write_1h_tokens)

@@ -60,7 +60,7 @@ def test_usage_view_has_tokens_cost_and_stop_reason() -> None:
     view.add(FinishReason("length", "max_tokens"))
     text = inspector.usage_view(view, "claude-sonnet-4-6")
     cost = catalog.cost_usd("claude-sonnet-4-6", 1000, 2000, 100, 50)
-    assert "| Input tokens | 1,000 |" in text and "| Output tokens | 2,000 |" in text
+    assert "| Input tokens (uncached) | 1,000 |" in text and "| Output tokens | 2,000 |" in text
     assert f"${cost:.6f}" in text
     assert "`max_tokens`" in text
     assert "unknown model" in inspector.usage_view(view, "my-custom-model")
@@ -140,3 +140,23 @@ def test_errors_view_shows_the_api_error_body() -> None:
     text = inspector.errors_view(view)
     assert "**400 invalid\\_request\\_error**" in text and "`req_7`" in text
     assert '"message": "max_tokens: too big"' in text
+
+
+def test_usage_view_splits_cache_writes_by_ttl_and_shows_the_saving() -> None:
+    view = TurnView()
+    usage = Usage(10, 20, 300, 500, extra={"cache_creation": {"ephemeral_5m_input_tokens": 100,
+                                                              "ephemeral_1h_input_tokens": 200}})
+    view.add(usage)
+    text = inspector.usage_view(view, "claude-sonnet-4-6")
+    assert "| Cache write tokens | 300 (100 5m + 200 1h) |" in text
+    assert "| Cache read tokens | 500 |" in text and "| Total input tokens | 810 |" in text
+    cost = catalog.cost_usd("claude-sonnet-4-6", 10, 20, 300, 500, cache_write_1h_tokens=200)
+    uncached = catalog.cost_usd("claude-sonnet-4-6", 810, 20)
+    assert f"| Estimated cost | ${cost:.6f} |" in text and f"| Without caching | ${uncached:.6f} |" in text
+    assert "Without caching" not in inspector.usage_view(_view_with(Usage(10, 20)), "claude-sonnet-4-6")
+
+
+def _view_with(part: object) -> TurnView:
+    view = TurnView()
+    view.add(part)
+    return view

@@ -79,8 +79,7 @@ def record_turn(view: Any, messages: list[dict[str, Any]], model: str, kwargs: d
         out_tokens = usage.get("output_tokens") or 0
         tps = out_tokens / (ended - first) if (first is not None and ended and ended > first and out_tokens) else None
         u = getattr(view, "usage", None)
-        cost_usd = catalog.cost_usd(model, u.input_tokens, u.output_tokens, u.cache_creation_input_tokens,
-                                    u.cache_read_input_tokens) if u is not None else None
+        cost_usd = catalog.usage_cost_usd(model, u) if u is not None else None
         calls = getattr(accumulator, "tool_calls", None) or []
         tool_calls = [asdict(c) for c in calls]
         error = view.error_text if getattr(view, "status", "") == "error" else (

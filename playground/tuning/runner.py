@@ -227,9 +227,7 @@ class Runner:
             if first is not None and result.output_tokens and end > first:
                 result.tokens_per_s = result.output_tokens / (end - first)
             if result.usage is not None:
-                u = result.usage
-                result.cost_usd = catalog.cost_usd(job.settings.model, u.input_tokens, u.output_tokens,
-                                                   u.cache_creation_input_tokens, u.cache_read_input_tokens)
+                result.cost_usd = catalog.usage_cost_usd(job.settings.model, result.usage)
                 if self.spend_cap is not None:
                     self.spend_cap.add(result.cost_usd)
             if self.store is not None:

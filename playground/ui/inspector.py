@@ -71,17 +71,26 @@ def usage_view(view: TurnView | None, model: str | None) -> str:
         return "*No usage yet.*"
     u = view.usage
     rows = [
-        ("Input tokens", f"{u.input_tokens:,}"),
+        ("Input tokens (uncached)", f"{u.input_tokens:,}"),
         ("Output tokens", f"{u.output_tokens:,}"),
-        ("Cache write tokens", f"{u.cache_creation_input_tokens:,}"),
+        ("Cache write tokens", _cache_writes(u)),
         ("Cache read tokens", f"{u.cache_read_input_tokens:,}"),
+        ("Total input tokens", f"{u.prompt_tokens:,}"),
     ]
-    cost = catalog.cost_usd(model, u.input_tokens, u.output_tokens, u.cache_creation_input_tokens,
-                            u.cache_read_input_tokens)
+    cost = catalog.usage_cost_usd(model, u)
     rows.append(("Estimated cost", "unknown model" if cost is None else f"${cost:.6f}"))
+    if cost is not None and (u.cache_creation_input_tokens or u.cache_read_input_tokens):
+        uncached = catalog.cost_usd(model, u.prompt_tokens, u.output_tokens)
+        rows.append(("Without caching", f"${uncached:.6f}"))
     if view.finish is not None:
         rows.append(("Stop reason", f"`{view.finish.raw or view.finish.reason}`"))
     return "| Metric | Value |\n|---|---:|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
+
+
+def _cache_writes(u: Any) -> str:
+    if u.cache_write_1h_tokens:
+        return f"{u.cache_creation_input_tokens:,} ({u.cache_write_5m_tokens:,} 5m + {u.cache_write_1h_tokens:,} 1h)"
+    return f"{u.cache_creation_input_tokens:,}"
 
 
 def timing(view: TurnView) -> dict[str, float | int | None]:

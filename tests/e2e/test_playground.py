@@ -43,7 +43,7 @@ def test_max_tokens_gives_the_stop_reason_and_usage(page, shot) -> None:
     usage = page.locator("#usage").inner_text()
     shot(page)
     assert re.search(r"Output tokens\s+5\b", usage), usage
-    assert re.search(r"Input tokens\s+[1-9]", usage), usage
+    assert re.search(r"Input tokens \(uncached\)\s+[1-9]", usage), usage
     assert "Estimated cost" in usage
     assert request_body(page)["max_tokens"] == 5
 
@@ -79,7 +79,36 @@ def test_count_tokens_before_sending_matches_the_runs_usage(page, shot) -> None:
     open_tab(page, "Usage")
     usage = page.locator("#usage").inner_text()
     n = re.search(r"([\d,]+) input tokens", counted).group(1)
-    assert re.search(rf"Input tokens\s+{n}\b", usage), (counted, usage)
+    assert re.search(rf"Total input tokens\s+{n}\b", usage), (counted, usage)
+
+
+def _usage_number(page, label: str) -> int:
+    open_tab(page, "Usage")
+    usage = page.locator("#usage").inner_text()
+    return int(re.search(rf"{label}\s+([\d,]+)", usage).group(1).replace(",", ""))
+
+
+@pytest.mark.parametrize("mode", ["system prompt", "whole prompt"])
+def test_prompt_caching_writes_then_reads(page, shot, mode) -> None:
+    # over the offline model's 128-token minimum, so the prefix is cacheable
+    fill(page, "system", "You answer questions about the story of Alice. " * 30)
+    page.locator("#cache label", has_text=mode).click()
+    fill(page, "max_tokens", "8")
+    send(page, "Who is the White Rabbit?")
+    wait_done(page)
+    written = _usage_number(page, "Cache write tokens")
+    assert written >= 128 and _usage_number(page, "Cache read tokens") == 0
+    body = request_body(page)
+    if mode == "system prompt":
+        assert body["system"][0]["cache_control"] == {"type": "ephemeral"}
+    else:
+        assert body["cache_control"] == {"type": "ephemeral"}
+    send(page, "And the Queen?")
+    wait_done(page, turns=2)
+    shot(page)
+    # the second turn reads what the first wrote (the whole first turn, in "whole prompt" mode)
+    assert _usage_number(page, "Cache read tokens") == written
+    assert "Without caching" in page.locator("#usage").inner_text()
 
 
 def test_stop_sequence_cuts_the_reply(page, shot) -> None:
