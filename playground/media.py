@@ -13,6 +13,7 @@ import base64
 import binascii
 import io
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,9 @@ MAX_IMAGE_SIDE = 8000
 MAX_IMAGE_SIDE_MANY = 2000  # when a request has more than MANY_IMAGES images
 MANY_IMAGES = 20
 MAX_IMAGES = 100
+MAX_PDF_PAGES = 100  # per request, all PDFs together
+# A page object (not the /Pages tree node): exact for PDFs without compressed object streams.
+_PAGE_RE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
 
 Source = bytes | bytearray | memoryview | str | os.PathLike
 
@@ -44,6 +48,7 @@ class Media:
     width: int = 0
     height: int = 0
     filename: str = ""
+    pages: int = 0  # PDFs only
 
     def __repr__(self) -> str:  # the bytes are not useful in a repr
         return f"Media({self.kind}, {self.media_type}, {self.size} bytes, {self.width}x{self.height}, {self.filename!r})"
@@ -150,7 +155,26 @@ def from_bytes(raw: bytes, filename: str = "") -> Media:
         return Media(kind, media_type, raw, len(raw), width, height, filename)
     if encoded > MAX_REQUEST_BYTES:
         raise MediaError("media", f"{name}: {len(raw):,} bytes is over the API's 32 MB request limit once encoded.")
-    return Media(kind, media_type, raw, len(raw), 0, 0, filename)
+    pages = pdf_pages(raw)
+    if pages < 1:
+        raise MediaError("media", f"{name}: no pages found; the PDF is corrupt or truncated.")
+    if pages > MAX_PDF_PAGES:
+        raise MediaError("media", f"{name} has {pages} pages; the API accepts at most {MAX_PDF_PAGES} PDF pages "
+                         "per request. Split it.")
+    return Media(kind, media_type, raw, len(raw), 0, 0, filename, pages)
+
+
+def pdf_pages(raw: bytes) -> int:
+    """Page count: pypdf when it is installed (it reads compressed object streams), else a scan
+    for page objects, which is exact for simple PDFs."""
+    try:
+        import pypdf
+    except ImportError:
+        return len(_PAGE_RE.findall(raw))
+    try:
+        return len(pypdf.PdfReader(io.BytesIO(raw)).pages)
+    except Exception:  # noqa: BLE001 - pypdf raises many types on broken files: fall back to the scan
+        return len(_PAGE_RE.findall(raw))
 
 
 def load_media(data: Source, filename: str = "") -> Media:
@@ -197,7 +221,8 @@ async def fetch_url(url: str, *, session: Any = None, allow_private: bool = True
 
 
 def check_media_set(items: Sequence[Media]) -> None:
-    """Limits that depend on the whole set: at most 100 images, and 2000 px per side beyond 20 images."""
+    """Limits that depend on the whole set: at most 100 images, 2000 px per side beyond 20 images,
+    and 100 PDF pages in all."""
     images = [m for m in items if m.kind == "image"]
     if len(images) > MAX_IMAGES:
         raise MediaError("media", f"{len(images)} images given; the API accepts at most {MAX_IMAGES} per request.")
@@ -206,3 +231,7 @@ def check_media_set(items: Sequence[Media]) -> None:
             if max(m.width, m.height) > MAX_IMAGE_SIDE_MANY:
                 raise MediaError("media", f"{m.filename or 'an image'} is {m.width}x{m.height} px; with more than "
                                  f"{MANY_IMAGES} images each must be at most {MAX_IMAGE_SIDE_MANY} px per side.")
+    pages = sum(m.pages for m in items)
+    if pages > MAX_PDF_PAGES:
+        raise MediaError("media", f"the PDFs have {pages} pages in all; the API accepts at most {MAX_PDF_PAGES} "
+                         "PDF pages per request. Send fewer.")

@@ -108,7 +108,7 @@ def test_pdf_page_count_without_pypdf(monkeypatch: pytest.MonkeyPatch) -> None:
 
     import pypdf
 
-    from playground.emulator.media_checks import pdf_pages
+    from playground.media import pdf_pages
 
     writer = pypdf.PdfWriter()
     for _ in range(3):

@@ -20,7 +20,18 @@ def image_bytes(fmt: str, size: tuple[int, int] = (5, 4)) -> bytes:
     return buffer.getvalue()
 
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+def pdf_bytes(pages: int) -> bytes:
+    import pypdf
+
+    writer = pypdf.PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=72, height=72)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+PDF = pdf_bytes(1)
 
 
 @pytest.mark.parametrize("fmt, media_type", [("PNG", "image/png"), ("JPEG", "image/jpeg"), ("GIF", "image/gif"),
@@ -38,7 +49,7 @@ def test_pdf_from_path_and_data_uri(tmp_path) -> None:
     path.write_bytes(PDF)
     for source in (path, str(path), "data:application/pdf;base64," + base64.b64encode(PDF).decode()):
         media = load_media(source, "doc")
-        assert (media.kind, media.media_type, media.size) == ("pdf", "application/pdf", len(PDF))
+        assert (media.kind, media.media_type, media.size, media.pages) == ("pdf", "application/pdf", len(PDF), 1)
         assert media.to_block()["type"] == "document"
 
 
@@ -54,6 +65,23 @@ def test_clear_errors(data: object, message: str) -> None:
     with pytest.raises(MediaError, match=message) as info:
         load_media(data, "x.png")  # type: ignore[arg-type]
     assert info.value.param == "media"
+
+
+def test_pdf_page_limits_are_checked_before_sending() -> None:
+    assert load_media(pdf_bytes(100), "long.pdf").pages == 100
+    with pytest.raises(MediaError, match="long.pdf has 101 pages; the API accepts at most 100"):
+        load_media(pdf_bytes(101), "long.pdf")
+    halves = [load_media(pdf_bytes(60), f"part{i}.pdf") for i in (1, 2)]
+    with pytest.raises(MediaError, match="120 pages in all"):
+        check_media_set(halves)
+    check_media_set(halves[:1])
+
+
+def test_a_pdf_without_pages_is_refused() -> None:
+    with pytest.raises(MediaError, match="no pages found; the PDF is corrupt or truncated"):
+        load_media(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", "empty.pdf")
+    with pytest.raises(MediaError, match="no pages found"):
+        load_media(PDF[: len(PDF) // 3], "cut.pdf")
 
 
 def test_size_limits() -> None:

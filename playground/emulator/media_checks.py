@@ -15,8 +15,9 @@ import base64
 import binascii
 import io
 import math
-import re
 from dataclasses import dataclass
+
+from playground.media import pdf_pages
 
 from .apierror import invalid
 
@@ -30,7 +31,6 @@ MAX_PDF_PAGES = 100
 IMAGE_TOKEN_CAP = 1600
 PDF_TOKENS_PER_PAGE = 1500
 
-_PAGE_RE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,16 +144,3 @@ def check_request_limits(media: list[tuple[str, MediaInfo]]) -> None:
                               f"many-image requests: {MANY_IMAGES_SIDE} pixels", path)
     if sum(m.pages for _, m in media) > MAX_PDF_PAGES:
         raise invalid(f"A maximum of {MAX_PDF_PAGES} PDF pages may be provided.", "messages")
-
-
-def pdf_pages(raw: bytes) -> int:
-    """Page count: pypdf when it is installed (handles compressed object streams),
-    else a scan for ``/Type /Page`` objects, which is exact for simple PDFs."""
-    try:
-        import pypdf
-    except ImportError:
-        return len(_PAGE_RE.findall(raw))
-    try:
-        return len(pypdf.PdfReader(io.BytesIO(raw)).pages)
-    except Exception:  # noqa: BLE001 - any parse failure: fall back to the byte scan
-        return len(_PAGE_RE.findall(raw))

@@ -11,6 +11,7 @@ invalid UTF-8) are sent or refused cleanly.
 
 from __future__ import annotations
 
+import io
 import os
 import struct
 import zlib
@@ -101,6 +102,17 @@ def _half(path: Path) -> bytes:
     return data[: len(data) // 2]
 
 
+def _blank_pdf(pages: int) -> bytes:
+    import pypdf
+
+    writer = pypdf.PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=72, height=72)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 def _bad_files(tmp: Path) -> dict[str, tuple[Path, str]]:
     """name -> (file, a phrase the refusal must contain)."""
     files: dict[str, tuple[bytes, str, str]] = {
@@ -114,6 +126,8 @@ def _bad_files(tmp: Path) -> dict[str, tuple[Path, str]]:
         "oversized": (_png(1500, 1100, zlib.compress(b"".join(b"\0" + os.urandom(1500 * 3) for _ in range(1100)), 0),
                            color_type=2), "huge.png", "5 MB"),
         "fake_pdf": (b"%PDX-1.4 not really a pdf", "paper.pdf", "not a PNG"),
+        # a real PDF over the API's 100-page limit: counted before sending
+        "too_many_pages": (_blank_pdf(101), "long.pdf", "101 pages"),
     }
     out = {}
     for key, (data, name, phrase) in files.items():
@@ -123,7 +137,7 @@ def _bad_files(tmp: Path) -> dict[str, tuple[Path, str]]:
     return out
 
 
-@pytest.mark.parametrize("kind", ["lying", "truncated", "bomb", "oversized", "fake_pdf"])
+@pytest.mark.parametrize("kind", ["lying", "truncated", "bomb", "oversized", "fake_pdf", "too_many_pages"])
 def test_bad_uploads_are_refused_before_any_request(page, echo, shot, tmp_path, kind) -> None:
     path, phrase = _bad_files(tmp_path)[kind]
     _use_echo(page, echo)
