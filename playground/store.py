@@ -14,6 +14,12 @@ every text field before it touches the disk.
 
 The path comes from ``PLAYGROUND_HISTORY_PATH``, else the user's data directory. On a Hugging Face
 Space (``SPACE_ID`` set) the disk is ephemeral: :func:`ephemeral_notice` says so for the UI.
+
+Who sees which runs: every run carries an ``owner`` (a random id per browser session; see
+:func:`new_owner`). :func:`history_scope` (``PLAYGROUND_HISTORY_SCOPE``) says whether readers filter on
+it (``session``: a public Space, where one visitor must never see another's prompts) or not (``shared``:
+a local single-user install keeps one history across restarts). The owner id is a capability: it is
+never shown, exported or returned to a page.
 Writers on many threads are safe: WAL journal, one connection per thread, a busy timeout.
 """
 
@@ -22,8 +28,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import os
 import re
+import secrets
 import sqlite3
 import threading
 import time
@@ -35,7 +43,12 @@ from typing import Any
 from .secrets import SECRET_HEADERS, redact, scrub
 
 ENV_PATH = "PLAYGROUND_HISTORY_PATH"
+ENV_SCOPE = "PLAYGROUND_HISTORY_SCOPE"
 APP_DIR = "anthropic-playground"
+SCOPES = ("session", "shared")
+
+_log = logging.getLogger(__name__)
+_warned_scopes: set[str] = set()
 
 # Parameter names that can only be a credential: a run carrying one is refused, not "cleaned",
 # because a caller that puts a key there has a bug we want to hear about.
@@ -73,6 +86,51 @@ def default_path() -> Path:
 def is_ephemeral() -> bool:
     """True on a Hugging Face Space, whose disk is wiped when the Space restarts."""
     return bool(os.environ.get("SPACE_ID"))
+
+
+def history_scope() -> str:
+    """``session`` (each browser session sees only its own runs) or ``shared`` (every run is visible).
+
+    ``PLAYGROUND_HISTORY_SCOPE`` (environment, then ``.env``); unset: ``session`` on a Hugging Face Space
+    (``SPACE_ID`` set: strangers share the server), else ``shared`` (one local user, one history).
+    """
+    raw = os.environ.get(ENV_SCOPE) or _from_dotenv(ENV_SCOPE)
+    if not raw or not raw.strip():
+        return "session" if is_ephemeral() else "shared"
+    value = raw.strip().lower()
+    if value in SCOPES:
+        return value
+    # An invalid value falls back to the private scope with a warning rather than stopping the app:
+    # a typo in a privacy setting must never widen who sees what (so not "shared"), and a Space that
+    # fails to boot over it helps nobody (its visitors cannot read the log; the owner can).
+    if value not in _warned_scopes:
+        _warned_scopes.add(value)
+        _log.warning("%s=%r is not one of %s: using 'session' (each browser session sees only its own runs)",
+                     ENV_SCOPE, raw, " | ".join(SCOPES))
+    return "session"
+
+
+def new_owner() -> str:
+    """A fresh, unguessable owner id for one browser session's runs (192 random bits)."""
+    return secrets.token_urlsafe(24)
+
+
+def read_owner(owner: str | None) -> str | None:
+    """The owner filter a reader must apply: ``owner`` in ``session`` scope, None (all runs) in ``shared``.
+
+    In ``session`` scope a missing owner still filters (on a value no run has), so a caller that lost
+    its session id sees nothing rather than everything.
+    """
+    if history_scope() == "shared":
+        return None
+    return owner or "\0no-owner"
+
+
+def scope_notice() -> str:
+    """A sentence for the History tab about whose runs it shows."""
+    if history_scope() == "session":
+        return "History shows only this browser session's runs and is gone when you close the tab."
+    return ""
 
 
 def ephemeral_notice() -> str:
@@ -165,6 +223,8 @@ class Run:
     group_id: str | None = None  # the sweep / compare this run belongs to
     parent_id: int | None = None  # the run this one re-ran
     label: str = ""
+    # The browser session that made it (see history_scope): never shown, so not in the repr either.
+    owner: str | None = field(default=None, repr=False)
     id: int | None = None
     created_at: float = 0.0
 
@@ -178,15 +238,19 @@ class Run:
 _JSON_FIELDS = ("params", "messages", "media", "tool_calls", "usage", "headers", "request_body")
 _COLUMNS = [f for f in Run.__dataclass_fields__ if f != "id"]
 
+_REAL_COLUMNS = ("created_at", "cost_usd", "ttft_s", "duration_s", "tokens_per_s")
+
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
-    {", ".join(f"{c} {'REAL' if c in ('created_at', 'cost_usd', 'ttft_s', 'duration_s', 'tokens_per_s') else 'INTEGER' if c == 'parent_id' else 'TEXT'}" for c in _COLUMNS)}
+    {", ".join(f"{c} {'REAL' if c in _REAL_COLUMNS else 'INTEGER' if c == 'parent_id' else 'TEXT'}" for c in _COLUMNS)}
 );
 CREATE INDEX IF NOT EXISTS runs_created ON runs(created_at);
 CREATE INDEX IF NOT EXISTS runs_model ON runs(model);
 CREATE INDEX IF NOT EXISTS runs_group ON runs(group_id);
 """
+# Applied after _SCHEMA and after migrating an older table (an index on a missing column would fail).
+_INDEXES = "CREATE INDEX IF NOT EXISTS runs_owner ON runs(owner, id);"
 
 
 class RunStore:
@@ -198,7 +262,23 @@ class RunStore:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self._conn().executescript(_SCHEMA)
+        conn = self._conn()
+        conn.executescript(_SCHEMA)
+        self._migrate(conn)
+        conn.executescript(_INDEXES)
+
+    @staticmethod
+    def _migrate(conn: sqlite3.Connection) -> None:
+        """Add columns that a database made by an older version lacks (its rows get NULL: no owner)."""
+        have = {r[1] for r in conn.execute("PRAGMA table_info(runs)").fetchall()}
+        for name in _COLUMNS:
+            if name not in have:
+                kind = "REAL" if name in _REAL_COLUMNS else "INTEGER" if name == "parent_id" else "TEXT"
+                try:
+                    conn.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind}")
+                except sqlite3.OperationalError as exc:  # another process added it first
+                    if "duplicate column" not in str(exc).lower():
+                        raise
 
     def __repr__(self) -> str:
         return f"RunStore({str(self.path)!r})"
@@ -244,16 +324,25 @@ class RunStore:
         cur = self._conn().execute(f"INSERT INTO runs ({cols}) VALUES ({marks})", [row[c] for c in _COLUMNS])
         return int(cur.lastrowid)
 
-    def get(self, run_id: int) -> Run | None:
-        """The run with this id, or None."""
-        row = self._conn().execute("SELECT * FROM runs WHERE id = ?", (int(run_id),)).fetchone()
+    def get(self, run_id: int, *, owner: str | None = None) -> Run | None:
+        """The run with this id, or None; with ``owner``, None also when the run is someone else's
+        (indistinguishable from a missing id, so a reader learns nothing about other sessions)."""
+        sql, args = "SELECT * FROM runs WHERE id = ?", [int(run_id)]
+        if owner is not None:
+            sql += " AND owner = ?"
+            args.append(owner)
+        row = self._conn().execute(sql, args).fetchone()
         return _from_row(row) if row else None
 
     def search(self, text: str = "", *, model: str = "", kind: str = "", group_id: str = "",
-               limit: int = 100) -> list[Run]:
+               owner: str | None = None, limit: int = 100) -> list[Run]:
         """Newest first. ``text`` matches (case-insensitively) output, messages, system, params, thinking,
-        label or error; ``model``/``kind``/``group_id`` filter exactly when given."""
+        label or error; ``model``/``kind``/``group_id`` filter exactly when given; ``owner`` (None: every
+        owner) keeps one browser session's runs."""
         where, args = [], []
+        if owner is not None:
+            where.append("owner = ?")
+            args.append(owner)
         if text:
             like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             fields = ("output", "messages", "system", "params", "thinking", "label", "error", "model")
@@ -268,13 +357,19 @@ class RunStore:
         args.append(max(1, int(limit)))
         return [_from_row(r) for r in self._conn().execute(sql, args).fetchall()]
 
-    def models(self) -> list[str]:
-        """Every model that has a stored run, for a filter dropdown."""
-        return [r[0] for r in self._conn().execute("SELECT DISTINCT model FROM runs ORDER BY model").fetchall()]
+    def models(self, *, owner: str | None = None) -> list[str]:
+        """Every model that has a stored run (of ``owner``, when given), for a filter dropdown."""
+        sql, args = "SELECT DISTINCT model FROM runs", []
+        if owner is not None:
+            sql += " WHERE owner = ?"
+            args.append(owner)
+        return [r[0] for r in self._conn().execute(sql + " ORDER BY model", args).fetchall()]
 
-    def count(self) -> int:
-        """How many runs are stored."""
-        return int(self._conn().execute("SELECT COUNT(*) FROM runs").fetchone()[0])
+    def count(self, *, owner: str | None = None) -> int:
+        """How many runs are stored (of ``owner``, when given)."""
+        if owner is None:
+            return int(self._conn().execute("SELECT COUNT(*) FROM runs").fetchone()[0])
+        return int(self._conn().execute("SELECT COUNT(*) FROM runs WHERE owner = ?", (owner,)).fetchone()[0])
 
 
 def _from_row(row: sqlite3.Row) -> Run:

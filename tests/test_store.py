@@ -157,3 +157,78 @@ def test_record_run_refuses_key_but_swallows_disk_errors(tmp_path):
     assert result == [None]
     with pytest.raises(HistoryError):
         record_run(store=RunStore(tmp_path / "ok2.db"), params={"api_key": KEY})
+
+
+# -- owners: who may read which runs -------------------------------------------------------------
+def test_owner_filter_on_get_search_models_and_count(runs):
+    a_id = runs.record(Run(model="playground-tiny", output="alpha secret plan", group_id="g", owner="owner-a"))
+    b_id = runs.record(Run(model="claude-haiku-4-5", output="beta secret plan", group_id="g", owner="owner-b"))
+    legacy = runs.record(Run(model="claude-opus-4-7", output="old secret plan"))  # no owner (older version)
+    assert runs.get(a_id, owner="owner-a").owner == "owner-a"
+    assert runs.get(b_id, owner="owner-a") is None and runs.get(legacy, owner="owner-a") is None
+    assert runs.get(b_id).id == b_id  # owner=None: no filter (shared scope)
+    assert [r.id for r in runs.search("secret", owner="owner-a")] == [a_id]
+    assert [r.id for r in runs.search("secret", owner="owner-b", group_id="g")] == [b_id]
+    assert runs.search("alpha", owner="owner-b") == [] and runs.search("", owner="nobody") == []
+    assert [r.id for r in runs.search("secret")] == [legacy, b_id, a_id]
+    assert runs.models(owner="owner-a") == ["playground-tiny"]
+    assert runs.models() == ["claude-haiku-4-5", "claude-opus-4-7", "playground-tiny"]
+    assert runs.count(owner="owner-b") == 1 and runs.count() == 3
+    # text search never matches on the owner id itself
+    assert runs.search("owner-a") == []
+    assert "owner-a" not in repr(runs.get(a_id))
+
+
+def test_a_database_from_before_owners_is_migrated_on_open(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    old_columns = [c for c in store._COLUMNS if c != "owner"]
+    conn = sqlite3.connect(path)  # the schema as the previous version created it: no owner column
+    conn.executescript(
+        "CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+        + ", ".join(f"{c} {'REAL' if c in store._REAL_COLUMNS else 'INTEGER' if c == 'parent_id' else 'TEXT'}"
+                    for c in old_columns)
+        + "); CREATE INDEX runs_created ON runs(created_at);")
+    conn.execute("INSERT INTO runs (kind, model, output, params, messages, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                 ("chat", "playground-tiny", "from the old days", "{}", "[]", 1.0))
+    conn.commit()
+    conn.close()
+
+    migrated = RunStore(path)
+    try:
+        old = migrated.search("old days")[0]
+        assert old.owner is None and old.output == "from the old days"
+        assert migrated.get(old.id, owner="someone") is None  # an ownerless run belongs to no session
+        new_id = migrated.record(Run(output="new", owner="o1"))
+        assert migrated.get(new_id, owner="o1").output == "new"
+        indexes = {r[1] for r in migrated._conn().execute("PRAGMA index_list(runs)").fetchall()}
+        assert "runs_owner" in indexes
+    finally:
+        migrated.close()
+    RunStore(path).close()  # opening again (column already there) is a no-op, not an error
+
+
+def test_history_scope_defaults_and_invalid_values(monkeypatch, caplog):
+    monkeypatch.setattr(store, "_warned_scopes", set())
+    monkeypatch.delenv("PLAYGROUND_HISTORY_SCOPE", raising=False)
+    monkeypatch.chdir(Path(__file__).parent)  # no .env here
+    monkeypatch.delenv("SPACE_ID", raising=False)
+    assert store.history_scope() == "shared" and store.read_owner("me") is None
+    assert store.scope_notice() == ""
+    monkeypatch.setenv("SPACE_ID", "someone/playground")
+    assert store.history_scope() == "session" and store.read_owner("me") == "me"
+    assert "only this browser session's runs" in store.scope_notice()
+    assert store.read_owner(None) not in (None, "")  # a lost session id sees nothing, never everything
+    monkeypatch.setenv("PLAYGROUND_HISTORY_SCOPE", " Shared ")
+    assert store.history_scope() == "shared"
+    monkeypatch.delenv("SPACE_ID")
+    monkeypatch.setenv("PLAYGROUND_HISTORY_SCOPE", "session")
+    assert store.history_scope() == "session"
+    monkeypatch.setenv("PLAYGROUND_HISTORY_SCOPE", "sesion")  # a typo falls back to the private scope, loudly
+    with caplog.at_level("WARNING", logger="playground.store"):
+        assert store.history_scope() == "session"
+    assert "PLAYGROUND_HISTORY_SCOPE='sesion'" in caplog.text and "session | shared" in caplog.text
+
+
+def test_owner_ids_are_random_and_long():
+    ids = {store.new_owner() for _ in range(100)}
+    assert len(ids) == 100 and all(len(i) >= 32 for i in ids)

@@ -1,7 +1,7 @@
 """Recording a finished chat turn in the run history: the one call the Playground's handler makes.
 
     record_turn(view, request.messages, model, kwargs, backend=target.api_base or target.kind,
-                api_key=target.api_key, files=files, accumulator=progress.accumulator)
+                api_key=target.api_key, files=files, accumulator=progress.accumulator, owner=session.owner)
 
 ``view`` is the UI's per-turn view (``playground.ui.render.TurnView``; only its attributes are read,
 so this module needs no UI import). The key in ``kwargs``/``api_key`` is never stored: it is left
@@ -64,8 +64,11 @@ def turn_params(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 def record_turn(view: Any, messages: list[dict[str, Any]], model: str, kwargs: dict[str, Any], *,
                 backend: str = "", api_key: str | None = None, files: Sequence[str] = (), kind: str = "chat",
-                accumulator: Any = None) -> int | None:
+                accumulator: Any = None, owner: str | None = None) -> int | None:
     """Store one finished (or stopped, or failed) turn; returns the run id, or None if history is off.
+
+    ``owner`` is the browser session's owner id (``Session.owner``): in ``session`` history scope only
+    that session sees the run.
 
     Never raises into the chat: a store that cannot write returns None.
     """
@@ -90,7 +93,7 @@ def record_turn(view: Any, messages: list[dict[str, Any]], model: str, kwargs: d
             tool_calls=tool_calls, stop_reason=finish.raw if finish is not None else None, usage=usage,
             cost_usd=cost_usd, ttft_s=ttft, duration_s=duration, tokens_per_s=tps,
             headers=dict(view.headers.headers) if getattr(view, "headers", None) is not None else {},
-            request_body=requests[-1].body if requests else {}, error=error, secrets=[api_key],
+            request_body=requests[-1].body if requests else {}, error=error, owner=owner, secrets=[api_key],
         )
     except store.HistoryError:
         return None

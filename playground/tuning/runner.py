@@ -1,6 +1,6 @@
 """Run many requests at once — compare columns or sweep cells — with a concurrency limit and cancel.
 
-    runner = Runner(api_base=emu.api_base, concurrency=4, store=store, kind="sweep")
+    runner = Runner(api_base=emu.api_base, concurrency=4, store=store, kind="sweep", owner=session.owner)
     async for update in runner.run(jobs):
         show(update.result)            # partial while streaming; final when update.done
 
@@ -114,6 +114,7 @@ class Runner:
         group_id: str | None = None,
         backend: str = "",
         extra_kwargs: dict[str, Any] | None = None,
+        owner: str | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {concurrency}")
@@ -129,6 +130,7 @@ class Runner:
         self.group_id = group_id or uuid.uuid4().hex[:12]
         self.backend = backend or api_base or "anthropic"
         self.extra_kwargs = dict(extra_kwargs or {})
+        self.owner = owner  # the browser session the stored runs belong to (playground.store.history_scope)
         self.results: dict[Any, JobResult] = {}
         self._tasks: dict[Any, asyncio.Task[None]] = {}
         self._cancelled: set[Any] = set()
@@ -269,7 +271,7 @@ class Runner:
             duration_s=result.duration_s, tokens_per_s=result.tokens_per_s, headers=result.headers,
             request_body=result.request_body,
             error=result.error or ("cancelled" if result.cancelled else None), group_id=self.group_id,
-            parent_id=job.meta.get("parent_id"), label=str(job.meta.get("label", "")),
+            parent_id=job.meta.get("parent_id"), label=str(job.meta.get("label", "")), owner=self.owner,
         )
 
 

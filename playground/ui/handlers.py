@@ -192,7 +192,8 @@ class Handlers:
                     yield (session.chat(), gr.skip(), *_buttons(True), *(gr.skip(),) * len(INSPECTOR_KEYS))
                     try:  # the run history is a convenience: a failing write must not break the session
                         record_turn(view, request.messages, model, kwargs, backend=target.api_base or target.kind,
-                                    api_key=target.api_key, files=files, accumulator=progress.accumulator)
+                                    api_key=target.api_key, files=files, accumulator=progress.accumulator,
+                                    owner=session.owner)
                     except Exception as exc:  # noqa: BLE001
                         log.warning("run history write failed: %s", type(exc).__name__)
                     return

@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from playground.store import new_owner
 from playground.ui.render import TurnView
 from playground.ui.runner import RunControl
 
@@ -74,9 +75,14 @@ def history_message(accumulator: Any, view: TurnView, native: bool) -> dict[str,
 
 
 class Session:
-    """Per-browser-session state kept in ``gr.State``. Nothing here is shared between sessions."""
+    """Per-browser-session state kept in ``gr.State``. Nothing here is shared between sessions.
+
+    ``owner`` is this session's run-history owner id (random, never sent to the page): the chat and
+    every tuning tab record runs under it, and in ``session`` history scope read only its runs.
+    """
 
     def __init__(self) -> None:
+        self.owner = new_owner()
         self.exchanges: list[Exchange] = []
         self.control = RunControl()
         self.busy = False  # a send handler is running for this session (set before its first await)

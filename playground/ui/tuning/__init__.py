@@ -16,6 +16,7 @@ import gradio as gr
 
 from playground.tuning import cost
 from playground.ui.context import UIContext
+from playground.ui.session import Session
 
 from .common import PRIVATE, RESTORED_KEYS, SessionToken, base_settings, column_settings, stop_text, ui_values
 from .compare import compare_tab
@@ -33,13 +34,16 @@ def build_tuning_tabs(ctx: UIContext) -> None:
         # Session state lives inside a tab: a non-Tab child of gr.Tabs confuses its tab order.
         spend = gr.State(cost.SpendCap())
         token = gr.State(SessionToken())
-        compare_prompt = compare_tab(ctx, spend, token)
+        # The chat's Session carries the run-history owner id: one per browser session for the
+        # Playground and these tabs alike (a stand-alone build gets its own).
+        session = ctx.session if ctx.session is not None else gr.State(Session())
+        compare_prompt = compare_tab(ctx, spend, token, session)
     with gr.Tab("Sweep", id="tuning_sweep"):
-        sweep_tab(ctx, spend, token)
+        sweep_tab(ctx, spend, token, session)
     with gr.Tab("History", id="tuning_history") as history_page:
-        history_tab(ctx, spend, history_page)
+        history_tab(ctx, spend, history_page, session)
     with gr.Tab("Export / Share", id="tuning_export"):
-        export = export_tab(ctx)
+        export = export_tab(ctx, session)
     targets = [ctx.settings[k] for k in RESTORED_KEYS] + [compare_prompt, export["prompt"], export["note"]]
     chat_box = getattr(ctx, "prompt", None)
     if chat_box is None:

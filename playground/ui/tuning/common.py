@@ -135,8 +135,40 @@ def target_for(ctx: UIContext, settings: dict[str, Any], api_key: str | None) ->
     return ctx.backends.target(settings["backend"], api_key, settings["base_url"])
 
 
+def owner_of(session: Any) -> str | None:
+    """The run-history owner id of the chat's ``Session`` (shared by the Playground and the tuning tabs)."""
+    return getattr(session, "owner", None)
+
+
+def reader_owner(session: Any) -> str | None:
+    """The owner filter for reading history in this session: its own runs in ``session`` scope,
+    None (every run) in ``shared`` scope."""
+    return store.read_owner(owner_of(session))
+
+
 def history_store() -> store.RunStore | None:
     try:
         return store.get_store()
     except (OSError, store.HistoryError):  # an unwritable data dir must not break the tabs
         return None
+
+
+def load_run(rid: Any, session: Any) -> store.Run | None:
+    """Stored run ``rid`` as this browser session may see it. None when there is no such run, the
+    store is unavailable, or (``session`` scope) the run is another session's: callers cannot tell
+    these apart, so neither can a visitor probing ids."""
+    runs_store = history_store()
+    if runs_store is None or rid is None:
+        return None
+    try:
+        return runs_store.get(int(rid), owner=reader_owner(session))
+    except (OverflowError, ValueError, TypeError):  # not an id SQLite can hold: no such run
+        return None
+
+
+def missing_run(rid: Any) -> str:
+    """The message for a run id :func:`load_run` did not find (the same whether it exists or not)."""
+    shown = int(rid) if isinstance(rid, float) and rid.is_integer() else rid
+    if store.history_scope() == "session":
+        return f"No run {shown} in this session's history."
+    return f"No run with id {shown} in the history."

@@ -24,6 +24,7 @@ from .common import (
     column_settings,
     history_store,
     model_problems,
+    owner_of,
     session_key,
     stats_line,
     target_for,
@@ -33,7 +34,7 @@ MAX_COLUMNS = 4
 COLUMN_FIELDS = ("model", "temperature", "top_p", "top_k", "max_tokens", "stop")
 
 
-def compare_tab(ctx: UIContext, spend: gr.State, token: gr.State) -> Any:
+def compare_tab(ctx: UIContext, spend: gr.State, token: gr.State, session: gr.State) -> Any:
     """Lay out the Compare tab and wire it (inside a ``gr.Tab``); returns its prompt box."""
     gr.Markdown("Send one prompt to 2–4 configurations at once. Backend, key, system prompt and tools come "
                 "from the Playground tab; blank sampling boxes are not sent.")
@@ -74,7 +75,8 @@ def compare_tab(ctx: UIContext, spend: gr.State, token: gr.State) -> Any:
     column_inputs = [c[f] for c in cols for f in COLUMN_FIELDS]
     outputs = [status, *[c["output"] for c in cols], *[c["stats"] for c in cols]]
 
-    async def run_compare(n: int, text: str, cap: cost.SpendCap, tok: SessionToken, api_key: str, *values: Any
+    async def run_compare(n: int, text: str, cap: cost.SpendCap, tok: SessionToken, chat: Any, api_key: str,
+                          *values: Any
                           ) -> AsyncIterator[list[Any]]:
         n = int(n)
         settings = UIContext.collect(*values[:len(SETTING_KEYS)])
@@ -101,7 +103,7 @@ def compare_tab(ctx: UIContext, spend: gr.State, token: gr.State) -> Any:
             return
         runner = Runner(api_key=target.api_key, api_base=target.api_base, provider=target.provider,
                         concurrency=MAX_COLUMNS, store=history_store(), spend_cap=cap, kind="compare",
-                        backend=target.api_base or target.kind, extra_kwargs={**extra, **({} if target.allow_private else {"allow_private_hosts": False})})
+                        backend=target.api_base or target.kind, owner=owner_of(chat), extra_kwargs={**extra, **({} if target.allow_private else {"allow_private_hosts": False})})
         RUNNERS[key] = runner
         blank = [gr.update(value="") if i < n else gr.skip() for i in range(MAX_COLUMNS)]
         yield ["Running…", *blank, *blank]
@@ -112,7 +114,7 @@ def compare_tab(ctx: UIContext, spend: gr.State, token: gr.State) -> Any:
             RUNNERS.pop(key, None)
         yield _compare_view(runner, n, done=True)
 
-    run_btn.click(run_compare, [n_cols, prompt, spend, token, ctx.api_key, *ctx.settings_inputs, *column_inputs], outputs,
+    run_btn.click(run_compare, [n_cols, prompt, spend, token, session, ctx.api_key, *ctx.settings_inputs, *column_inputs], outputs,
                   **PRIVATE)
 
     def stopper(index: int | None) -> Callable[..., None]:

@@ -14,17 +14,20 @@ from playground.tuning.settings import user_messages
 from playground.ui.context import UIContext
 from playground.ui.settings import to_provider_kwargs
 
-from .common import PRIVATE, RESTORED_KEYS, base_settings, history_store, target_for, ui_values
+from .common import PRIVATE, RESTORED_KEYS, base_settings, load_run, missing_run, target_for, ui_values
 
 
-def export_body(source: str, rid: Any, text: str, settings: dict[str, Any], api_base: str | None
-                ) -> tuple[dict[str, Any], str | None]:
-    """The request body to export and the base URL it goes to (a stored run's, or the current settings')."""
+def export_body(source: str, rid: Any, text: str, settings: dict[str, Any], api_base: str | None,
+                session: Any = None) -> tuple[dict[str, Any], str | None]:
+    """The request body to export and the base URL it goes to (a stored run's, or the current settings').
+
+    A stored run is looked up as ``session`` (the chat's ``Session``) may see it: in ``session``
+    history scope another session's run reads exactly like a missing one.
+    """
     if source == "run":
-        runs_store = history_store()
-        run = runs_store.get(int(rid)) if (runs_store is not None and rid is not None) else None
+        run = load_run(rid, session)
         if run is None:
-            raise PlaygroundError(f"no run with id {rid} in the history.")
+            raise PlaygroundError("Open or type a run id first." if rid is None else missing_run(rid))
         if not run.request_body:
             raise PlaygroundError(f"run {rid} has no recorded request body (it failed before sending).")
         base = run.backend if run.backend.startswith("http") else None
@@ -41,8 +44,9 @@ def export_body(source: str, rid: Any, text: str, settings: dict[str, Any], api_
     return build_body(base.model, messages, **kwargs), api_base
 
 
-def export_tab(ctx: UIContext) -> dict[str, Any]:
-    """Lay out the Export / Share tab and wire it; returns its prompt box and share note."""
+def export_tab(ctx: UIContext, session: Any) -> dict[str, Any]:
+    """Lay out the Export / Share tab and wire it (``session``: the chat's ``Session`` state, whose
+    owner id scopes "A run from History"); returns its prompt box and share note."""
     gr.Markdown("Export the current Playground settings, or a run from History, as code. The key is never "
                 "included: every snippet reads `ANTHROPIC_API_KEY`.")
     with gr.Row():
@@ -62,11 +66,11 @@ def export_tab(ctx: UIContext) -> dict[str, Any]:
         sdk = gr.Code("", language="python", label="Python (official anthropic SDK)", elem_id="export_sdk",
                       max_lines=22)
 
-    def do_export(src: str, run_id: Any, text: str, api_key: str, *values: Any) -> list[Any]:
+    def do_export(src: str, run_id: Any, text: str, chat: Any, api_key: str, *values: Any) -> list[Any]:
         settings = UIContext.collect(*values)
         try:
             api_base = target_for(ctx, settings, api_key).api_base
-            body, base = export_body(src, run_id, text, settings, api_base)
+            body, base = export_body(src, run_id, text, settings, api_base, chat)
             out = exports.export_all(body, api_base=base)
         except (PlaygroundError, ValueError) as exc:
             return [f"⚠️ {exc}", gr.skip(), gr.skip(), gr.skip(), gr.skip()]
@@ -76,7 +80,7 @@ def export_tab(ctx: UIContext) -> dict[str, Any]:
                     "before running these.")
         return [note, out["curl"], out["package"], out["sdk"], out["json"]]
 
-    export_btn.click(do_export, [source, rid, prompt, ctx.api_key, *ctx.settings_inputs],
+    export_btn.click(do_export, [source, rid, prompt, session, ctx.api_key, *ctx.settings_inputs],
                      [export_status, curl, package, sdk, raw], **PRIVATE)
 
     gr.Markdown("### Presets")

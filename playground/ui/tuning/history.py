@@ -18,7 +18,20 @@ from playground.tuning.runner import Job, Runner, paced
 from playground.ui.context import UIContext
 from playground.ui.render import RENDER_INTERVAL
 
-from .common import PRIVATE, base_settings, blank, column_settings, history_store, stats_line, stop_text, target_for
+from .common import (
+    PRIVATE,
+    base_settings,
+    blank,
+    column_settings,
+    history_store,
+    load_run,
+    missing_run,
+    owner_of,
+    reader_owner,
+    stats_line,
+    stop_text,
+    target_for,
+)
 
 HISTORY_COLUMNS = ["id", "time", "kind", "model", "params", "output", "error"]
 
@@ -57,11 +70,19 @@ def _drop_omitted_media(messages: list[Any]) -> tuple[list[Any], int]:
     return out, dropped
 
 
-def history_tab(ctx: UIContext, spend: gr.State, tab: gr.Tab) -> None:
-    """Lay out the History tab and wire it; ``tab`` is its ``gr.Tab`` (the list refreshes when it opens)."""
+def history_notice() -> str:
+    """The tab's header: whose runs it shows (session scope) and how long they last."""
     notice = store.ephemeral_notice()
-    gr.Markdown(("⚠️ " + notice) if notice else f"Every run is kept in `{store.default_path()}` "
-                "(set `PLAYGROUND_HISTORY_PATH` to move it). API keys are never stored.", elem_id="history_notice")
+    text = ("⚠️ " + notice) if notice else (f"Every run is kept in `{store.default_path()}` "
+                                           "(set `PLAYGROUND_HISTORY_PATH` to move it). API keys are never stored.")
+    scope = store.scope_notice()
+    return f"🔒 {scope}\n\n{text}" if scope else text
+
+
+def history_tab(ctx: UIContext, spend: gr.State, tab: gr.Tab, session: gr.State) -> None:
+    """Lay out the History tab and wire it; ``tab`` is its ``gr.Tab`` (the list refreshes when it opens),
+    ``session`` the chat's ``Session`` state (its owner id decides what is listed in ``session`` scope)."""
+    gr.Markdown(history_notice(), elem_id="history_notice")
     with gr.Row():
         query = gr.Textbox(label="Search", placeholder="text in prompts, outputs, parameters…", elem_id="history_query")
         model_filter = gr.Dropdown([""], value="", label="Model", allow_custom_value=True, elem_id="history_model")
@@ -99,17 +120,19 @@ def history_tab(ctx: UIContext, spend: gr.State, tab: gr.Tab) -> None:
                               color_map={"-": "red", "+": "green"}, elem_id="history_diff")
     editor = [e_prompt, e_system, e_model, e_temp, e_top_p, e_top_k, e_max, e_stop]
 
-    def search(text: str, model: str) -> tuple[Any, Any]:
+    def search(text: str, model: str, chat: Any) -> tuple[Any, Any]:
         runs_store = history_store()
         if runs_store is None:
             gr.Warning("History is unavailable (the data directory is not writable).")
             return gr.update(), gr.update()
-        runs = runs_store.search(text or "", model=model or "", limit=200)
-        return history_rows(runs), gr.update(choices=["", *runs_store.models()])
+        owner = reader_owner(chat)
+        runs = runs_store.search(text or "", model=model or "", owner=owner, limit=200)
+        return history_rows(runs), gr.update(choices=["", *runs_store.models(owner=owner)])
 
-    refresh.click(search, [query, model_filter], [table, model_filter], **PRIVATE)
-    tab.select(search, [query, model_filter], [table, model_filter], **PRIVATE)  # fresh list on every visit
-    query.submit(search, [query, model_filter], [table, model_filter], **PRIVATE)
+    listing = ([query, model_filter, session], [table, model_filter])
+    refresh.click(search, *listing, **PRIVATE)
+    tab.select(search, *listing, **PRIVATE)  # fresh list on every visit
+    query.submit(search, *listing, **PRIVATE)
 
     def pick(evt: gr.SelectData, frame: pd.DataFrame) -> Any:
         row = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
@@ -118,28 +141,30 @@ def history_tab(ctx: UIContext, spend: gr.State, tab: gr.Tab) -> None:
         except (IndexError, KeyError, ValueError, TypeError):
             return gr.update()
 
-    def open_run(rid: Any) -> list[Any]:
-        runs_store = history_store()
-        run = runs_store.get(int(rid)) if (runs_store is not None and rid is not None) else None
+    def open_run(rid: Any, chat: Any) -> list[Any]:
+        run = load_run(rid, chat)
         if run is None:
-            gr.Warning(f"No run with id {rid}.")
-            return [gr.update()] * (1 + len(editor))
+            gr.Warning(missing_run(rid))
+            return [f"// {missing_run(rid)}", *[gr.update()] * len(editor)]
         p = run.params
-        return [json.dumps({k: v for k, v in run.__dict__.items()}, indent=2, ensure_ascii=False, default=str),
+        shown = {k: v for k, v in run.__dict__.items() if k != "owner"}  # the owner id is a capability: never shown
+        return [json.dumps(shown, indent=2, ensure_ascii=False, default=str),
                 last_user_text(run.messages), run.system or "", run.model, blank(p.get("temperature")),
                 blank(p.get("top_p")), blank(p.get("top_k")), p.get("max_tokens", 1024),
                 stop_text(p.get("stop") or [])]
 
-    table.select(pick, [table], run_id, **PRIVATE).then(open_run, run_id, [detail, *editor], **PRIVATE)
-    open_btn.click(open_run, run_id, [detail, *editor], **PRIVATE)
+    table.select(pick, [table], run_id, **PRIVATE).then(open_run, [run_id, session], [detail, *editor], **PRIVATE)
+    open_btn.click(open_run, [run_id, session], [detail, *editor], **PRIVATE)
 
     async def rerun(rid: Any, text: str, system: str, model: str, temp: str, top_p: str, top_k: str, max_tokens: Any,
-                    stop: str, cap: cost.SpendCap, api_key: str, *values: Any) -> AsyncIterator[list[Any]]:
-        runs_store = history_store()
-        old = runs_store.get(int(rid)) if (runs_store is not None and rid is not None) else None
+                    stop: str, cap: cost.SpendCap, chat: Any, api_key: str, *values: Any
+                    ) -> AsyncIterator[list[Any]]:
+        old = load_run(rid, chat)
         if old is None:
-            yield ["⚠️ Open a run first.", gr.skip(), gr.skip(), gr.skip(), gr.skip()]
+            why = "Open a run first." if rid is None else missing_run(rid)
+            yield [f"⚠️ {why}", gr.skip(), gr.skip(), gr.skip(), gr.skip()]
             return
+        runs_store = history_store()
         settings = UIContext.collect(*values)
         try:
             base, extra = base_settings(settings)
@@ -153,6 +178,7 @@ def history_tab(ctx: UIContext, spend: gr.State, tab: gr.Tab) -> None:
         messages.append({"role": "user", "content": text or last_user_text(old.messages)})
         runner = Runner(api_key=target.api_key, api_base=target.api_base, provider=target.provider, concurrency=1,
                         store=runs_store, spend_cap=cap, kind="rerun", backend=target.api_base or target.kind,
+                        owner=owner_of(chat),
                         extra_kwargs={**extra, **({} if target.allow_private else {"allow_private_hosts": False})})
         note = f" ({dropped} media block(s) left out: history keeps no file bytes)" if dropped else ""
         yield [f"Rerunning run #{old.id}{note}…", changes_markdown(old.params, run.params()), old.output, "", []]
@@ -178,5 +204,5 @@ def history_tab(ctx: UIContext, spend: gr.State, tab: gr.Tab) -> None:
     to_chat_btn.click(to_chat, editor, targets + ([chat_box] if chat_box is not None else []), queue=False,
                       **PRIVATE)
 
-    rerun_btn.click(rerun, [run_id, *editor, spend, ctx.api_key, *ctx.settings_inputs],
+    rerun_btn.click(rerun, [run_id, *editor, spend, session, ctx.api_key, *ctx.settings_inputs],
                     [rerun_status, changes, old_out, new_out, diff], **PRIVATE)

@@ -25,6 +25,7 @@ from .common import (
     base_settings,
     history_store,
     model_problems,
+    owner_of,
     session_key,
     target_for,
 )
@@ -51,7 +52,7 @@ def sweep_plan(param1: str, values1: str, param2: str, values2: str, repeats: An
     return base, extra, cells, [a.param for a in axes], est
 
 
-def sweep_tab(ctx: UIContext, spend: gr.State, token: gr.State) -> None:
+def sweep_tab(ctx: UIContext, spend: gr.State, token: gr.State, session: gr.State) -> None:
     """Lay out the Sweep tab and wire it (inside a ``gr.Tab``); runs are booked on ``spend``."""
     gr.Markdown("Sweep one or two parameters over values (`0.2, 0.7`), ranges (`0:1:0.25`) or points "
                 "(`0..1 x5`); stop sets are separated by `|` (`\\n | END, STOP | none`). Other settings come "
@@ -110,7 +111,7 @@ def sweep_tab(ctx: UIContext, spend: gr.State, token: gr.State) -> None:
     outputs = [plan, progress, table, summary, *plots.values(), csv_file, confirm_btn]
 
     async def run_sweep(p1: str, v1: str, p2: str, v2: str, reps: Any, text: str, conc: Any, cap: cost.SpendCap,
-                        tok: SessionToken, api_key: str, *values: Any) -> AsyncIterator[list[Any]]:
+                        tok: SessionToken, chat: Any, api_key: str, *values: Any) -> AsyncIterator[list[Any]]:
         settings = UIContext.collect(*values)
         skip = [gr.skip()] * (len(outputs) - 2)
         try:
@@ -135,7 +136,7 @@ def sweep_tab(ctx: UIContext, spend: gr.State, token: gr.State) -> None:
             return
         runner = Runner(api_key=target.api_key, api_base=target.api_base, provider=target.provider,
                         concurrency=max(1, int(conc or DEFAULT_CONCURRENCY)), store=history_store(), spend_cap=cap,
-                        kind="sweep", backend=target.api_base or target.kind, extra_kwargs={**extra, **({} if target.allow_private else {"allow_private_hosts": False})})
+                        kind="sweep", backend=target.api_base or target.kind, owner=owner_of(chat), extra_kwargs={**extra, **({} if target.allow_private else {"allow_private_hosts": False})})
         RUNNERS[key] = runner
         started = time.monotonic()
         yield [f"Running {est.describe()}…", _progress_html(0, len(jobs), 0), *skip[:-1], gr.update(visible=False)]
@@ -147,7 +148,7 @@ def sweep_tab(ctx: UIContext, spend: gr.State, token: gr.State) -> None:
             RUNNERS.pop(key, None)
         yield _sweep_view(runner, params, len(jobs), started, final=True)
 
-    confirm_btn.click(run_sweep, [*form, concurrency, spend, token, ctx.api_key, *ctx.settings_inputs], outputs, **PRIVATE)
+    confirm_btn.click(run_sweep, [*form, concurrency, spend, token, session, ctx.api_key, *ctx.settings_inputs], outputs, **PRIVATE)
 
     def cancel(tok: SessionToken) -> None:
         runner = RUNNERS.get(session_key(tok, "sweep"))
