@@ -76,8 +76,7 @@ def compare_tab(ctx: UIContext, spend: gr.State, token: gr.State, session: gr.St
     outputs = [status, *[c["output"] for c in cols], *[c["stats"] for c in cols]]
 
     async def run_compare(n: int, text: str, cap: cost.SpendCap, tok: SessionToken, chat: Any, api_key: str,
-                          *values: Any
-                          ) -> AsyncIterator[list[Any]]:
+                          *values: Any) -> AsyncIterator[list[Any]]:
         n = int(n)
         settings = UIContext.collect(*values[:len(SETTING_KEYS)])
         col_values = values[len(SETTING_KEYS):]

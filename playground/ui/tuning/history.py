@@ -76,7 +76,7 @@ def history_notice() -> str:
     text = ("⚠️ " + notice) if notice else (f"Every run is kept in `{store.default_path()}` "
                                            "(set `PLAYGROUND_HISTORY_PATH` to move it). API keys are never stored.")
     scope = store.scope_notice()
-    return f"🔒 {scope}\n\n{text}" if scope else text
+    return f"**{scope}**\n\n{text}" if scope else text
 
 
 def history_tab(ctx: UIContext, spend: gr.State, tab: gr.Tab, session: gr.State) -> None:
