@@ -1,5 +1,6 @@
 """Shared, generic fixtures. ``replay_server``: a real aiohttp server on 127.0.0.1 (free port)
-that answers each request with the next scripted reply and records what it received."""
+that answers each request with the next scripted reply and records what it received. ``emu``: the
+offline emulator in-process; ``client``: the official SDK's async client pointed at it."""
 
 from __future__ import annotations
 
@@ -17,6 +18,21 @@ async def replay_server() -> Any:
         yield server
     finally:
         await server.stop()
+
+
+@pytest.fixture
+async def emu() -> Any:
+    from playground.emulator import Emulator
+
+    async with Emulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+async def client(emu: Any) -> Any:
+    anthropic = pytest.importorskip("anthropic")
+    async with anthropic.AsyncAnthropic(base_url=emu.base_url, api_key="sk-test-key", max_retries=0) as c:
+        yield c
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -252,18 +252,6 @@ def test_four_breakpoints_are_fine() -> None:
 
 # ----------------------------------------------------------------------------- over HTTP
 
-@pytest.fixture
-async def emu():
-    async with Emulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-async def client(emu: Emulator):
-    async with anthropic.AsyncAnthropic(base_url=emu.base_url, api_key="sk-test-key", max_retries=0) as c:
-        yield c
-
-
 async def sdk_usage(client: anthropic.AsyncAnthropic, stream: bool, **kwargs: Any) -> Any:
     """The usage of one call: from ``message_start`` when streaming (where the API puts the
     input-side counts), else from the JSON body."""

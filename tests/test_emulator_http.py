@@ -23,12 +23,6 @@ BODY = {"model": EMULATOR_MODEL, "max_tokens": 20, "messages": [{"role": "user",
 
 
 @pytest.fixture
-async def emu():
-    async with Emulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
 async def http():
     async with aiohttp.ClientSession() as session:
         yield session

@@ -164,18 +164,6 @@ def test_prefill_is_refused_by_newer_models(model: str, prefill) -> None:
 
 # -- the official anthropic SDK over HTTP ------------------------------------------------
 
-@pytest.fixture
-async def emu():
-    async with Emulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-async def client(emu: Emulator):
-    async with anthropic.AsyncAnthropic(base_url=emu.base_url, api_key="sk-test-key", max_retries=0) as c:
-        yield c
-
-
 async def test_sdk_streams_two_calls_and_round_trips_two_results(client: anthropic.AsyncAnthropic) -> None:
     pieces: dict[int, list[str]] = {}
     async with client.messages.stream(model=EMULATOR_MODEL, max_tokens=300, tools=[WEATHER, TIME],

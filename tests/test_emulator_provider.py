@@ -22,12 +22,6 @@ TOOL = {"name": "find_book", "description": "Find a book", "input_schema": {
     "type": "object", "properties": {"title": {"type": "string"}}, "required": ["title"]}}
 
 
-@pytest.fixture
-async def emu():
-    async with Emulator() as emulator:
-        yield emulator
-
-
 async def run(emu: Emulator, messages: list, **kwargs) -> TurnAccumulator:
     acc = TurnAccumulator()
     model = kwargs.pop("model", EMULATOR_MODEL)

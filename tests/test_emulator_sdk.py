@@ -9,6 +9,7 @@ import io
 import anthropic
 import pytest
 from PIL import Image
+from samples import blank_pdf as pdf
 
 from playground.catalog import EMULATOR_MODEL, MODELS
 from playground.emulator import Emulator
@@ -25,32 +26,9 @@ WEATHER_TOOL = {
 }
 
 
-@pytest.fixture
-async def emu():
-    async with Emulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-async def client(emu: Emulator):
-    async with anthropic.AsyncAnthropic(base_url=emu.base_url, api_key="sk-test-key", max_retries=0) as c:
-        yield c
-
-
 def png(width: int, height: int, fmt: str = "PNG") -> bytes:
     buf = io.BytesIO()
     Image.new("RGB", (width, height), (200, 30, 30)).save(buf, fmt)
-    return buf.getvalue()
-
-
-def pdf(pages: int) -> bytes:
-    import pypdf
-
-    writer = pypdf.PdfWriter()
-    for _ in range(pages):
-        writer.add_blank_page(width=200, height=200)
-    buf = io.BytesIO()
-    writer.write(buf)
     return buf.getvalue()
 
 

@@ -3,35 +3,15 @@
 from __future__ import annotations
 
 import base64
-import io
 
 import pytest
 from replay import ReplayServer, Reply
+from samples import blank_pdf, image_bytes
 
 from playground.errors import BlockedAddressError, MediaError
 from playground.media import Media, check_media_set, load_media, load_media_async, sniff
 
-
-def image_bytes(fmt: str, size: tuple[int, int] = (5, 4)) -> bytes:
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", size, "blue").save(buffer, fmt)
-    return buffer.getvalue()
-
-
-def pdf_bytes(pages: int) -> bytes:
-    import pypdf
-
-    writer = pypdf.PdfWriter()
-    for _ in range(pages):
-        writer.add_blank_page(width=72, height=72)
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
-
-
-PDF = pdf_bytes(1)
+PDF = blank_pdf(1)
 
 
 @pytest.mark.parametrize("fmt, media_type", [("PNG", "image/png"), ("JPEG", "image/jpeg"), ("GIF", "image/gif"),
@@ -68,10 +48,10 @@ def test_clear_errors(data: object, message: str) -> None:
 
 
 def test_pdf_page_limits_are_checked_before_sending() -> None:
-    assert load_media(pdf_bytes(100), "long.pdf").pages == 100
+    assert load_media(blank_pdf(100), "long.pdf").pages == 100
     with pytest.raises(MediaError, match="long.pdf has 101 pages; the API accepts at most 100"):
-        load_media(pdf_bytes(101), "long.pdf")
-    halves = [load_media(pdf_bytes(60), f"part{i}.pdf") for i in (1, 2)]
+        load_media(blank_pdf(101), "long.pdf")
+    halves = [load_media(blank_pdf(60), f"part{i}.pdf") for i in (1, 2)]
     with pytest.raises(MediaError, match="120 pages in all"):
         check_media_set(halves)
     check_media_set(halves[:1])

@@ -6,8 +6,6 @@ fails (captured, not fatal) and the rest succeed; every run lands in the history
 
 from __future__ import annotations
 
-import pytest
-
 from playground.emulator import Emulator
 from playground.store import RunStore
 from playground.tuning import grid
@@ -15,12 +13,6 @@ from playground.tuning.runner import Job, Runner
 from playground.tuning.settings import RunSettings
 
 FAULT = "x-emulator-fault"
-
-
-@pytest.fixture
-async def emu():
-    async with Emulator() as e:
-        yield e
 
 
 async def test_sweep_cells_with_retry_and_failure(emu, tmp_path):

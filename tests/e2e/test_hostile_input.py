@@ -11,13 +11,13 @@ invalid UTF-8) are sent or refused cleanly.
 
 from __future__ import annotations
 
-import io
 import os
 import struct
 import zlib
 from pathlib import Path
 
 import pytest
+from samples import blank_pdf
 from scripted_server import scripted_server
 from ui import answer_text, bot_texts, choose, fill, request_body, send, wait_done
 
@@ -102,17 +102,6 @@ def _half(path: Path) -> bytes:
     return data[: len(data) // 2]
 
 
-def _blank_pdf(pages: int) -> bytes:
-    import pypdf
-
-    writer = pypdf.PdfWriter()
-    for _ in range(pages):
-        writer.add_blank_page(width=72, height=72)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
 def _bad_files(tmp: Path) -> dict[str, tuple[Path, str]]:
     """name -> (file, a phrase the refusal must contain)."""
     files: dict[str, tuple[bytes, str, str]] = {
@@ -127,7 +116,7 @@ def _bad_files(tmp: Path) -> dict[str, tuple[Path, str]]:
                            color_type=2), "huge.png", "5 MB"),
         "fake_pdf": (b"%PDX-1.4 not really a pdf", "paper.pdf", "not a PNG"),
         # a real PDF over the API's 100-page limit: counted before sending
-        "too_many_pages": (_blank_pdf(101), "long.pdf", "101 pages"),
+        "too_many_pages": (blank_pdf(101), "long.pdf", "101 pages"),
     }
     out = {}
     for key, (data, name, phrase) in files.items():
