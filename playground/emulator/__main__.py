@@ -27,6 +27,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=None, help="make every reply reproducible")
     parser.add_argument("--fault", default=None, choices=faults.all_names(), metavar="NAME",
                         help="inject into every request: " + ", ".join(faults.FAULTS) + " or fail_once_<name>")
+    parser.add_argument("--redact-thinking", action="store_true",
+                        help="answer thinking as redacted_thinking blocks (per request: x-emulator-redact-thinking)")
     args = parser.parse_args(argv)
     for name in ("latency_ms", "tokens_per_second"):
         if getattr(args, name) < 0:
@@ -37,7 +39,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 async def serve(args: argparse.Namespace) -> None:
     """Start the server, print its URL, wait for SIGINT/SIGTERM, stop cleanly."""
     emulator = Emulator(api_key=args.api_key, latency_ms=args.latency_ms,
-                        tokens_per_second=args.tokens_per_second, seed=args.seed, fault=args.fault)
+                        tokens_per_second=args.tokens_per_second, seed=args.seed, fault=args.fault,
+                        redact_thinking=args.redact_thinking)
     await emulator.start(args.host, args.port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

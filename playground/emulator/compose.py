@@ -7,7 +7,9 @@ Rules (documented in the README):
 
 * **thinking** (``enabled`` or ``adaptive``) comes first: sampled sentences (2 for ``enabled``;
   1-5 by ``output_config.effort`` for ``adaptive``), capped by ``budget_tokens``, then a
-  ``signature`` (HMAC of the text, see :mod:`playground.emulator.thinking`);
+  ``signature`` (HMAC of the text, see :mod:`playground.emulator.thinking`). With
+  ``redact_thinking`` the same thought becomes one ``redacted_thinking`` block instead, whose
+  opaque ``data`` hides the text; its tokens still count as output;
 * **tools**: with ``tool_choice`` ``auto`` (the default) the model calls every tool whose name
   appears (case-insensitive) in the last user turn's own text, in order of first mention
   (parallel tool use); ``any`` does the same, or calls the first tool when none is named;
@@ -50,9 +52,10 @@ def new_id(prefix: str) -> str:
 class Block:
     """One content block and the deltas that build it."""
 
-    type: str  # "thinking" | "text" | "tool_use"
+    type: str  # "thinking" | "redacted_thinking" | "text" | "tool_use"
     pieces: list[str] = field(default_factory=list)  # thinking / text / partial_json deltas
     signature: str = ""
+    data: str = ""  # redacted_thinking only: sent whole in content_block_start, no deltas
     tool_id: str = ""
     tool_name: str = ""
     tool_input: dict | None = None
@@ -65,6 +68,8 @@ class Block:
         """The block as it appears in a non-streaming ``Message.content``."""
         if self.type == "thinking":
             return {"type": "thinking", "thinking": self.text, "signature": self.signature}
+        if self.type == "redacted_thinking":
+            return {"type": "redacted_thinking", "data": self.data}
         if self.type == "tool_use":
             try:
                 args = json.loads(self.text) if self.text else {}
@@ -98,8 +103,10 @@ class _Budget:
         return tokens[:n], n < len(tokens)
 
 
-def compose(req: MessagesRequest, model: NGramModel, rng: random.Random, *, endless: bool = False) -> Reply:
-    """The full reply to ``req``. ``endless`` suppresses the natural end (benchmarks)."""
+def compose(req: MessagesRequest, model: NGramModel, rng: random.Random, *, endless: bool = False,
+            redact_thinking: bool = False) -> Reply:
+    """The full reply to ``req``. ``endless`` suppresses the natural end (benchmarks);
+    ``redact_thinking`` turns the thinking block into a ``redacted_thinking`` one."""
     conv = req.conversation
     budget = _Budget(req.max_tokens)
     blocks: list[Block] = []
@@ -112,8 +119,12 @@ def compose(req: MessagesRequest, model: NGramModel, rng: random.Random, *, endl
                                            sentences=sentences), cap))
         thought, cut = budget.take(thought)
         thinking_tokens = len(thought)
-        shown = thought if req.thinking_display == "summarized" else []
-        blocks.append(Block("thinking", shown, signature=signatures.sign("".join(shown))))
+        if redact_thinking:
+            # The whole thought is sealed, whatever ``display`` asks: nothing of it is shown.
+            blocks.append(Block("redacted_thinking", data=signatures.redact("".join(thought))))
+        else:
+            shown = thought if req.thinking_display == "summarized" else []
+            blocks.append(Block("thinking", shown, signature=signatures.sign("".join(shown))))
         if cut or budget.left == 0:
             return Reply(blocks, "max_tokens", None, budget.used, thinking_tokens)
 
@@ -301,6 +312,6 @@ def count_output(reply: Reply) -> int:
     """Recount a reply's output tokens from its blocks (a consistency check for tests)."""
     total = reply.thinking_tokens
     for block in reply.blocks:
-        if block.type != "thinking":
+        if block.type not in ("thinking", "redacted_thinking"):
             total += count(block.text)
     return total

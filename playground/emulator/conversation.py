@@ -320,6 +320,8 @@ def _walk_assistant(blocks: list[dict], path: str, conv: Conversation, index: in
                 conv.prefill_starts_with_thinking = True
         elif kind == "redacted_thinking":
             _text_of(block.get("data"), f"{bpath}.redacted_thinking.data")
+            if not thinking.verify_redacted(block["data"]):
+                raise invalid(f"{bpath}: Invalid `data` in `redacted_thinking` block", bpath)
             if is_last and j == 0:
                 conv.prefill_starts_with_thinking = True
         elif kind == "tool_use":

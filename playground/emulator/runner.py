@@ -33,15 +33,16 @@ class Emulator:
             client = AsyncAnthropic(base_url=emu.base_url, api_key="any")
 
     ``api_key=None`` accepts any non-empty key; ``fault`` is a name from
-    :mod:`playground.emulator.faults` injected into every request.
+    :mod:`playground.emulator.faults` injected into every request; ``redact_thinking`` answers
+    thinking as ``redacted_thinking`` unless a request's ``x-emulator-redact-thinking: 0`` says not to.
     """
 
     def __init__(self, api_key: str | None = None, latency_ms: float = 0, tokens_per_second: float = 0,
                  seed: int | None = None, fault: str | None = None, *, slow_pause_ms: float = 1000.0,
-                 max_request_bytes: int | None = None) -> None:
+                 max_request_bytes: int | None = None, redact_thinking: bool = False) -> None:
         self.settings = Settings(api_key=api_key, latency_ms=latency_ms, tokens_per_second=tokens_per_second,
                                  seed=seed, fault=faults.parse(fault), slow_pause_ms=slow_pause_ms,
-                                 model=default_model())
+                                 redact_thinking=redact_thinking, model=default_model())
         if max_request_bytes is not None:
             self.settings.max_request_bytes = max_request_bytes
         self._runner: web.AppRunner | None = None

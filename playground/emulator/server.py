@@ -5,8 +5,8 @@ Every response carries ``request-id``, ``anthropic-organization-id`` and the
 ``{"type": "error", "error": {"type", "message"}, "request_id"}``.
 
 Per-request controls (headers, all optional; documented in the README):
-``x-emulator-fault``, ``x-emulator-seed``, ``x-emulator-no-eos``, ``x-emulator-latency-ms``,
-``x-emulator-tokens-per-second``, ``x-emulator-pause-ms``.
+``x-emulator-fault``, ``x-emulator-seed``, ``x-emulator-no-eos``, ``x-emulator-redact-thinking``,
+``x-emulator-latency-ms``, ``x-emulator-tokens-per-second``, ``x-emulator-pause-ms``.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ OLDEST_VERSION = "2023-06-01"
 class Settings:
     """Server-wide options (the CLI flags) and the state every request shares: rate-limit
     counters, the fail-once memory, the sampler and the prompt cache. ``api_key=None`` accepts
-    any non-empty key."""
+    any non-empty key; ``redact_thinking`` is the default of ``x-emulator-redact-thinking``."""
 
     api_key: str | None = None
     latency_ms: float = 0.0
@@ -55,6 +55,7 @@ class Settings:
     seed: int | None = None
     fault: Fault | None = None
     slow_pause_ms: float = 1000.0
+    redact_thinking: bool = False
     max_request_bytes: int = MAX_REQUEST_BYTES
     ratelimits: RateLimits = field(default_factory=RateLimits)
     fail_once: FailOnce = field(default_factory=FailOnce)
@@ -63,7 +64,8 @@ class Settings:
 
     def __repr__(self) -> str:  # never show the key
         return (f"Settings(api_key={'set' if self.api_key else None}, latency_ms={self.latency_ms}, "
-                f"tokens_per_second={self.tokens_per_second}, seed={self.seed}, fault={self.fault})")
+                f"tokens_per_second={self.tokens_per_second}, seed={self.seed}, fault={self.fault}, "
+                f"redact_thinking={self.redact_thinking})")
 
 
 SETTINGS_KEY = web.AppKey("settings", Settings)
@@ -183,6 +185,22 @@ def no_eos(request: web.Request) -> bool:
     return request.headers.get("x-emulator-no-eos", "").strip().lower() in ("1", "true", "yes", "on")
 
 
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def redact_thinking(call: Call) -> bool:
+    """``x-emulator-redact-thinking: 1`` (or ``0``) overrides ``--redact-thinking``: thinking comes
+    back as a ``redacted_thinking`` block."""
+    name = "x-emulator-redact-thinking"
+    value = call.request.headers.get(name)
+    if value is None:
+        return call.settings.redact_thinking
+    flag = value.strip().lower()
+    if flag not in _TRUE + _FALSE:
+        raise invalid(f"{name}: expected 1 or 0, got {value!r}", name)
+    return flag in _TRUE
+
+
 def pacing_for(call: Call) -> Pacing:
     """Pacing from the settings, overridden per request by headers; the ``slow`` fault adds pauses."""
     request, s = call.request, call.settings
@@ -229,7 +247,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
     req = parse_messages(call.body)
     rng = make_rng(call)
     pacing = pacing_for(call)
-    reply = compose(req, call.settings.model, rng, endless=no_eos(request))
+    reply = compose(req, call.settings.model, rng, endless=no_eos(request), redact_thinking=redact_thinking(call))
     cache = call.settings.prompt_cache.apply(req.cache, req.info.min_cache_tokens)
     # Cache reads do not count toward the input-tokens rate limit (reference §5.2).
     headers = base_headers(call, req.input_tokens - cache.cache_read_input_tokens, req.max_tokens)

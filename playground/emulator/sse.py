@@ -87,6 +87,14 @@ def anthropic_events(reply: Reply, *, message_id: str, model: str, input_tokens:
     if not reply.blocks:
         yield PING, OTHER
     for index, block in enumerate(reply.blocks):
+        if block.type == "redacted_thinking":
+            # Arrives whole in content_block_start and gets no deltas (reference §3.2).
+            yield event("content_block_start", {"type": "content_block_start", "index": index,
+                                                "content_block": block.to_json()}), OTHER
+            if index == 0:
+                yield PING, OTHER
+            yield event("content_block_stop", {"type": "content_block_stop", "index": index}), OTHER
+            continue
         if block.type == "thinking":
             first = {"type": "thinking", "thinking": "", "signature": ""}
         elif block.type == "tool_use":
