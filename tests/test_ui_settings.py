@@ -69,6 +69,15 @@ def test_fault_header_only_for_the_offline_backend() -> None:
     assert to_provider_kwargs({"backend": "offline", "endless": True})["headers"] == {"x-emulator-no-eos": "1"}
 
 
+def test_redacted_thinking_header_only_for_the_offline_backend() -> None:
+    both = to_provider_kwargs({"backend": "offline", "endless": True, "redact_thinking": True})["headers"]
+    assert both == {"x-emulator-no-eos": "1", "x-emulator-redact-thinking": "1"}
+    for backend in ("anthropic", "openai"):
+        assert to_provider_kwargs({"backend": backend, "redact_thinking": True})["headers"] is None
+    assert to_provider_kwargs({"backend": "offline", "redact_thinking": False})["headers"] is None
+    assert SETTING_KEYS[-1] == "redact_thinking"  # appended: the UI's input order is SETTING_KEYS
+
+
 def test_context_collect_matches_setting_keys() -> None:
     values = [f"v{i}" for i in range(len(SETTING_KEYS))]
     assert list(UIContext.collect(*values)) == list(SETTING_KEYS)

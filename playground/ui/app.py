@@ -108,6 +108,7 @@ def _settings_column(backends: Backends) -> dict[str, Any]:
                                  elem_id="fault")
         c["endless"] = gr.Checkbox(False, label="Run to max_tokens (no natural end; offline only)",
                                    elem_id="endless")
+        c["redact_thinking"] = gr.Checkbox(False, label="Redacted thinking (offline only)", elem_id="redact_thinking")
     return c
 
 
@@ -240,6 +241,7 @@ def _wire(demo: gr.Blocks, handlers: Handlers, ctx: UIContext, c: dict[str, Any]
     for handler in ctx.after_load:  # e.g. the share link's settings, restored once the model list is in
         loaded = loaded.then(**handler)
     # (the system prompt is re-checked when the box loses focus, not on every keystroke)
-    gr.on([ctx.settings[k].change for k in SETTING_KEYS if k not in ("system", "fault", "endless", "base_url", "backend")]
+    offline_only = ("fault", "endless", "redact_thinking")  # emulator controls: no parameter rules to check
+    gr.on([ctx.settings[k].change for k in SETTING_KEYS if k not in ("system", *offline_only, "base_url", "backend")]
           + [ctx.settings["system"].blur],
           settings_problems, ctx.settings_inputs, problems, queue=False, show_progress="hidden", **private)

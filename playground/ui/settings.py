@@ -19,7 +19,7 @@ from playground.errors import ParameterError
 SETTING_KEYS: tuple[str, ...] = (
     "backend", "base_url", "model", "system", "temperature", "top_p", "top_k", "max_tokens",
     "stop_sequences", "thinking", "thinking_budget", "effort", "stream", "tools", "tool_choice", "fault",
-    "endless", "cache", "cache_ttl",
+    "endless", "cache", "cache_ttl", "redact_thinking",
 )
 
 THINKING_MODES = ("off", "budget", "adaptive")
@@ -31,12 +31,14 @@ DEFAULTS: dict[str, Any] = {
     "backend": "offline", "base_url": "", "model": "", "system": "", "temperature": None, "top_p": None,
     "top_k": None, "max_tokens": 1024, "stop_sequences": "", "thinking": "off", "thinking_budget": 2048,
     "effort": "", "stream": True, "tools": "", "tool_choice": "auto", "fault": "",
-    "endless": False, "cache": "off", "cache_ttl": "5m",
+    "endless": False, "cache": "off", "cache_ttl": "5m", "redact_thinking": False,
 }
-# Offline emulator controls (sent to the offline backend only): fault injection, and running to
-# max_tokens instead of ending naturally after a few sentences (long streams for demos/benchmarks).
+# Offline emulator controls (sent to the offline backend only): fault injection, running to
+# max_tokens instead of ending naturally after a few sentences (long streams for demos/benchmarks),
+# and answering thinking as redacted_thinking (to see how an opaque block looks and goes back).
 FAULT_HEADER = "x-emulator-fault"
 ENDLESS_HEADER = "x-emulator-no-eos"
+REDACT_THINKING_HEADER = "x-emulator-redact-thinking"
 
 _ESCAPES = {"n": "\n", "t": "\t", "\\": "\\"}
 
@@ -146,6 +148,8 @@ def to_provider_kwargs(settings: dict[str, Any]) -> dict[str, Any]:
         headers = {FAULT_HEADER: str(s["fault"])} if s["fault"] else {}
         if s["endless"]:
             headers[ENDLESS_HEADER] = "1"
+        if s["redact_thinking"]:
+            headers[REDACT_THINKING_HEADER] = "1"
         kwargs["headers"] = headers or None
     mode = s["thinking"] or "off"
     if mode not in THINKING_MODES:

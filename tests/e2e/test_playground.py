@@ -249,6 +249,35 @@ def test_multi_turn_history_keeps_thinking_signatures(page) -> None:
     assert messages[2]["content"] == "And a hound?"
 
 
+def test_redacted_thinking_shows_and_goes_back_unchanged(page, shot) -> None:
+    page.locator("#thinking label", has_text="budget").click()
+    fill(page, "thinking_budget", "1024")
+    fill(page, "max_tokens", "1100")
+    page.locator("#redact_thinking input").check()  # offline option: thinking comes back redacted
+    send(page, "Think about the Cheshire Cat, then answer briefly")
+    chat = wait_done(page)
+    assert "Error" not in chat
+    redacted = page.locator("#chat .thought-group", has_text="Thinking (redacted)")
+    assert redacted.count() == 1
+    assert answer_text(page).strip()
+    assert "x-emulator-redact-thinking: 1" in view_text(page, "request")
+    open_tab(page, "Events")
+    events = view_text(page, "events").replace(" ", "")
+    # the block arrived whole in content_block_start (the view shortens long events: keep the shown start)
+    sent = re.findall(r'"content_block":\{"type":"redacted_thinking","data":"([A-Za-z0-9+/=]+)', events)
+    assert len(sent) == 1 and len(sent[0]) > 40, events[:2000]
+    send(page, "And what did the Cat say next?")
+    chat = wait_done(page, turns=2)
+    shot(page)
+    # the emulator answers a changed block with a 400: a second answer means it went back byte-identical
+    assert "Error" not in chat and chat.count("stop reason:") == 2
+    assert redacted.count() == 2
+    messages = request_body(page)["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant", "user"]
+    block = messages[1]["content"][0]
+    assert block["type"] == "redacted_thinking" and block["data"].startswith(sent[0])
+
+
 def test_non_streaming_run(page) -> None:
     page.locator("#stream input").uncheck()
     fill(page, "max_tokens", "30")
