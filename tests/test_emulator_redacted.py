@@ -126,3 +126,10 @@ async def test_provider_yields_redacted_reasoning_and_the_accumulator_sends_it_b
     message["content"][0]["data"] = flip(message["content"][0]["data"])
     with pytest.raises(errors.BadRequestError, match="redacted_thinking"):
         await run(emu, history, stream=stream)
+
+
+def test_cli_flag() -> None:
+    from playground.emulator.__main__ import parse_args
+
+    assert parse_args(["--redact-thinking"]).redact_thinking is True
+    assert parse_args([]).redact_thinking is False
