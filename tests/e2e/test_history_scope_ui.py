@@ -53,7 +53,8 @@ def export_run(page, run_id: str) -> tuple[str, str]:
     page.locator("#export_source").get_by_text("A run from History").click()
     fill(page, "export_run_id", run_id)
     page.locator("#export_btn").click()
-    page.wait_for_function("() => document.querySelector('#export_status').innerText.trim()"
+    # the status box shows Gradio's progress timer while the export runs: wait for an outcome instead
+    page.wait_for_function("() => document.querySelector('#export_status').innerText.includes('No run')"
                            " || document.querySelector('#export_json').innerText.includes('messages')")
     return page.locator("#export_status").inner_text(), page.locator("#export_json").inner_text()
 

@@ -122,6 +122,10 @@ def test_stop_sequence_cuts_the_reply(page, shot) -> None:
     cut_word = words[len(words) // 2]
     fill(page, "stop_sequences", cut_word)
     page.locator("#retry").click()
+    # Retry replaces the finished turn, so "one turn ended" is already true before it runs: wait for
+    # the new turn's end instead (a timeout here means the stop sequence did not cut the reply)
+    page.wait_for_function("() => document.querySelector('#chat').innerText.includes('stop reason: stop_sequence')"
+                           " && !document.querySelector('#send').disabled")
     chat = wait_done(page)
     shot(page)
     cut = answer_text(page)
