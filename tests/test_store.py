@@ -208,7 +208,7 @@ def test_a_database_from_before_owners_is_migrated_on_open(tmp_path):
 
 
 def test_history_scope_defaults_and_invalid_values(monkeypatch, caplog):
-    monkeypatch.setattr(store, "_warned_scopes", set())
+    monkeypatch.setattr(store.config, "_warned_scopes", set())
     monkeypatch.delenv("PLAYGROUND_HISTORY_SCOPE", raising=False)
     monkeypatch.chdir(Path(__file__).parent)  # no .env here
     monkeypatch.delenv("SPACE_ID", raising=False)

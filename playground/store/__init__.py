@@ -23,178 +23,33 @@ never shown, exported or returned to a page.
 Writers on many threads are safe: WAL journal, one connection per thread, a busy timeout.
 """
 
+
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
-import logging
 import os
-import re
-import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .secrets import SECRET_HEADERS, redact, scrub
-
-ENV_PATH = "PLAYGROUND_HISTORY_PATH"
-ENV_SCOPE = "PLAYGROUND_HISTORY_SCOPE"
-APP_DIR = "anthropic-playground"
-SCOPES = ("session", "shared")
-
-_log = logging.getLogger(__name__)
-_warned_scopes: set[str] = set()
-
-# Parameter names that can only be a credential: a run carrying one is refused, not "cleaned",
-# because a caller that puts a key there has a bug we want to hear about.
-_KEY_PARAM_NAMES = frozenset({"api_key", "apikey", "x-api-key", "x_api_key", "authorization", "auth_token",
-                              "api-key", "access_token", "secret", "password"})
-# Header names whose values are credentials even when not in SECRET_HEADERS (cookies, tokens).
-# ("anthropic-ratelimit-tokens-remaining" is not one: only a name *ending* in "token" counts.)
-_SECRET_NAME_RE = re.compile(r"(api[-_]?key|secret|password|cookie|session|(^|[-_])auth|token$)", re.I)
-# Values that look like an Anthropic/OpenAI style key wherever they appear.
-_KEY_VALUE_RE = re.compile(r"\b(sk-[A-Za-z0-9_\-]{8,}|sk_[A-Za-z0-9_\-]{8,})")
-
-
-class HistoryError(ValueError):
-    """A run was refused by the store (e.g. it carried an API key); the message says why."""
-
-
-def _from_dotenv(name: str, path: str = ".env") -> str | None:
-    if not os.path.isfile(path):
-        return None
-    from dotenv import dotenv_values  # only when there is a file to read
-
-    return dotenv_values(path).get(name) or None
-
-
-def default_path() -> Path:
-    """``PLAYGROUND_HISTORY_PATH`` (environment, then ``.env``), else ``$XDG_DATA_HOME`` (or
-    ``~/.local/share``)/anthropic-playground/history.sqlite3."""
-    env = os.environ.get(ENV_PATH) or _from_dotenv(ENV_PATH)
-    if env:
-        return Path(env).expanduser()
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return Path(base) / APP_DIR / "history.sqlite3"
-
-
-def is_ephemeral() -> bool:
-    """True on a Hugging Face Space, whose disk is wiped when the Space restarts."""
-    return bool(os.environ.get("SPACE_ID"))
-
-
-def history_scope() -> str:
-    """``session`` (each browser session sees only its own runs) or ``shared`` (every run is visible).
-
-    ``PLAYGROUND_HISTORY_SCOPE`` (environment, then ``.env``); unset: ``session`` on a Hugging Face Space
-    (``SPACE_ID`` set: strangers share the server), else ``shared`` (one local user, one history).
-    """
-    raw = os.environ.get(ENV_SCOPE) or _from_dotenv(ENV_SCOPE)
-    if not raw or not raw.strip():
-        return "session" if is_ephemeral() else "shared"
-    value = raw.strip().lower()
-    if value in SCOPES:
-        return value
-    # An invalid value falls back to the private scope with a warning rather than stopping the app:
-    # a typo in a privacy setting must never widen who sees what (so not "shared"), and a Space that
-    # fails to boot over it helps nobody (its visitors cannot read the log; the owner can).
-    if value not in _warned_scopes:
-        _warned_scopes.add(value)
-        _log.warning("%s=%r is not one of %s: using 'session' (each browser session sees only its own runs)",
-                     ENV_SCOPE, raw, " | ".join(SCOPES))
-    return "session"
-
-
-def new_owner() -> str:
-    """A fresh, unguessable owner id for one browser session's runs (192 random bits)."""
-    return secrets.token_urlsafe(24)
-
-
-def read_owner(owner: str | None) -> str | None:
-    """The owner filter a reader must apply: ``owner`` in ``session`` scope, None (all runs) in ``shared``.
-
-    In ``session`` scope a missing owner still filters (on a value no run has), so a caller that lost
-    its session id sees nothing rather than everything.
-    """
-    if history_scope() == "shared":
-        return None
-    return owner or "\0no-owner"
-
-
-def scope_notice() -> str:
-    """A sentence for the History tab about whose runs it shows."""
-    if history_scope() == "session":
-        return "History shows only this browser session's runs and is gone when you close the tab."
-    return ""
-
-
-def ephemeral_notice() -> str:
-    """A sentence for the UI about how long history lasts ('' when it is on a persistent disk)."""
-    if is_ephemeral():
-        return ("History is kept on this Space's disk, which is ephemeral: it lasts only as long as the "
-                "Space runs (a restart or rebuild erases it). Run the playground locally to keep it.")
-    return ""
-
-
-def media_ref(data: bytes, name: str) -> dict[str, Any]:
-    """The reference stored for an uploaded file: its sha256, name and size, never its bytes."""
-    return {"sha256": hashlib.sha256(data).hexdigest(), "name": name, "size": len(data)}
-
-
-def scrub_headers(headers: Mapping[str, str] | None, *secrets: str | None) -> dict[str, str]:
-    """Copy of ``headers`` with every secret-looking value redacted (by name or by shape)."""
-    out: dict[str, str] = {}
-    for name, value in (headers or {}).items():
-        value = str(value)
-        if name.lower() in SECRET_HEADERS or _SECRET_NAME_RE.search(name):
-            scheme, _, token = value.partition(" ")
-            value = f"{scheme} {redact(token)}" if token and scheme.lower() in ("bearer", "basic") else redact(value)
-        else:
-            value = _KEY_VALUE_RE.sub(lambda m: redact(m.group(0)), scrub(value, *secrets))
-        out[str(name)] = value
-    return out
-
-
-def check_params(params: Mapping[str, Any]) -> None:
-    """Raise :class:`HistoryError` if ``params`` carries anything named like a credential."""
-    for name, value in params.items():
-        if name.lower().replace(" ", "_") in _KEY_PARAM_NAMES and value:
-            raise HistoryError(f"refusing to store parameter {name!r}: it looks like a credential, and API keys "
-                               "are never written to history. Pass the key to the provider, not in params.")
-        if isinstance(value, Mapping):
-            check_params(value)
-
-
-def _strip_media(obj: Any) -> Any:
-    """The request body with every base64 ``source.data`` replaced by a short reference."""
-    if isinstance(obj, list):
-        return [_strip_media(v) for v in obj]
-    if isinstance(obj, dict):
-        out = {k: _strip_media(v) for k, v in obj.items()}
-        if out.get("type") == "base64" and isinstance(obj.get("data"), str):
-            data = obj["data"]
-            try:
-                raw = base64.b64decode(data, validate=False)
-            except (ValueError, TypeError):
-                raw = data.encode()
-            out["data"] = f"<omitted: sha256 {hashlib.sha256(raw).hexdigest()}, {len(raw)} bytes>"
-        return out
-    return obj
-
-
-def _deep_scrub(obj: Any, secrets: tuple[str | None, ...]) -> Any:
-    if isinstance(obj, str):
-        return _KEY_VALUE_RE.sub(lambda m: redact(m.group(0)), scrub(obj, *secrets))
-    if isinstance(obj, list):
-        return [_deep_scrub(v, secrets) for v in obj]
-    if isinstance(obj, dict):
-        return {k: _deep_scrub(v, secrets) for k, v in obj.items()}
-    return obj
+from .config import (  # noqa: F401  (re-exported: callers use ``store.default_path()`` and friends)
+    APP_DIR,
+    ENV_PATH,
+    ENV_SCOPE,
+    SCOPES,
+    default_path,
+    ephemeral_notice,
+    history_scope,
+    is_ephemeral,
+    new_owner,
+    read_owner,
+    scope_notice,
+)
+from .guard import HistoryError, check_params, deep_scrub, media_ref, scrub_headers, strip_media  # noqa: F401
 
 
 @dataclass
@@ -312,11 +167,11 @@ class RunStore:
         row.pop("id")
         row["created_at"] = run.created_at or time.time()
         row["headers"] = scrub_headers(run.headers, *secret_tuple)
-        row["request_body"] = _strip_media(run.request_body)
+        row["request_body"] = strip_media(run.request_body)
         for name in ("params", "messages", "request_body", "tool_calls", "output", "thinking", "system",
                      "error", "label", "backend"):
-            row[name] = _deep_scrub(row[name], secret_tuple)
-        row["messages"] = _strip_media(row["messages"])
+            row[name] = deep_scrub(row[name], secret_tuple)
+        row["messages"] = strip_media(row["messages"])
         for name in _JSON_FIELDS:
             row[name] = json.dumps(row[name], ensure_ascii=False, default=str)
         cols = ", ".join(_COLUMNS)
