@@ -23,7 +23,6 @@ never shown, exported or returned to a page.
 Writers on many threads are safe: WAL journal, one connection per thread, a busy timeout.
 """
 
-
 from __future__ import annotations
 
 import json
