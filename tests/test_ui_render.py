@@ -16,7 +16,8 @@ from playground.responses import (
     Usage,
     finish_reason,
 )
-from playground.ui.render import EVENTS_CAP, Throttle, TurnView, describe_error
+from playground.ui.messages import describe_error
+from playground.ui.render import EVENTS_CAP, Throttle, TurnView
 
 
 class FakeClock:

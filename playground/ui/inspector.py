@@ -12,7 +12,8 @@ from typing import Any
 
 from playground import catalog
 from playground.secrets import redact_headers, scrub
-from playground.ui.render import EVENTS_CAP, TurnView, escape_markdown
+from playground.ui.messages import escape_markdown
+from playground.ui.render import EVENTS_CAP, TurnView
 
 EVENT_TEXT_CAP = 300  # characters of one event's data shown in the Events log
 LONG_STRING = 2_000  # base64 media and the like are elided in the Request view (the byte count stays)

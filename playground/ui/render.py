@@ -10,22 +10,12 @@ this module only decides what a person sees.
 
 from __future__ import annotations
 
-import html
 import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from playground.errors import (
-    APIConnectionError,
-    APIStatusError,
-    APITimeoutError,
-    AuthenticationError,
-    MissingAuthError,
-    ParameterError,
-    StreamError,
-)
 from playground.responses import (
     ContentBlock,
     FinishReason,
@@ -37,6 +27,7 @@ from playground.responses import (
     ToolCalls,
     Usage,
 )
+from playground.ui.messages import describe_error, escape_markdown, fence
 
 RENDER_INTERVAL = 0.05  # seconds: at most ~20 renders/s; each costs ~2 ms end to end in Gradio
 # The browser re-renders a growing message's whole Markdown on every update (about 1-2 µs per
@@ -90,53 +81,6 @@ class Segment:
         if len(self.chunks) > 1:  # collapse so later joins stay O(new text)
             self.chunks[:] = ["".join(self.chunks)]
         return self.chunks[0] if self.chunks else ""
-
-
-def _fence(body: str, lang: str = "json") -> str:
-    """A fenced code block whose fence cannot be closed early by the body."""
-    ticks = "```"
-    while ticks in body:
-        ticks += "`"
-    return f"{ticks}{lang}\n{body}\n{ticks}"
-
-
-def escape_markdown(text: str) -> str:
-    """Server-provided strings (error messages) shown as text, never as markup."""
-    return html.escape(text, quote=False).replace("*", "\\*").replace("_", "\\_").replace("`", "\\`")
-
-
-def describe_error(exc: BaseException) -> str:
-    """A readable one-paragraph Markdown message for an error: status, type, request id, hint.
-
-    Never a traceback; messages from this package are already key-free (see playground.errors).
-    """
-    if isinstance(exc, APIStatusError):
-        text = f"**{exc.status} {escape_markdown(exc.error_type)}**: {escape_markdown(exc.message)}"
-        if isinstance(exc, AuthenticationError):
-            text += " — check your API key."
-        elif exc.status == 429:
-            text += " — you hit a rate limit; wait a moment and press Retry."
-        elif exc.status == 529:
-            text += " — the API is overloaded; press Retry in a moment."
-        if exc.request_id:
-            text += f"  \nrequest-id: `{exc.request_id}`"
-        return text
-    if isinstance(exc, StreamError):
-        text = f"**Stream interrupted**{f' ({escape_markdown(exc.error_type)})' if exc.error_type else ''}: " + escape_markdown(
-            str(exc).split(": ", 1)[-1]
-        )
-        if exc.request_id:
-            text += f"  \nrequest-id: `{exc.request_id}`"
-        return text
-    if isinstance(exc, APITimeoutError):
-        return f"**Timed out**: {escape_markdown(str(exc))}"
-    if isinstance(exc, APIConnectionError):
-        return f"**Could not connect**: {escape_markdown(str(exc))}"
-    if isinstance(exc, MissingAuthError):
-        return f"**No API key**: {escape_markdown(str(exc))}"
-    if isinstance(exc, ParameterError):
-        return f"**Invalid `{escape_markdown(exc.param)}`**: {escape_markdown(str(exc).split(': ', 1)[-1])}"
-    return f"**Unexpected error** ({type(exc).__name__}): {escape_markdown(str(exc))}"
 
 
 def _summarize(part: Any) -> tuple[str, str]:
@@ -225,12 +169,12 @@ class TurnView:
                 args = call.arguments if call.arguments or not call.raw_arguments else call.raw_arguments
                 body = json.dumps(args, indent=2, ensure_ascii=False) if not isinstance(args, str) else args
                 self.segments.append(
-                    Segment("tool", [_fence(body)], True, f"Tool call: {call.name} ({call.id})", now, now)
+                    Segment("tool", [fence(body)], True, f"Tool call: {call.name} ({call.id})", now, now)
                 )
         elif isinstance(part, ContentBlock):
             self._close_thinking(now)
             body = json.dumps(part.data, indent=2, ensure_ascii=False, default=str)
-            self.segments.append(Segment("block", [_fence(body)], True, f"Block: {part.type}", now, now))
+            self.segments.append(Segment("block", [fence(body)], True, f"Block: {part.type}", now, now))
         elif isinstance(part, RequestRecord):
             self.requests.append(part)
         elif isinstance(part, HeadersResponse):

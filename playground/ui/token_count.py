@@ -16,7 +16,7 @@ from playground.errors import PlaygroundError
 from playground.secrets import scrub
 from playground.ui.backends import OPENAI, Backends
 from playground.ui.handlers import prompt_parts, read_media
-from playground.ui.render import escape_markdown
+from playground.ui.messages import escape_markdown
 from playground.ui.session import Session
 from playground.ui.settings import SETTING_KEYS, to_provider_kwargs
 
