@@ -108,3 +108,16 @@ def test_history_tab_says_history_is_ephemeral_on_a_space(monkeypatch, tmp_path)
     assert "h.db" in notice_text() and "ephemeral" not in notice_text()
     monkeypatch.setenv("SPACE_ID", "someone/playground")
     assert "ephemeral" in notice_text() and "lasts only as long as the Space" in notice_text()
+
+
+def test_presets_and_links_name_what_they_do_not_carry():
+    from playground.ui.tuning.common import left_out
+
+    tools = '[{"name": "get_weather", "input_schema": {"type": "object"}}]'
+    _, extra = base_settings({**DEFAULTS, "tools": tools, "tool_choice": "any", "thinking": "adaptive",
+                              "system": "Be brief", "cache": "system"})
+    assert left_out(extra) == ["tools and tool_choice", "adaptive thinking", "prompt caching"]
+    _, extra = base_settings({**DEFAULTS, "cache": "auto"})
+    assert left_out(extra) == ["prompt caching"]
+    _, extra = base_settings({**DEFAULTS, "temperature": "0.3", "fault": "rate_limit"})
+    assert left_out(extra) == []  # the offline fault header is a test knob, not a setting to share

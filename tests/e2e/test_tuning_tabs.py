@@ -211,6 +211,18 @@ def test_history_reopen_and_rerun_with_changed_temperature_shows_a_diff(page, sh
     assert page.locator("#prompt textarea").input_value() == "Tell me a story about a lighthouse keeper"
 
 
+def test_share_link_says_what_it_leaves_out(page) -> None:
+    page.locator("#cache label", has_text="whole prompt").click()
+    page.locator("#tools_panel").get_by_text("Tools").first.click()
+    page.locator("#tools .cm-content").click()
+    page.keyboard.insert_text('[{"name": "get_weather", "input_schema": {"type": "object"}}]')
+    open_tab(page, "Export / Share")
+    page.locator("#share_btn").click()
+    page.wait_for_function("() => document.querySelector('#share_left_out').innerText.includes('Not in the link')")
+    told = page.locator("#share_left_out").inner_text()
+    assert "tools" in told and "prompt caching" in told
+
+
 def test_share_link_restores_settings_in_a_fresh_context(page, browser, app, shot) -> None:
     choose(page, "model", "claude-haiku-4-5")
     fill(page, "temperature", "0.3")
@@ -224,6 +236,7 @@ def test_share_link_restores_settings_in_a_fresh_context(page, browser, app, sho
                            "?.startsWith('http')")
     link = value(page, "share_link")
     assert "temperature=0.3" in link and "prompt=Share" in link and "key" not in link.lower()
+    assert page.locator("#share_left_out").inner_text().strip() == ""  # nothing set was left out
     fresh = browser.new_context(viewport={"width": 1400, "height": 1000})
     try:
         other = fresh.new_page()

@@ -61,6 +61,19 @@ def base_settings(settings: dict[str, Any]) -> tuple[RunSettings, dict[str, Any]
     return run, extra
 
 
+def left_out(extra: dict[str, Any]) -> list[str]:
+    """The Playground settings a preset or share link does not carry (they hold a RunSettings), named
+    so the person is told rather than surprised when it is opened."""
+    names = []
+    if extra.get("tools"):
+        names.append("tools" + (" and tool_choice" if extra.get("tool_choice") else ""))
+    if isinstance(extra.get("thinking"), dict):
+        names.append("adaptive thinking")
+    if "system" in extra or "cache_control" in (extra.get("extra_data") or {}):
+        names.append("prompt caching")
+    return names
+
+
 def ui_values(run: RunSettings) -> dict[str, Any]:
     """RunSettings -> values for the Playground components named in RESTORED_KEYS."""
     return {

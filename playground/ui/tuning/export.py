@@ -14,7 +14,7 @@ from playground.tuning.settings import user_messages
 from playground.ui.context import UIContext
 from playground.ui.settings import to_provider_kwargs
 
-from .common import PRIVATE, RESTORED_KEYS, base_settings, load_run, missing_run, target_for, ui_values
+from .common import PRIVATE, RESTORED_KEYS, base_settings, left_out, load_run, missing_run, target_for, ui_values
 
 
 def export_body(source: str, rid: Any, text: str, settings: dict[str, Any], api_base: str | None,
@@ -97,12 +97,13 @@ def export_tab(ctx: UIContext, session: Any) -> dict[str, Any]:
 
     def save(name: str, *values: Any) -> Any:
         try:
-            run, _ = base_settings(UIContext.collect(*values))
+            run, extra = base_settings(UIContext.collect(*values))
             presets.save(name or "", run)
         except (PresetError, PlaygroundError, store.HistoryError) as exc:
             gr.Warning(str(exc))
             return gr.update()
-        gr.Info(f"Preset {name.strip()!r} saved.")
+        missing = left_out(extra)
+        gr.Info(f"Preset {name.strip()!r} saved" + (f" (without {', '.join(missing)})." if missing else "."))
         return gr.update(choices=_safe_names(presets), value=name.strip())
 
     def load(name: str) -> list[Any]:
@@ -127,18 +128,21 @@ def export_tab(ctx: UIContext, session: Any) -> dict[str, Any]:
         include_prompt = gr.Checkbox(False, label="Include the prompt above in the link", elem_id="share_prompt")
         share_btn = gr.Button("Make share link", elem_id="share_btn")
     link = gr.Textbox(label="Link (settings only: never a key)", elem_id="share_link", buttons=["copy"])
+    not_in_link = gr.Markdown("", elem_id="share_left_out")
     note = gr.Markdown("", elem_id="share_note")
 
-    def make_link(text: str, with_prompt: bool, *values: Any) -> str:
+    def make_link(text: str, with_prompt: bool, *values: Any) -> tuple[str, str]:
         try:
-            run, _ = base_settings(UIContext.collect(*values))
+            run, extra = base_settings(UIContext.collect(*values))
         except PlaygroundError as exc:
             gr.Warning(str(exc))
-            return ""
-        return share.to_query(run, prompt=text or "", include_prompt=bool(with_prompt))
+            return "", ""
+        missing = left_out(extra)
+        told = f"Not in the link: {', '.join(missing)}." if missing else ""
+        return share.to_query(run, prompt=text or "", include_prompt=bool(with_prompt)), told
 
     # The page's own address is only known to the browser: Python makes the query, JS prefixes it.
-    share_btn.click(make_link, [prompt, include_prompt, *ctx.settings_inputs], link, **PRIVATE).then(
+    share_btn.click(make_link, [prompt, include_prompt, *ctx.settings_inputs], [link, not_in_link], **PRIVATE).then(
         None, link, link, js="(q) => q ? window.location.origin + window.location.pathname + '?' + q : ''")
     return {"prompt": prompt, "note": note}
 
