@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing as mp
+import os
 import statistics
 import sys
 import threading
@@ -50,9 +51,14 @@ class Run:
     error: str | None = None
 
 
-def drive_group(url: str, sessions: list[int], turns: int, max_tokens: int, start: Any, out: Any) -> None:
+def drive_group(url: str, sessions: list[int], turns: int, max_tokens: int, start: Any, out: Any,
+                nice: int = 0) -> None:
     """A client process: some of the sessions, one thread each (gradio_client is CPU-hungry, and one
-    process holding all 32 clients would measure its own GIL, not the app)."""
+    process holding all 32 clients would measure its own GIL, not the app). ``nice`` lowers its CPU
+    priority, so that on a small machine the app under test is served first, as it would be if the
+    clients ran elsewhere."""
+    if nice:
+        os.nice(nice)
     runs: list[Run] = []
     threads = [threading.Thread(target=drive_session, args=(url, s, turns, max_tokens, start, runs))
                for s in sessions]
@@ -137,6 +143,9 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=float, default=300, help="emulator delay before the first byte")
     parser.add_argument("--max-tokens", type=int, default=120)
     parser.add_argument("--processes", type=int, default=4, help="client processes the sessions are spread over")
+    parser.add_argument("--client-nice", type=int, default=0,
+                        help="lower the clients' CPU priority by this much (e.g. 10: the app is served first, "
+                             "as if the clients ran on other machines)")
     args = parser.parse_args()
 
     env = {"PLAYGROUND_EMULATOR_TPS": str(args.tokens_per_second),
@@ -147,7 +156,8 @@ def main() -> int:
         _warm_up(app.url)
         start, out = ctx.Barrier(args.sessions + 1), ctx.Queue()
         groups = [list(range(args.sessions))[i::args.processes] for i in range(args.processes)]
-        procs = [ctx.Process(target=drive_group, args=(app.url, g, args.turns, args.max_tokens, start, out))
+        procs = [ctx.Process(target=drive_group, args=(app.url, g, args.turns, args.max_tokens, start, out,
+                                                        args.client_nice))
                  for g in groups if g]
         for p in procs:
             p.start()
@@ -171,7 +181,7 @@ def main() -> int:
     ttfts = [r.ttft for r in runs if r.ttft is not None]
     totals = [r.total for r in runs if r.total is not None]
     print(f"sessions={args.sessions} turns={args.turns} runs={len(runs)} pacing={args.tokens_per_second} tok/s "
-          f"latency={args.latency_ms} ms max_tokens={args.max_tokens}")
+          f"latency={args.latency_ms} ms max_tokens={args.max_tokens} client_nice={args.client_nice}")
     print(f"failed={len(failed)} mismatched={len(mismatched)} wall={wall:.1f} s app_cpu={cpu:.1f} s "
           f"({100 * cpu / wall:.0f}% of one core), clients' cpu (incl. connecting)={client_cpu:.1f} s")
     if ttfts:
