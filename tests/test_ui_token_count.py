@@ -51,6 +51,25 @@ async def test_the_count_is_what_the_next_run_reports(backends) -> None:
     assert follow_up > alone > 0
 
 
+async def test_a_files_only_follow_up_counts_what_send_sends(backends) -> None:
+    session = Session()
+    values = _values(max_tokens=20)
+    async for _ in Handlers(backends).send(session, "Describe the picture I will send", "", *values):
+        pass
+    prompt = {"text": "", "files": [str(ASSETS / "example.png")]}
+    counted = _count(await count_next_request(backends, session, prompt, "", *values))
+    async for _ in Handlers(backends).send(session, prompt, "", *values):
+        pass
+    assert session.last_view.usage.input_tokens == counted
+
+
+async def test_nothing_typed_and_unencodable_text_are_explained(backends) -> None:
+    empty = await count_next_request(backends, Session(), {"text": "  ", "files": []}, "", *_values())
+    assert empty.startswith("Type a message")
+    # a lone surrogate (what a browser can send) is cleaned as Send cleans it, not a crash
+    assert _count(await count_next_request(backends, Session(), "half \ud800 pair", "", *_values())) > 0
+
+
 async def test_system_prompt_and_attachments_change_the_count(backends) -> None:
     plain = _count(await count_next_request(backends, Session(), "Hello", "", *_values()))
     system = _count(await count_next_request(backends, Session(), "Hello", "", *_values(system="Be brief. " * 20)))

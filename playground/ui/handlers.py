@@ -46,6 +46,26 @@ def inspector_values(view: TurnView | None, model: str | None, api_key: str | No
     )
 
 
+def read_inputs(prompt: dict | str | None, values: tuple[Any, ...]) -> tuple[str, list[str], tuple[Any, ...]]:
+    """The message text, uploaded file paths and setting values, with text a request can carry
+    (see :func:`valid_text`)."""
+    text, files = prompt_parts(prompt)
+    return valid_text(text), files, tuple(valid_text(v) if isinstance(v, str) else v for v in values)
+
+
+def prepare_run(backends: Backends, session: Session, text: str, files: list[str], api_key: str,
+                settings: dict[str, Any]) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """What *Send* sends now: ``(target, provider kwargs, new user message)``; the conversation is
+    ``[*session.history(), user_message]``. Raises PlaygroundError (bad settings, no key) or OSError."""
+    kwargs = to_provider_kwargs(settings)
+    target = backends.target(settings["backend"], api_key, settings["base_url"])
+    user_message = session.next_user_message(text)
+    kwargs.update(api_key=target.api_key, api_base=target.api_base, **target.guard_kwargs())
+    if files:
+        kwargs["media"] = read_media(files)
+    return target, {k: v for k, v in kwargs.items() if v is not None}, user_message
+
+
 def read_media(paths: list[str]) -> list[tuple[bytes, str]]:
     """The uploaded files as ``(bytes, name)`` pairs for the provider's ``media``."""
     media = []
@@ -135,9 +155,7 @@ class Handlers:
     async def send(self, session: Session, prompt: dict | str | None, api_key: str, *values: Any
                    ) -> AsyncIterator[tuple[Any, ...]]:
         """Stream one run into the chat and the inspector (one run per session at a time)."""
-        text, files = prompt_parts(prompt)
-        text = valid_text(text)
-        values = tuple(valid_text(v) if isinstance(v, str) else v for v in values)
+        text, files, values = read_inputs(prompt, values)
         if not text.strip() and not files:
             gr.Warning("Type a message (or attach a file) first.")
             yield _no_change()
@@ -162,20 +180,14 @@ class Handlers:
         exchange = Exchange(text=text, files=files, model=model)
         session.exchanges.append(exchange)
         try:
-            kwargs = to_provider_kwargs(settings)
-            target = self.backends.target(settings["backend"], api_key, settings["base_url"])
-            user_message = session.next_user_message(text)
-            kwargs.update(api_key=target.api_key, api_base=target.api_base, **target.guard_kwargs())
-            kwargs["raw_events"] = EVENTS_CAP  # the Events tab shows the wire events
-            if files:
-                kwargs["media"] = read_media(files)
+            target, kwargs, user_message = prepare_run(self.backends, session, text, files, api_key, settings)
         except (PlaygroundError, OSError) as exc:
             view = TurnView()
             view.mark_error(exc)
             exchange.view = view
             yield (session.chat(), gr.update(), *_buttons(False), *inspector_values(view, model, api_key))
             return
-        kwargs = {k: v for k, v in kwargs.items() if v is not None}
+        kwargs["raw_events"] = EVENTS_CAP  # the Events tab shows the wire events
         request = RunRequest(target.provider, model, [*session.history(), user_message], kwargs)
         yield (session.chat(), gr.update(value=None), *_buttons(True), *(gr.skip(),) * len(INSPECTOR_KEYS))
         shown_requests, shown_headers = 0, None

@@ -15,10 +15,10 @@ from playground import catalog
 from playground.errors import PlaygroundError
 from playground.secrets import scrub
 from playground.ui.backends import OPENAI, Backends
-from playground.ui.handlers import prompt_parts, read_media
+from playground.ui.handlers import prepare_run, read_inputs
 from playground.ui.messages import escape_markdown
 from playground.ui.session import Session
-from playground.ui.settings import SETTING_KEYS, to_provider_kwargs
+from playground.ui.settings import SETTING_KEYS
 
 
 def describe(tokens: int, model: str) -> str:
@@ -45,19 +45,19 @@ def describe(tokens: int, model: str) -> str:
 async def count_next_request(backends: Backends, session: Session, prompt: dict | str | None, api_key: str,
                              *values: Any) -> str:
     """Markdown for the *Count tokens* button: the count, or why it could not be had."""
+    text, files, values = read_inputs(prompt, values)
     settings = dict(zip(SETTING_KEYS, values, strict=True))
     model = catalog.resolve((settings["model"] or "").strip())
     if settings["backend"] == OPENAI:
         return "Token counting needs the Messages API: OpenAI-compatible endpoints have no count endpoint."
-    text, files = prompt_parts(prompt)
-    try:
-        kwargs = to_provider_kwargs(settings)
-        target = backends.target(settings["backend"], api_key, settings["base_url"])
-        media = read_media(files)
-        messages = [*session.history(), session.next_user_message(text or "(empty message)")]
+    if not text.strip() and not files:
+        return "Type a message (or attach a file) first: the count is for the next request."
+    try:  # the very request Send would make (same messages, system, tools and attachments)
+        target, kwargs, user_message = prepare_run(backends, session, text, files, api_key, settings)
         tokens = await target.provider.count_tokens(
-            model, messages, api_key=target.api_key, api_base=target.api_base, system=kwargs["system"],
-            tools=kwargs["tools"], media=media or None, **target.guard_kwargs())
+            model, [*session.history(), user_message], api_key=kwargs.get("api_key"), api_base=kwargs.get("api_base"),
+            system=kwargs.get("system"), tools=kwargs.get("tools"), media=kwargs.get("media"),
+            **target.guard_kwargs())
     except (PlaygroundError, OSError) as exc:
         return f"**Could not count tokens:** {escape_markdown(scrub(str(exc), api_key))}"
     return describe(tokens, model)
