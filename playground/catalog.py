@@ -37,13 +37,13 @@ class ModelInfo:
     efforts: tuple[str, ...] = ()  # output_config.effort values
     image_input: bool = True
     pdf_input: bool = True
-    # A final assistant message (prefill) is a 400 on Opus 4.6+/Sonnet 4.6+ (reference §1.3).
-    # Added for the prefill rule (emulator + params); nothing existing was renamed.
-    accepts_prefill: bool = True
+    # A final assistant message (prefill) is a 400 from the 4.6 generation on (reference §1.3);
+    # the older models (and the offline sampler) opt in.
+    accepts_prefill: bool = False
     aliases: tuple[str, ...] = field(default=())
     # Shortest prefix (tokens) that prompt caching will store; shorter ones silently don't cache.
     # The reference (§1.9) says 1024/2048/4096 "depending on model" without saying which, so every
-    # real id assumes the lowest, 1024. Added for emulator prompt caching; nothing was renamed.
+    # real id assumes the lowest, 1024.
     min_cache_tokens: int = 1024
 
     @property
@@ -66,40 +66,40 @@ _BOTH = ("enabled", "adaptive")
 # Newest first, as GET /v1/models orders them.
 MODELS: tuple[ModelInfo, ...] = (
     ModelInfo("claude-haiku-5-5", "Claude Haiku 5.5", "2026-10-07T00:00:00Z", 1_000_000, 128_000, 0.10, 0.50,
-              SamplingPolicy.EITHER_ONE, _BOTH, efforts=_EFFORTS, accepts_prefill=False),
+              SamplingPolicy.EITHER_ONE, _BOTH, efforts=_EFFORTS),
     ModelInfo("claude-sonnet-5-5", "Claude Sonnet 5.5", "2026-09-28T00:00:00Z", 1_000_000, 128_000, 2.0, 10.0,
-              SamplingPolicy.DEFAULTS_ONLY, _ADAPTIVE, efforts=_EFFORTS, accepts_prefill=False),
+              SamplingPolicy.DEFAULTS_ONLY, _ADAPTIVE, efforts=_EFFORTS),
     ModelInfo("claude-opus-5-5", "Claude Opus 5.5", "2026-09-24T00:00:00Z", 1_000_000, 128_000, 4.0, 20.0,
-              SamplingPolicy.NONE, _ADAPTIVE, efforts=_EFFORTS, accepts_prefill=False),
+              SamplingPolicy.NONE, _ADAPTIVE, efforts=_EFFORTS),
     ModelInfo("claude-fable-5-1", "Claude Fable 5.1", "2026-09-01T00:00:00Z", 1_000_000, 128_000, 10.0, 50.0,
-              SamplingPolicy.NONE, _ADAPTIVE, always_thinks=True, efforts=_EFFORTS, accepts_prefill=False),
+              SamplingPolicy.NONE, _ADAPTIVE, always_thinks=True, efforts=_EFFORTS),
     ModelInfo("claude-opus-5", "Claude Opus 5", "2026-07-24T00:00:00Z", 1_000_000, 128_000, 5.0, 25.0,
-              SamplingPolicy.NONE, _ADAPTIVE, efforts=_EFFORTS, accepts_prefill=False),
+              SamplingPolicy.NONE, _ADAPTIVE, efforts=_EFFORTS),
     ModelInfo("claude-sonnet-5", "Claude Sonnet 5", "2026-06-30T00:00:00Z", 1_000_000, 128_000, 2.0, 10.0,
-              SamplingPolicy.DEFAULTS_ONLY, _ADAPTIVE, efforts=_EFFORTS, accepts_prefill=False),
+              SamplingPolicy.DEFAULTS_ONLY, _ADAPTIVE, efforts=_EFFORTS),
     ModelInfo("claude-fable-5", "Claude Fable 5", "2026-06-09T00:00:00Z", 1_000_000, 128_000, 10.0, 50.0,
-              SamplingPolicy.NONE, _ADAPTIVE, always_thinks=True, efforts=_EFFORTS, accepts_prefill=False),
+              SamplingPolicy.NONE, _ADAPTIVE, always_thinks=True, efforts=_EFFORTS),
     ModelInfo("claude-opus-4-8", "Claude Opus 4.8", "2026-05-01T00:00:00Z", 1_000_000, 128_000, 5.0, 25.0,
-              SamplingPolicy.NONE, _ADAPTIVE, efforts=_EFFORTS, accepts_prefill=False),
+              SamplingPolicy.NONE, _ADAPTIVE, efforts=_EFFORTS),
     ModelInfo("claude-opus-4-7", "Claude Opus 4.7", "2026-04-01T00:00:00Z", 1_000_000, 128_000, 5.0, 25.0,
-              SamplingPolicy.NONE, _ADAPTIVE, efforts=_EFFORTS, accepts_prefill=False),
+              SamplingPolicy.NONE, _ADAPTIVE, efforts=_EFFORTS),
     ModelInfo("claude-opus-4-6", "Claude Opus 4.6", "2026-02-05T00:00:00Z", 1_000_000, 128_000, 5.0, 25.0,
-              SamplingPolicy.EITHER_ONE, _BOTH, efforts=_EFFORTS, accepts_prefill=False),
+              SamplingPolicy.EITHER_ONE, _BOTH, efforts=_EFFORTS),
     ModelInfo("claude-sonnet-4-6", "Claude Sonnet 4.6", "2026-02-17T00:00:00Z", 1_000_000, 128_000, 3.0, 15.0,
-              SamplingPolicy.EITHER_ONE, _BOTH, efforts=_EFFORTS, accepts_prefill=False),
+              SamplingPolicy.EITHER_ONE, _BOTH, efforts=_EFFORTS),
     ModelInfo("claude-opus-4-5", "Claude Opus 4.5", "2025-11-24T00:00:00Z", 200_000, 64_000, 5.0, 25.0,
-              aliases=("claude-opus-4-5-20251101",)),
+              accepts_prefill=True, aliases=("claude-opus-4-5-20251101",)),
     ModelInfo("claude-haiku-4-5", "Claude Haiku 4.5", "2025-10-15T00:00:00Z", 200_000, 64_000, 1.0, 5.0,
-              aliases=("claude-haiku-4-5-20251001",)),
+              accepts_prefill=True, aliases=("claude-haiku-4-5-20251001",)),
     ModelInfo("claude-sonnet-4-5", "Claude Sonnet 4.5", "2025-09-29T00:00:00Z", 200_000, 64_000, 3.0, 15.0,
-              aliases=("claude-sonnet-4-5-20250929",)),
+              accepts_prefill=True, aliases=("claude-sonnet-4-5-20250929",)),
 )
 
 # The offline backend's own model: a tiny n-gram sampler that takes every knob.
 # Limits sized (by the emulator engineer) so streaming benchmarks can ask for 20,000+ tokens.
 EMULATOR_INFO = ModelInfo(
     EMULATOR_MODEL, "Playground Tiny (offline n-gram sampler)", "2026-11-01T00:00:00Z",
-    200_000, 64_000, 0.0, 0.0, SamplingPolicy.ALL, _BOTH, efforts=_EFFORTS,
+    200_000, 64_000, 0.0, 0.0, SamplingPolicy.ALL, _BOTH, efforts=_EFFORTS, accepts_prefill=True,
     min_cache_tokens=128,  # small, so an offline caching demo needs no huge prompt
 )
 
@@ -151,7 +151,6 @@ def cost_usd(model: str | None, input_tokens: int, output_tokens: int,
         + cache_write_1h_tokens * info.cache_write_1h_price
         + cache_read_tokens * info.cache_read_price
     ) / 1_000_000
-
 
 
 def usage_cost_usd(model: str | None, usage: Any) -> float | None:

@@ -4,7 +4,8 @@ A run yields, in order: one :class:`RequestRecord` per attempt, :class:`RetryNot
 each retry, one :class:`HeadersResponse` when the response starts, then content (``str``,
 :class:`Reasoning`, :class:`ToolCalls`, :class:`ContentBlock`), then :class:`FinishReason`
 and :class:`Usage`. With ``raw_events=N`` the first N wire events also come through as
-:class:`RawEvent`, each just before the parts it produces. Plain dataclasses: cheap to build on the hot path, easy to compare in tests.
+:class:`RawEvent`, each just before the parts it produces. Plain dataclasses: cheap to build on
+the hot path, easy to compare in tests.
 """
 
 from __future__ import annotations
@@ -103,8 +104,8 @@ class Usage:
     def completion_tokens(self) -> int:
         return self.output_tokens
 
-    # Added for prompt caching (additive): the TTL split of cache_creation_input_tokens, read
-    # from the API's ``cache_creation`` object kept in ``extra`` (0 when absent or null).
+    # The TTL split of cache_creation_input_tokens, read from the API's ``cache_creation`` object
+    # kept in ``extra`` (0 when absent or null).
     @property
     def cache_write_1h_tokens(self) -> int:
         """Of ``cache_creation_input_tokens``, those written with a 1-hour TTL."""
