@@ -163,10 +163,8 @@ class OpenaiAPI(ProviderBase):
                                  "pass extra API body fields through extra_data={...}.")
         if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))):
             raise ParameterError("timeout", f"give seconds as a number (or None for no limit), got {timeout!r}.")
-        if not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
-            raise ParameterError("max_retries", f"must be a whole number of at least 0, got {max_retries!r}.")
-        if not isinstance(raw_events, int) or isinstance(raw_events, bool) or raw_events < 0:
-            raise ParameterError("raw_events", f"must be a whole number of at least 0, got {raw_events!r}.")
+        _check_count("max_retries", max_retries)
+        _check_count("raw_events", raw_events)
         model = cls.get_model(model)
         p = {"temperature": temperature, "top_p": top_p, "top_k": top_k, "max_tokens": max_tokens, "stop": stop,
              "thinking": thinking, "tool_choice": tool_choice, "effort": effort, "system": system, "tools": tools,
@@ -188,3 +186,9 @@ class OpenaiAPI(ProviderBase):
                                         raw_events=raw_events):
                 for part in batch:
                     yield part
+
+
+def _check_count(name: str, value: Any) -> None:
+    """A keyword that counts something: a whole number of at least 0 (``True`` is not one)."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ParameterError(name, f"must be a whole number of at least 0, got {value!r}.")
