@@ -18,7 +18,7 @@ from playground.tuning import cost
 from playground.ui.context import UIContext
 from playground.ui.session import Session
 
-from .common import PRIVATE, RESTORED_KEYS, SessionToken, base_settings, column_settings, stop_text, ui_values
+from .common import PRIVATE, RESTORED_KEYS, base_settings, column_settings, stop_text, ui_values
 from .compare import compare_tab
 from .export import export_body, export_tab, restore_from_link
 from .history import history_rows, history_tab, last_user_text
@@ -33,13 +33,12 @@ def build_tuning_tabs(ctx: UIContext) -> None:
     with gr.Tab("Compare", id="tuning_compare"):
         # Session state lives inside a tab: a non-Tab child of gr.Tabs confuses its tab order.
         spend = gr.State(cost.SpendCap())
-        token = gr.State(SessionToken())
-        # The chat's Session carries the run-history owner id: one per browser session for the
-        # Playground and these tabs alike (a stand-alone build gets its own).
+        # The chat's Session carries the browser session's owner id: it keys the history these tabs
+        # read and write and their live runners (a stand-alone build gets its own Session).
         session = ctx.session if ctx.session is not None else gr.State(Session())
-        compare_prompt = compare_tab(ctx, spend, token, session)
+        compare_prompt = compare_tab(ctx, spend, session)
     with gr.Tab("Sweep", id="tuning_sweep"):
-        sweep_tab(ctx, spend, token, session)
+        sweep_tab(ctx, spend, session)
     with gr.Tab("History", id="tuning_history") as history_page:
         history_tab(ctx, spend, history_page, session)
     with gr.Tab("Export / Share", id="tuning_export"):

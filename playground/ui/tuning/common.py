@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from playground import catalog, store
@@ -129,19 +128,10 @@ def stats_line(result: JobResult) -> str:
     return line
 
 
-class SessionToken:
-    """A per-browser-session id kept in ``gr.State`` (each session's deep copy gets a fresh one):
-    the key under which a session's live runner is found by its Stop / Cancel buttons."""
-
-    def __init__(self) -> None:
-        self.value = uuid.uuid4().hex
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> SessionToken:
-        return SessionToken()
-
-
-def session_key(token: SessionToken, tab: str) -> tuple[str, str]:
-    return (token.value, tab)
+def session_key(session: Any, tab: str) -> tuple[str | None, str]:
+    """The key under which a browser session's live runner in ``tab`` is found by its Stop / Cancel
+    buttons: the chat ``Session``'s owner id (one per browser session, never sent to the page)."""
+    return (owner_of(session), tab)
 
 
 def target_for(ctx: UIContext, settings: dict[str, Any], api_key: str | None) -> Any:

@@ -19,7 +19,6 @@ from playground.ui.settings import SETTING_KEYS
 from .common import (
     PRIVATE,
     RUNNERS,
-    SessionToken,
     base_settings,
     column_settings,
     history_store,
@@ -34,7 +33,7 @@ MAX_COLUMNS = 4
 COLUMN_FIELDS = ("model", "temperature", "top_p", "top_k", "max_tokens", "stop")
 
 
-def compare_tab(ctx: UIContext, spend: gr.State, token: gr.State, session: gr.State) -> Any:
+def compare_tab(ctx: UIContext, spend: gr.State, session: gr.State) -> Any:
     """Lay out the Compare tab and wire it (inside a ``gr.Tab``); returns its prompt box."""
     gr.Markdown("Send one prompt to 2–4 configurations at once. Backend, key, system prompt and tools come "
                 "from the Playground tab; blank sampling boxes are not sent.")
@@ -75,7 +74,7 @@ def compare_tab(ctx: UIContext, spend: gr.State, token: gr.State, session: gr.St
     column_inputs = [c[f] for c in cols for f in COLUMN_FIELDS]
     outputs = [status, *[c["output"] for c in cols], *[c["stats"] for c in cols]]
 
-    async def run_compare(n: int, text: str, cap: cost.SpendCap, tok: SessionToken, chat: Any, api_key: str,
+    async def run_compare(n: int, text: str, cap: cost.SpendCap, chat: Any, api_key: str,
                           *values: Any) -> AsyncIterator[list[Any]]:
         n = int(n)
         settings = UIContext.collect(*values[:len(SETTING_KEYS)])
@@ -83,7 +82,7 @@ def compare_tab(ctx: UIContext, spend: gr.State, token: gr.State, session: gr.St
         if not (text or "").strip():
             yield ["⚠️ Type a prompt first.", *[gr.skip()] * (2 * MAX_COLUMNS)]
             return
-        key = session_key(tok, "compare")
+        key = session_key(chat, "compare")
         if key in RUNNERS:
             yield ["⚠️ A compare is already running: stop it first.", *[gr.skip()] * (2 * MAX_COLUMNS)]
             return
@@ -113,19 +112,19 @@ def compare_tab(ctx: UIContext, spend: gr.State, token: gr.State, session: gr.St
             RUNNERS.pop(key, None)
         yield _compare_view(runner, n, done=True)
 
-    run_btn.click(run_compare, [n_cols, prompt, spend, token, session, ctx.api_key, *ctx.settings_inputs, *column_inputs], outputs,
+    run_btn.click(run_compare, [n_cols, prompt, spend, session, ctx.api_key, *ctx.settings_inputs, *column_inputs], outputs,
                   **PRIVATE)
 
     def stopper(index: int | None) -> Callable[..., None]:
-        def stop(tok: SessionToken) -> None:
-            runner = RUNNERS.get(session_key(tok, "compare"))
+        def stop(chat: Any) -> None:
+            runner = RUNNERS.get(session_key(chat, "compare"))
             if runner is not None:
                 runner.cancel(index)
         return stop
 
-    stop_all.click(stopper(None), token, None, queue=False, **PRIVATE)
+    stop_all.click(stopper(None), session, None, queue=False, **PRIVATE)
     for i, c in enumerate(cols):
-        c["stop_btn"].click(stopper(i), token, None, queue=False, **PRIVATE)
+        c["stop_btn"].click(stopper(i), session, None, queue=False, **PRIVATE)
         restored = [ctx.settings[k] for k in ("model", "temperature", "top_p", "top_k", "max_tokens",
                                               "stop_sequences")]
         c["copy"].click(_copy_column, [c[f] for f in COLUMN_FIELDS], restored, queue=False, **PRIVATE)

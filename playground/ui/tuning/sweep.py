@@ -21,7 +21,6 @@ from .common import (
     DEFAULT_CONCURRENCY,
     PRIVATE,
     RUNNERS,
-    SessionToken,
     base_settings,
     history_store,
     model_problems,
@@ -52,7 +51,7 @@ def sweep_plan(param1: str, values1: str, param2: str, values2: str, repeats: An
     return base, extra, cells, [a.param for a in axes], est
 
 
-def sweep_tab(ctx: UIContext, spend: gr.State, token: gr.State, session: gr.State) -> None:
+def sweep_tab(ctx: UIContext, spend: gr.State, session: gr.State) -> None:
     """Lay out the Sweep tab and wire it (inside a ``gr.Tab``); runs are booked on ``spend``."""
     gr.Markdown("Sweep one or two parameters over values (`0.2, 0.7`), ranges (`0:1:0.25`) or points "
                 "(`0..1 x5`); stop sets are separated by `|` (`\\n | END, STOP | none`). Other settings come "
@@ -111,7 +110,7 @@ def sweep_tab(ctx: UIContext, spend: gr.State, token: gr.State, session: gr.Stat
     outputs = [plan, progress, table, summary, *plots.values(), csv_file, confirm_btn]
 
     async def run_sweep(p1: str, v1: str, p2: str, v2: str, reps: Any, text: str, conc: Any, cap: cost.SpendCap,
-                        tok: SessionToken, chat: Any, api_key: str, *values: Any) -> AsyncIterator[list[Any]]:
+                        chat: Any, api_key: str, *values: Any) -> AsyncIterator[list[Any]]:
         settings = UIContext.collect(*values)
         skip = [gr.skip()] * (len(outputs) - 2)
         try:
@@ -130,7 +129,7 @@ def sweep_tab(ctx: UIContext, spend: gr.State, token: gr.State, session: gr.Stat
         except (grid.GridError, PlaygroundError) as exc:
             yield [f"⚠️ {exc}", "", *skip[:-1], gr.update(visible=False)]
             return
-        key = session_key(tok, "sweep")
+        key = session_key(chat, "sweep")
         if key in RUNNERS:
             yield ["⚠️ A sweep is already running: cancel it first.", *skip, gr.skip()]
             return
@@ -148,14 +147,14 @@ def sweep_tab(ctx: UIContext, spend: gr.State, token: gr.State, session: gr.Stat
             RUNNERS.pop(key, None)
         yield _sweep_view(runner, params, len(jobs), started, final=True)
 
-    confirm_btn.click(run_sweep, [*form, concurrency, spend, token, session, ctx.api_key, *ctx.settings_inputs], outputs, **PRIVATE)
+    confirm_btn.click(run_sweep, [*form, concurrency, spend, session, ctx.api_key, *ctx.settings_inputs], outputs, **PRIVATE)
 
-    def cancel(tok: SessionToken) -> None:
-        runner = RUNNERS.get(session_key(tok, "sweep"))
+    def cancel(chat: Any) -> None:
+        runner = RUNNERS.get(session_key(chat, "sweep"))
         if runner is not None:
             runner.cancel()
 
-    cancel_btn.click(cancel, token, None, queue=False, **PRIVATE)
+    cancel_btn.click(cancel, session, None, queue=False, **PRIVATE)
 
 
 def _progress_html(done: int, total: int, failed: int, cancelled: int = 0) -> str:
