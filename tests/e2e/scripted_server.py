@@ -98,13 +98,11 @@ def _app(state: Scripted) -> web.Application:
 
 
 @contextlib.contextmanager
-def scripted_server(key: str = RIGHT_KEY, app_factory=_app) -> Iterator[Scripted]:
-    """Serve until the block exits (``needs-key`` accepts ``key``); ``app_factory(state)`` may build
-    another aiohttp app."""
-    port = free_port()
-    state = Scripted(f"http://127.0.0.1:{port}/v1", key=key)
+def serve_in_thread(app: web.Application, port: int) -> Iterator[None]:
+    """Serve ``app`` on 127.0.0.1:``port`` from a thread of its own with its own loop (sync Playwright
+    marks this thread's loop as running, so a server cannot share it), until the block exits."""
     loop = asyncio.new_event_loop()
-    runner = web.AppRunner(app_factory(state), shutdown_timeout=1)
+    runner = web.AppRunner(app, shutdown_timeout=1)
     ready = threading.Event()
 
     def serve() -> None:
@@ -116,10 +114,20 @@ def scripted_server(key: str = RIGHT_KEY, app_factory=_app) -> Iterator[Scripted
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    assert ready.wait(10), "scripted server did not start"
+    assert ready.wait(10), f"test server on port {port} did not start"
     try:
-        yield state
+        yield
     finally:
         asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(15)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
+
+
+@contextlib.contextmanager
+def scripted_server(key: str = RIGHT_KEY, app_factory=_app) -> Iterator[Scripted]:
+    """Serve until the block exits (``needs-key`` accepts ``key``); ``app_factory(state)`` may build
+    another aiohttp app."""
+    port = free_port()
+    state = Scripted(f"http://127.0.0.1:{port}/v1", key=key)
+    with serve_in_thread(app_factory(state), port):
+        yield state

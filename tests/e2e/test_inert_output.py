@@ -6,12 +6,10 @@ on a free port) whose answer is HTML/Markdown trickery pointing back at itself, 
 
 from __future__ import annotations
 
-import asyncio
-import threading
-
 import pytest
 from aiohttp import web
 from app_server import free_port
+from scripted_server import serve_in_thread
 from ui import choose, fill, send, wait_done
 
 pytestmark = pytest.mark.browser
@@ -53,25 +51,8 @@ def hostile():
     app.router.add_get("/v1/models", models)
     app.router.add_post("/v1/chat/completions", completions)
     app.router.add_get("/{tail:.*}", anything)
-    # The server gets its own thread and loop (sync Playwright already runs a loop in this thread).
-    loop = asyncio.new_event_loop()
-    runner = web.AppRunner(app)
-    ready = threading.Event()
-
-    def serve() -> None:
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(runner.setup())
-        loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
-        ready.set()
-        loop.run_forever()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    assert ready.wait(10), "hostile server did not start"
-    yield f"http://127.0.0.1:{port}/v1", hits
-    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
+    with serve_in_thread(app, port):
+        yield f"http://127.0.0.1:{port}/v1", hits
 
 
 def test_hostile_reply_is_shown_as_inert_text(page, hostile, shot) -> None:
