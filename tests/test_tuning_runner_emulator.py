@@ -6,6 +6,8 @@ fails (captured, not fatal) and the rest succeed; every run lands in the history
 
 from __future__ import annotations
 
+import time
+
 from playground.emulator import Emulator
 from playground.store import RunStore
 from playground.tuning import grid
@@ -55,3 +57,31 @@ async def test_a_real_key_sent_over_http_never_reaches_the_history_file(tmp_path
     raw = b"".join(p.read_bytes() for p in tmp_path.iterdir())
     assert key.encode() not in raw and key[:-1].encode() not in raw and key[12:40].encode() not in raw
     assert history.count() == 2
+
+
+async def test_tuning_runs_obey_the_servers_timeout_and_private_host_guard(replay_server):
+    """Compare, sweep and rerun build their Runner with ``tuning_runner``: what the server imposes on the
+    chat (``PLAYGROUND_TIMEOUT``, the private-host guard on a Space) holds for them too."""
+    from replay import Reply
+
+    from playground.providers import Anthropic
+    from playground.ui.backends import Target
+    from playground.ui.tuning.common import tuning_runner
+
+    job = Job(0, RunSettings(model="playground-tiny", max_tokens=16), [{"role": "user", "content": "hi"}])
+    base = replay_server.api_base
+
+    replay_server.reply(Reply(200, body=b"{}", delay=5))  # answers after 5 s; the server allows 0.3 s
+    slow = Target("anthropic", Anthropic, base, "k", allow_private=True, timeout=0.3)
+    started = time.monotonic()
+    timed_out = [u.result async for u in tuning_runner(slow, None, {}, kind="sweep", max_retries=0).run([job])
+                 if u.done][0]
+    assert timed_out.error and "timed out" in timed_out.error, timed_out.error
+    assert time.monotonic() - started < 3
+
+    seen = len(replay_server.requests)
+    guarded = Target("anthropic", Anthropic, base, "k", allow_private=False)
+    refused = [u.result async for u in tuning_runner(guarded, None, {}, kind="compare", max_retries=0).run([job])
+               if u.done][0]
+    assert refused.error and "127.0.0.1" in refused.error, refused.error
+    assert len(replay_server.requests) == seen  # refused without connecting

@@ -138,6 +138,19 @@ def target_for(ctx: UIContext, settings: dict[str, Any], api_key: str | None) ->
     return ctx.backends.target(settings["backend"], api_key, settings["base_url"])
 
 
+def tuning_runner(target: Any, chat: Any, extra: dict[str, Any], **options: Any) -> Runner:
+    """A Runner for one compare, sweep or rerun on ``target`` (the chosen backend), recording under the
+    chat Session's owner id, with what the server imposes on every request: the private-host guard and
+    ``PLAYGROUND_TIMEOUT``. ``options``: kind, concurrency, store, spend_cap."""
+    guard = target.guard_kwargs()
+    timeout = guard.pop("timeout", None)
+    if timeout is not None:
+        options["timeout"] = timeout
+    return Runner(api_key=target.api_key, api_base=target.api_base, provider=target.provider,
+                  backend=target.api_base or target.kind, owner=owner_of(chat), extra_kwargs={**extra, **guard},
+                  **options)
+
+
 def owner_of(session: Any) -> str | None:
     """The run-history owner id of the chat's ``Session`` (shared by the Playground and the tuning tabs)."""
     return getattr(session, "owner", None)

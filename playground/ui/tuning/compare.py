@@ -23,10 +23,10 @@ from .common import (
     column_settings,
     history_store,
     model_problems,
-    owner_of,
     session_key,
     stats_line,
     target_for,
+    tuning_runner,
 )
 
 MAX_COLUMNS = 4
@@ -99,9 +99,8 @@ def compare_tab(ctx: UIContext, spend: gr.State, session: gr.State) -> Any:
         except PlaygroundError as exc:
             yield [f"⚠️ {exc}", *[gr.skip()] * (2 * MAX_COLUMNS)]
             return
-        runner = Runner(api_key=target.api_key, api_base=target.api_base, provider=target.provider,
-                        concurrency=MAX_COLUMNS, store=history_store(), spend_cap=cap, kind="compare",
-                        backend=target.api_base or target.kind, owner=owner_of(chat), extra_kwargs={**extra, **({} if target.allow_private else {"allow_private_hosts": False})})
+        runner = tuning_runner(target, chat, extra, kind="compare", concurrency=MAX_COLUMNS,
+                               store=history_store(), spend_cap=cap)
         RUNNERS[key] = runner
         blank = [gr.update(value="") if i < n else gr.skip() for i in range(MAX_COLUMNS)]
         yield ["Running…", *blank, *blank]

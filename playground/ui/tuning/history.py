@@ -14,7 +14,7 @@ from playground import catalog, store
 from playground.errors import PlaygroundError
 from playground.tuning import cost
 from playground.tuning.diff import changes_markdown, word_diff
-from playground.tuning.runner import Job, Runner, paced
+from playground.tuning.runner import Job, paced
 from playground.ui.context import UIContext
 from playground.ui.render import RENDER_INTERVAL
 
@@ -26,11 +26,11 @@ from .common import (
     history_store,
     load_run,
     missing_run,
-    owner_of,
     reader_owner,
     stats_line,
     stop_text,
     target_for,
+    tuning_runner,
 )
 
 HISTORY_COLUMNS = ["id", "time", "kind", "model", "params", "output", "error"]
@@ -176,10 +176,7 @@ def history_tab(ctx: UIContext, spend: gr.State, tab: gr.Tab, session: gr.State)
             return
         messages, dropped = _drop_omitted_media(list(old.messages[:-1]) if old.messages else [])
         messages.append({"role": "user", "content": text or last_user_text(old.messages)})
-        runner = Runner(api_key=target.api_key, api_base=target.api_base, provider=target.provider, concurrency=1,
-                        store=runs_store, spend_cap=cap, kind="rerun", backend=target.api_base or target.kind,
-                        owner=owner_of(chat),
-                        extra_kwargs={**extra, **({} if target.allow_private else {"allow_private_hosts": False})})
+        runner = tuning_runner(target, chat, extra, kind="rerun", concurrency=1, store=runs_store, spend_cap=cap)
         note = f" ({dropped} media block(s) left out: history keeps no file bytes)" if dropped else ""
         yield [f"Rerunning run #{old.id}{note}…", changes_markdown(old.params, run.params()), old.output, "", []]
         job = Job(0, run, messages, {"parent_id": old.id, "label": f"rerun of #{old.id}"})

@@ -24,9 +24,9 @@ from .common import (
     base_settings,
     history_store,
     model_problems,
-    owner_of,
     session_key,
     target_for,
+    tuning_runner,
 )
 
 
@@ -74,7 +74,8 @@ def sweep_tab(ctx: UIContext, spend: gr.State, session: gr.State) -> None:
         cancel_btn = gr.Button("Cancel", variant="stop", elem_id="sweep_cancel")
     plan = gr.Markdown("", elem_id="sweep_plan")
     progress = gr.HTML("", elem_id="sweep_progress")
-    table = gr.Dataframe(label="Results (one row per run)", interactive=False, wrap=True, elem_id="sweep_table")
+    # No wrapping: headers stay on one line and the row scrolls sideways (the output is a short preview).
+    table = gr.Dataframe(label="Results (one row per run)", interactive=False, elem_id="sweep_table")
     with gr.Row():
         plots = {m: gr.LinePlot(None, label=title, elem_id=f"sweep_plot_{m}")
                  for m, title in list(report.METRICS.items())[:3]}
@@ -133,9 +134,8 @@ def sweep_tab(ctx: UIContext, spend: gr.State, session: gr.State) -> None:
         if key in RUNNERS:
             yield ["⚠️ A sweep is already running: cancel it first.", *skip, gr.skip()]
             return
-        runner = Runner(api_key=target.api_key, api_base=target.api_base, provider=target.provider,
-                        concurrency=max(1, int(conc or DEFAULT_CONCURRENCY)), store=history_store(), spend_cap=cap,
-                        kind="sweep", backend=target.api_base or target.kind, owner=owner_of(chat), extra_kwargs={**extra, **({} if target.allow_private else {"allow_private_hosts": False})})
+        runner = tuning_runner(target, chat, extra, kind="sweep", concurrency=max(1, int(conc or DEFAULT_CONCURRENCY)),
+                               store=history_store(), spend_cap=cap)
         RUNNERS[key] = runner
         started = time.monotonic()
         yield [f"Running {est.describe()}…", _progress_html(0, len(jobs), 0), *skip[:-1], gr.update(visible=False)]
