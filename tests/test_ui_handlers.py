@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from playground import catalog
-from playground.ui.handlers import model_controls, settings_problems
+from playground.ui.handlers import max_tokens_for_thinking, model_controls, settings_problems
 from playground.ui.settings import DEFAULTS, SETTING_KEYS
 
 
@@ -39,3 +39,18 @@ def test_rejected_combinations_are_flagged_with_the_fix() -> None:
     assert "budget" in _problems(model=catalog.EMULATOR_MODEL, thinking="budget", thinking_budget=4096,
                                  max_tokens=1024)
     assert _problems(tools="[{").startswith("**Check:** tools: not valid JSON")
+
+
+def test_picking_budget_thinking_makes_room_for_the_answer() -> None:
+    # the defaults (max_tokens 1024, budget 2048) would be refused by the API: max_tokens is raised
+    raised = max_tokens_for_thinking("budget", DEFAULTS["thinking_budget"], DEFAULTS["max_tokens"], catalog.EMULATOR_MODEL)
+    assert raised["value"] == DEFAULTS["thinking_budget"] + DEFAULTS["max_tokens"]
+    assert _problems(model=catalog.EMULATOR_MODEL, thinking="budget", max_tokens=raised["value"]) == ""
+    # never past the model's output limit
+    info = catalog.get("claude-haiku-4-5")
+    assert max_tokens_for_thinking("budget", info.max_output - 100, 4096, info.id)["value"] == info.max_output
+    untouched = {"__type__": "update"}  # gr.skip(): the box keeps what the user typed
+    assert max_tokens_for_thinking("budget", 2048, 4096, catalog.EMULATOR_MODEL) == untouched  # already room
+    assert max_tokens_for_thinking("off", 2048, 1024, catalog.EMULATOR_MODEL) == untouched
+    assert max_tokens_for_thinking("adaptive", 2048, 1024, catalog.EMULATOR_MODEL) == untouched
+    assert max_tokens_for_thinking("budget", "", 1024, catalog.EMULATOR_MODEL) == untouched  # blank: the check says

@@ -16,7 +16,15 @@ import gradio as gr
 from playground import catalog
 from playground.ui.backends import LABELS, OFFLINE, Backends
 from playground.ui.context import UIContext
-from playground.ui.handlers import FAULTS, INSPECTOR_KEYS, ChatAPI, Handlers, model_controls, settings_problems
+from playground.ui.handlers import (
+    FAULTS,
+    INSPECTOR_KEYS,
+    ChatAPI,
+    Handlers,
+    max_tokens_for_thinking,
+    model_controls,
+    settings_problems,
+)
 from playground.ui.session import Session
 from playground.ui.settings import DEFAULTS, SETTING_KEYS
 from playground.ui.token_count import count_next_request
@@ -229,6 +237,10 @@ def _wire(demo: gr.Blocks, handlers: Handlers, ctx: UIContext, c: dict[str, Any]
 
     model_outputs = [c["temperature"], c["top_p"], c["top_k"], c["thinking"], c["effort"], c["sampling_note"]]
     c["model"].change(model_controls, [c["model"], c["thinking"]], model_outputs, queue=False, **private)
+    # The user's own picks only (not a restored share link): keep budget_tokens < max_tokens valid.
+    gr.on([c["thinking"].input, c["thinking_budget"].blur], max_tokens_for_thinking,
+          [c["thinking"], c["thinking_budget"], c["max_tokens"], c["model"]], c["max_tokens"], queue=False,
+          show_progress="hidden", **private)
     list_models = {"fn": handlers.refresh_models, "inputs": [c["backend"], c["api_key"], c["base_url"], c["model"]],
                    "outputs": c["model"], **private}
     c["refresh"].click(**list_models)

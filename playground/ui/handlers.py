@@ -25,7 +25,7 @@ from playground.ui.backends import ANTHROPIC, OFFLINE, OPENAI, Backends
 from playground.ui.render import EVENTS_CAP, TurnView
 from playground.ui.runner import RunRequest, stream_run
 from playground.ui.session import Exchange, Session, history_message
-from playground.ui.settings import SETTING_KEYS, THINKING_MODES, to_provider_kwargs, validation_kwargs
+from playground.ui.settings import DEFAULTS, SETTING_KEYS, THINKING_MODES, to_provider_kwargs, validation_kwargs
 
 log = logging.getLogger(__name__)
 # Order of the send/retry outputs after (chat, prompt, send, stop).
@@ -102,6 +102,23 @@ def model_controls(model: str | None, thinking: str | None = "off") -> tuple[Any
                        info=None if info.efforts else f"{info.display_name} has no effort setting.")
     mode = thinking if thinking in modes else "off"
     return temp, top_p, top_k, gr.update(choices=modes, value=mode, info=thinking_info), effort, note
+
+
+def max_tokens_for_thinking(thinking: str | None, budget: Any, max_tokens: Any, model: str | None) -> Any:
+    """When the user picks budget thinking and ``max_tokens`` is not above the budget (the API requires
+    ``budget_tokens < max_tokens``), raise it to the budget plus the default answer room, within the
+    model's output limit, so the next Send works. Anything else is left alone (skip)."""
+    try:
+        budget, max_tokens = int(budget), int(max_tokens)
+    except (TypeError, ValueError):
+        return gr.skip()  # a blank box: the settings check says what to fix
+    if thinking != "budget" or max_tokens > budget:
+        return gr.skip()
+    wanted = budget + DEFAULTS["max_tokens"]
+    info = catalog.get(model)
+    if info is not None:
+        wanted = min(wanted, info.max_output)
+    return gr.update(value=wanted) if wanted > max_tokens else gr.skip()
 
 
 def settings_problems(*values: Any) -> str:

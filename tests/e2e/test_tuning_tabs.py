@@ -153,10 +153,12 @@ def test_sweep_cancel_stops_the_rest_and_keeps_what_finished(page, shot) -> None
     page.locator("#sweep_concurrency input[type=number]").press("Enter")
     plan = plan_sweep(page, "Write about the desert", ("temperature", "0, 0.5, 1"), None, 2)
     assert "6 requests" in plan, plan
+    assert page.locator("#sweep_cancel").is_disabled()  # nothing to cancel yet
     page.locator("#sweep_confirm").click()
     page.wait_for_function("() => document.querySelector('#sweep_plan').innerText.startsWith('Running')")
-    page.locator("#sweep_cancel").click()
+    page.locator("#sweep_cancel").click()  # waits for the button to be enabled by the run
     page.wait_for_function("() => document.querySelector('#sweep_plan').innerText.startsWith('Cancelled')")
+    page.wait_for_function("() => document.querySelector('#sweep_cancel').disabled")  # the run is over
     shot(page)
     text = page.locator("#sweep_plan").inner_text()
     assert re.search(r"6/6 runs in [\d.]+ s, 0 failed, [1-6] cancelled", text), text

@@ -71,7 +71,8 @@ def sweep_tab(ctx: UIContext, spend: gr.State, session: gr.State) -> None:
     with gr.Row():
         estimate_btn = gr.Button("Estimate", elem_id="sweep_estimate")
         confirm_btn = gr.Button("Confirm and run", variant="primary", visible=False, elem_id="sweep_confirm")
-        cancel_btn = gr.Button("Cancel", variant="stop", elem_id="sweep_cancel")
+        # enabled only while a sweep runs
+        cancel_btn = gr.Button("Cancel", variant="stop", interactive=False, elem_id="sweep_cancel")
     plan = gr.Markdown("", elem_id="sweep_plan")
     progress = gr.HTML("", elem_id="sweep_progress")
     # No wrapping: headers stay on one line and the row scrolls sideways (the output is a short preview).
@@ -108,12 +109,12 @@ def sweep_tab(ctx: UIContext, spend: gr.State, session: gr.State) -> None:
     gr.on([c.change for c in form], lambda: gr.update(visible=False), None, confirm_btn, queue=False,
           show_progress="hidden", **PRIVATE)
 
-    outputs = [plan, progress, table, summary, *plots.values(), csv_file, confirm_btn]
+    outputs = [plan, progress, table, summary, *plots.values(), csv_file, confirm_btn, cancel_btn]
 
     async def run_sweep(p1: str, v1: str, p2: str, v2: str, reps: Any, text: str, conc: Any, cap: cost.SpendCap,
                         chat: Any, api_key: str, *values: Any) -> AsyncIterator[list[Any]]:
         settings = UIContext.collect(*values)
-        skip = [gr.skip()] * (len(outputs) - 2)
+        between = [gr.skip()] * (len(outputs) - 4)  # table, plots, CSV: untouched until results arrive
         try:
             base, extra, cells, params, est = sweep_plan(p1, v1, p2, v2, reps, text, settings)
             cap.check(est)  # checked again: the cap may have been used up since the estimate
@@ -125,20 +126,21 @@ def sweep_tab(ctx: UIContext, spend: gr.State, session: gr.State) -> None:
                                  "label": f"sweep cell {cell.index}"}))
             target = target_for(ctx, settings, api_key)
         except cost.SpendCapExceeded as exc:
-            yield [f"⛔ {exc}", "", *skip[:-1], gr.update(visible=False)]
+            yield [f"⛔ {exc}", "", *between, gr.update(visible=False), gr.skip()]
             return
         except (grid.GridError, PlaygroundError) as exc:
-            yield [f"⚠️ {exc}", "", *skip[:-1], gr.update(visible=False)]
+            yield [f"⚠️ {exc}", "", *between, gr.update(visible=False), gr.skip()]
             return
         key = session_key(chat, "sweep")
         if key in RUNNERS:
-            yield ["⚠️ A sweep is already running: cancel it first.", *skip, gr.skip()]
+            yield ["⚠️ A sweep is already running: cancel it first.", *[gr.skip()] * (len(outputs) - 1)]
             return
         runner = tuning_runner(target, chat, extra, kind="sweep", concurrency=max(1, int(conc or DEFAULT_CONCURRENCY)),
                                store=history_store(), spend_cap=cap)
         RUNNERS[key] = runner
         started = time.monotonic()
-        yield [f"Running {est.describe()}…", _progress_html(0, len(jobs), 0), *skip[:-1], gr.update(visible=False)]
+        yield [f"Running {est.describe()}…", _progress_html(0, len(jobs), 0), *between, gr.update(visible=False),
+               gr.update(interactive=True)]
         try:
             # tables are heavier than text: refresh 4x/s at most
             async for _ in paced(runner.run(jobs), 0.25):
@@ -196,4 +198,4 @@ def _sweep_view(runner: Runner, params: list[str], total: int, started: float, *
         f"{len(finished)}/{total} runs in {time.monotonic() - started:.1f} s, {failed} failed, {cancelled} cancelled. "
         f"Runs are in History (group `{runner.group_id}`).")
     return [head, _progress_html(len(finished), total, failed, cancelled), pd.DataFrame(rows), pd.DataFrame(summary_rows),
-            *plots, csv_path, gr.skip()]
+            *plots, csv_path, gr.skip(), gr.update(interactive=False) if final else gr.skip()]
