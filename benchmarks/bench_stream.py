@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import multiprocessing
 import os
@@ -148,13 +149,18 @@ async def sdk(base: str) -> tuple[int, float]:
 async def measure(contenders: dict[str, Callable[[str], Awaitable[tuple[int, float]]]], base: str, deltas: int,
                   rounds: dict[str, int]) -> dict[str, tuple[float, float]]:
     """Median (total, TTFT) per contender. Runs are interleaved round by round, so a noisy
-    neighbour on a shared machine slows every contender alike instead of one of them."""
+    neighbour on a shared machine slows every contender alike instead of one of them; the order
+    rotates each round and every run starts after a full garbage collection, so no contender pays
+    for the garbage the previous one left (a 20,000-delta run leaves plenty)."""
     totals: dict[str, list[float]] = {name: [] for name in contenders}
     firsts: dict[str, list[float]] = {name: [] for name in contenders}
+    names = list(contenders)
     for i in range(max(rounds.values())):
-        for name, fn in contenders.items():
+        for name in names[i % len(names):] + names[:i % len(names)]:
             if i >= rounds[name]:
                 continue
+            fn = contenders[name]
+            gc.collect()
             t0 = time.perf_counter()
             count, first = await fn(base)
             totals[name].append(time.perf_counter() - t0)
