@@ -7,6 +7,10 @@ Measures, per run:
 - server CPU seconds (user + system of the app process, from /proc) spent on the run;
 - renders: how many times the answer text changed in the browser (throttle check).
 
+Baseline, in the same run and interleaved with it: ``bare_chat_app.py``, the smallest Gradio chat
+streaming the same reply through the same provider (yield every 50 ms, nothing else on the page).
+The ratios say what the playground's inspector, blocks and history cost on top of Gradio itself.
+
 Usage:  python benchmarks/bench_ui.py [--runs 3] [--tokens 10000] [--warmup 1]
 """
 
@@ -23,6 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
 from app_server import running_app  # noqa: E402
+
+BARE_APP = Path(__file__).resolve().parent / "bare_chat_app.py"
 
 OBSERVE = """() => {
     // counters are reset per run; the observers are installed once (more would add browser work)
@@ -49,7 +55,9 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def one_run(page, pid: int, tokens: int) -> dict[str, float]:
+def one_run(page, pid: int, tokens: int, *, inspector: bool = True) -> dict[str, float]:
+    """One Send, timed. ``inspector``: the playground's Timing tab gives the server-side clock of the
+    last upstream event (the lag) and the event count; the baseline has neither."""
     page.evaluate(OBSERVE)
     cpu0 = cpu_seconds(pid)
     clicked = time.time()
@@ -58,21 +66,43 @@ def one_run(page, pid: int, tokens: int) -> dict[str, float]:
     page.wait_for_function("!document.querySelector('#send').disabled")
     cpu1 = cpu_seconds(pid)
     bench = page.evaluate("window.__bench")
-    page.locator("#inspector_tabs label", has_text="Timing").click()
-    page.wait_for_selector("#timing table", state="visible")
-    timing = page.locator("#timing").inner_text()
-    page.locator("#inspector_tabs label", has_text="Request").click()
-    last_event_ms = float(re.search(r"Last event \(server clock, ms\)\s+(\d+)", timing).group(1))
-    events = int(re.search(r"Parts received\s+([\d,]+)", timing).group(1).replace(",", ""))
-    return {
-        "lag_ms": bench["final"] - last_event_ms,
+    result = {
         "click_to_final_s": bench["final"] / 1000 - clicked,
         "server_cpu_s": cpu1 - cpu0,
         "browser_mutations": bench["renders"],
         "long_tasks": len(bench["tasks"]),
         "long_task_ms_max": max(bench["tasks"], default=0.0),
-        "events": events,
     }
+    if inspector:
+        page.locator("#inspector_tabs label", has_text="Timing").click()
+        page.wait_for_selector("#timing table", state="visible")
+        timing = page.locator("#timing").inner_text()
+        page.locator("#inspector_tabs label", has_text="Request").click()
+        last_event_ms = float(re.search(r"Last event \(server clock, ms\)\s+(\d+)", timing).group(1))
+        result["lag_ms"] = bench["final"] - last_event_ms
+        result["events"] = int(re.search(r"Parts received\s+([\d,]+)", timing).group(1).replace(",", ""))
+    return result
+
+
+def open_page(browser, app, tokens: int, *, playground: bool):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(app.url)
+    if playground:
+        page.wait_for_function("document.querySelector('#model input')?.value?.length > 0")
+        page.locator("#endless input").check()  # no natural end: the reply runs to max_tokens
+    else:
+        page.wait_for_selector("#send")
+    box = page.locator("#max_tokens input")
+    box.fill(str(tokens))
+    box.press("Tab")
+    return page
+
+
+def run_once(page, app, i: int, tokens: int, *, playground: bool) -> dict[str, float]:
+    page.locator("#clear").click()
+    page.wait_for_function("document.querySelectorAll('#chat [data-testid=bot]').length === 0")
+    page.locator("#prompt textarea").fill(f"Write a very long story, take {i}")
+    return one_run(page, app.process.pid, tokens, inspector=playground)
 
 
 def main() -> None:
@@ -83,33 +113,32 @@ def main() -> None:
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
+    env = {"PLAYGROUND_EMULATOR_TPS": "0"}  # pacing off: the stream is as fast as the emulator can write it
+    results: dict[str, list[dict[str, float]]] = {"playground": [], "bare Gradio chat": []}
     with tempfile.TemporaryDirectory() as data, running_app("bench", {
-        "PLAYGROUND_EMULATOR_TPS": "0",  # pacing off: the stream is as fast as the emulator can write it
-        "PLAYGROUND_HISTORY_PATH": os.path.join(data, "history.sqlite3"),  # keep the user's run history clean
-    }) as app, sync_playwright() as pw:
+        **env, "PLAYGROUND_HISTORY_PATH": os.path.join(data, "history.sqlite3"),  # keep the user's history clean
+    }) as app, running_app("bench-bare", env, script=BARE_APP) as bare, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"], headless=True)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(app.url)
-        page.wait_for_function("document.querySelector('#model input')?.value?.length > 0")
-        page.locator("#endless input").check()  # no natural end: the reply runs to max_tokens
-        box = page.locator("#max_tokens input")
-        box.fill(str(args.tokens))
-        box.press("Tab")
-        results = []
+        pages = {"playground": (open_page(browser, app, args.tokens, playground=True), app),
+                 "bare Gradio chat": (open_page(browser, bare, args.tokens, playground=False), bare)}
         for i in range(args.warmup + args.runs):
-            page.locator("#clear").click()
-            page.wait_for_function("document.querySelectorAll('#chat [data-testid=bot]').length === 0")
-            page.locator("#prompt textarea").fill(f"Write a very long story, take {i}")
-            result = one_run(page, app.process.pid, args.tokens)
-            label = "warm-up" if i < args.warmup else f"run {i + 1 - args.warmup}"
-            print(f"{label}: " + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
-                                           for k, v in result.items()))
-            if i >= args.warmup:
-                results.append(result)
+            for name, (page, proc) in pages.items():  # interleaved: a noisy moment hits both alike
+                result = run_once(page, proc, i, args.tokens, playground=name == "playground")
+                label = "warm-up" if i < args.warmup else f"run {i + 1 - args.warmup}"
+                print(f"{name:>16} {label}: " + ", ".join(
+                    f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in result.items()))
+                if i >= args.warmup:
+                    results[name].append(result)
         browser.close()
-    print("\nmedian over runs:")
-    for key in results[0]:
-        print(f"  {key:>18}: {statistics.median(r[key] for r in results):.3f}")
+    medians = {name: {k: statistics.median(r[k] for r in runs) for k in runs[0]} for name, runs in results.items()}
+    print("\nmedian over runs:        playground   bare Gradio chat   ratio")
+    ours, base = medians["playground"], medians["bare Gradio chat"]
+    for key, value in ours.items():
+        if key in base:
+            ratio = f"{value / base[key]:.2f}x" if base[key] else "-"
+            print(f"  {key:>18}: {value:12.3f}   {base[key]:16.3f}   {ratio}")
+        else:
+            print(f"  {key:>18}: {value:12.3f}")
 
 
 if __name__ == "__main__":

@@ -45,3 +45,18 @@ def test_load_sessions_runs() -> None:
 def test_bench_ui_runs() -> None:
     out = run("bench_ui.py", "--runs", "1", "--warmup", "0", "--tokens", "300")
     assert "lag_ms" in out and "median over runs" in out
+    assert "bare Gradio chat run 1" in out and "ratio" in out  # the baseline ran beside it
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(180)
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Chromium not installed (scripts/test installs it)")
+def test_screenshot_script_runs(tmp_path: Path) -> None:
+    from PIL import Image
+
+    out = tmp_path / "shot.png"
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "screenshot.py"), "--out", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=150)
+    assert done.returncode == 0, done.stderr[-4000:]
+    with Image.open(out) as image:
+        assert image.size == (1360, 1180)

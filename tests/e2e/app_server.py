@@ -59,8 +59,10 @@ def _wait_ready(url: str, proc: subprocess.Popen, log_path: Path, timeout: float
 
 
 @contextlib.contextmanager
-def running_app(name: str, env: dict[str, str] | None = None, timeout: float = 60) -> Iterator[AppProcess]:
-    """Run the app until the block exits. ``env`` adds variables (e.g. PLAYGROUND_EMULATOR_TPS)."""
+def running_app(name: str, env: dict[str, str] | None = None, timeout: float = 60,
+                script: Path = ROOT / "app.py") -> Iterator[AppProcess]:
+    """Run the app until the block exits. ``env`` adds variables (e.g. PLAYGROUND_EMULATOR_TPS);
+    ``script`` runs another Gradio app the same way (the UI benchmark's baseline)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     port = free_port()
     child_env = {k: v for k, v in os.environ.items() if k != "ANTHROPIC_API_KEY"}
@@ -69,7 +71,7 @@ def running_app(name: str, env: dict[str, str] | None = None, timeout: float = 6
     child_env.update(env or {})
     log_path = ARTIFACTS / f"app-{name}.log"
     with tempfile.TemporaryDirectory() as cwd, open(log_path, "w") as log:
-        proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=cwd, env=child_env, stdout=log,
+        proc = subprocess.Popen([sys.executable, str(script)], cwd=cwd, env=child_env, stdout=log,
                                 stderr=subprocess.STDOUT)
         try:
             url = f"http://127.0.0.1:{port}/"
