@@ -35,3 +35,16 @@ def test_param_changes_and_markdown():
     md = changes_markdown(old, new)
     assert "| **temperature** | 0.2 | **0.9** |" in md and "| **top_k** | 5 | **—** |" in md
     assert changes_markdown(old, dict(old)) == "_No parameter changed._"
+
+
+def test_unrelated_sentences_diff_as_one_removal_and_one_addition():
+    # a shared stray word ("I", "the") must not cut two different sentences into one-word edits
+    old = "Alice had no idea what Latitude was, I'm sure of the rest."
+    new = "It was as much as she could see, and I wonder about the shoes."
+    segs = word_diff(old, new)
+    assert "".join(t for t, lab in segs if lab != "+") == old
+    assert "".join(t for t, lab in segs if lab != "-") == new
+    assert len(segs) <= 3, segs
+    # a real small edit inside a long shared text stays small
+    segs = word_diff("The quick brown fox jumps over the lazy dog.", "The quick brown cat jumps over the lazy dog.")
+    assert segs == [("The quick brown ", None), ("fox", "-"), ("cat", "+"), (" jumps over the lazy dog.", None)]

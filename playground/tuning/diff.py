@@ -27,23 +27,40 @@ def word_diff(old: str, new: str) -> list[tuple[str, str | None]]:
     Joining the segments without ``"+"`` gives ``old``; without ``"-"`` gives ``new``.
     """
     a, b = tokenize(old), tokenize(new)
+    chunks = [(op == "equal", "".join(a[i1:i2]), "".join(b[j1:j2]))
+              for op, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes()]
     out: list[tuple[str, str | None]] = []
-
-    def emit(text: str, label: str | None) -> None:
-        if not text:
-            return
-        if out and out[-1][1] == label:  # merge neighbours so the view is not one span per word
-            out[-1] = (out[-1][0] + text, label)
+    for same, old_text, new_text in _absorb_small_equalities(chunks):
+        if same:
+            out.append((old_text, None))
         else:
-            out.append((text, label))
-
-    for op, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if op == "equal":
-            emit("".join(a[i1:i2]), None)
-        else:
-            emit("".join(a[i1:i2]), "-")
-            emit("".join(b[j1:j2]), "+")
+            out.extend((text, label) for text, label in ((old_text, "-"), (new_text, "+")) if text)
     return out
+
+
+Chunk = tuple[bool, str, str]  # (same on both sides, old text, new text)
+
+
+def _absorb_small_equalities(chunks: list[Chunk]) -> list[Chunk]:
+    """Fold an unchanged stretch into the changes around it when it is no longer than the change on
+    either side (the usual semantic clean-up): two different sentences that share a stray "I" or
+    "the" read as one removal and one addition, not as confetti of one-word edits."""
+    while True:
+        merged: list[Chunk] = []
+        folded = False
+        for i, (same, old_text, new_text) in enumerate(chunks):
+            nxt = chunks[i + 1] if i + 1 < len(chunks) else None
+            prev = merged[-1] if merged else None
+            if (same and prev is not None and not prev[0] and nxt is not None and not nxt[0]
+                    and len(old_text) <= min(max(len(prev[1]), len(prev[2])), max(len(nxt[1]), len(nxt[2])))):
+                same, folded = False, True
+            if not same and prev is not None and not prev[0]:
+                merged[-1] = (False, prev[1] + old_text, prev[2] + new_text)
+            else:
+                merged.append((same, old_text, new_text))
+        chunks = merged
+        if not folded:
+            return chunks
 
 
 def diff_html(old: str, new: str) -> str:
