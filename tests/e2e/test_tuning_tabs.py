@@ -88,10 +88,15 @@ def test_compare_stop_one_column_keeps_the_other(page, shot) -> None:
     page.locator("#compare_prompt textarea").fill("Tell me about rivers")
     fill(page, "cmp0_max_tokens", "2000")  # ~13 s at 150 tok/s: it is stopped long before
     fill(page, "cmp1_max_tokens", "60")
+    assert page.locator("#compare_stop_all").is_disabled() and page.locator("#cmp0_stop_btn").is_disabled()
     page.locator("#compare_run").click()
     page.wait_for_function("() => document.querySelector('#cmp0_output textarea').value.length > 20")
+    # the short column finishes first: its Stop turns off while the long one's stays on
+    page.wait_for_function("() => document.querySelector('#cmp1_stop_btn').disabled")
+    assert page.locator("#cmp0_stop_btn").is_enabled() and page.locator("#compare_stop_all").is_enabled()
     page.locator("#cmp0_stop_btn").click()
     page.wait_for_function("() => document.querySelector('#compare_status').innerText.includes('2/2 columns finished')")
+    page.wait_for_function("() => document.querySelector('#compare_stop_all').disabled")  # nothing left to stop
     shot(page)
     assert "cancelled" in page.locator("#cmp0_stats").inner_text()
     stats1 = page.locator("#cmp1_stats").inner_text()

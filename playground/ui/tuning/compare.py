@@ -41,7 +41,8 @@ def compare_tab(ctx: UIContext, spend: gr.State, session: gr.State) -> Any:
     with gr.Row():
         n_cols = gr.Radio([2, 3, 4], value=2, label="Columns", elem_id="compare_n")
         run_btn = gr.Button("Run all", variant="primary", elem_id="compare_run")
-        stop_all = gr.Button("Stop all", variant="stop", elem_id="compare_stop_all")
+        # the Stop buttons are enabled only while their run goes on
+        stop_all = gr.Button("Stop all", variant="stop", interactive=False, elem_id="compare_stop_all")
     status = gr.Markdown("", elem_id="compare_status")
     cols: list[dict[str, Any]] = []
     with gr.Row(equal_height=False):
@@ -65,14 +66,16 @@ def compare_tab(ctx: UIContext, spend: gr.State, session: gr.State) -> Any:
                                          elem_id=f"cmp{i}_output")
                 c["stats"] = gr.Markdown("", elem_id=f"cmp{i}_stats")
                 with gr.Row():
-                    c["stop_btn"] = gr.Button("Stop", size="sm", elem_id=f"cmp{i}_stop_btn")
+                    c["stop_btn"] = gr.Button("Stop", size="sm", interactive=False, elem_id=f"cmp{i}_stop_btn")
                     c["copy"] = gr.Button("Copy settings to chat", size="sm", elem_id=f"cmp{i}_copy")
                 cols.append(c)
 
     n_cols.change(lambda n: [gr.update(visible=i < int(n)) for i in range(MAX_COLUMNS)], n_cols,
                   [c["box"] for c in cols], queue=False, **PRIVATE)
     column_inputs = [c[f] for c in cols for f in COLUMN_FIELDS]
-    outputs = [status, *[c["output"] for c in cols], *[c["stats"] for c in cols]]
+    outputs = [status, *[c["output"] for c in cols], *[c["stats"] for c in cols], stop_all,
+               *[c["stop_btn"] for c in cols]]
+    untouched = [gr.skip()] * (len(outputs) - 1)  # everything but the status line
 
     async def run_compare(n: int, text: str, cap: cost.SpendCap, chat: Any, api_key: str,
                           *values: Any) -> AsyncIterator[list[Any]]:
@@ -80,11 +83,11 @@ def compare_tab(ctx: UIContext, spend: gr.State, session: gr.State) -> Any:
         settings = UIContext.collect(*values[:len(SETTING_KEYS)])
         col_values = values[len(SETTING_KEYS):]
         if not (text or "").strip():
-            yield ["⚠️ Type a prompt first.", *[gr.skip()] * (2 * MAX_COLUMNS)]
+            yield ["⚠️ Type a prompt first.", *untouched]
             return
         key = session_key(chat, "compare")
         if key in RUNNERS:
-            yield ["⚠️ A compare is already running: stop it first.", *[gr.skip()] * (2 * MAX_COLUMNS)]
+            yield ["⚠️ A compare is already running: stop it first.", *untouched]
             return
         try:
             base, extra = base_settings(settings)
@@ -97,13 +100,14 @@ def compare_tab(ctx: UIContext, spend: gr.State, session: gr.State) -> Any:
                 jobs.append(Job(i, run, user_messages(text), {"label": f"column {i + 1}"}))
             target = target_for(ctx, settings, api_key)
         except PlaygroundError as exc:
-            yield [f"⚠️ {exc}", *[gr.skip()] * (2 * MAX_COLUMNS)]
+            yield [f"⚠️ {exc}", *untouched]
             return
         runner = tuning_runner(target, chat, extra, kind="compare", concurrency=MAX_COLUMNS,
                                store=history_store(), spend_cap=cap)
         RUNNERS[key] = runner
         blank = [gr.update(value="") if i < n else gr.skip() for i in range(MAX_COLUMNS)]
-        yield ["Running…", *blank, *blank]
+        yield ["Running…", *blank, *blank, gr.update(interactive=True),
+               *[gr.update(interactive=i < n) for i in range(MAX_COLUMNS)]]
         try:
             async for _ in paced(runner.run(jobs), RENDER_INTERVAL, flush_on_done=True):
                 yield _compare_view(runner, n, done=False)
@@ -143,4 +147,6 @@ def _compare_view(runner: Runner, n: int, *, done: bool) -> list[Any]:
     stats = [stats_line(r) if r is not None else gr.skip() for r in results]
     finished = sum(1 for r in results if r is not None and r.done)
     status = f"{finished}/{n} columns finished" + (" ✓" if done else "…")
-    return [status, *texts, *stats]
+    running = [not done and i < n and (r is None or not r.done) for i, r in enumerate(results)]
+    stops = [gr.update(interactive=not done), *[gr.update(interactive=on) for on in running]]
+    return [status, *texts, *stats, *stops]
