@@ -97,7 +97,8 @@ def _settings_column(backends: Backends) -> dict[str, Any]:
     c["thinking"] = gr.Radio(["off", "budget", "adaptive"], value="off", label="Thinking", elem_id="thinking")
     with gr.Row():
         c["thinking_budget"] = gr.Number(DEFAULTS["thinking_budget"], label="budget_tokens", minimum=1024,
-                                         precision=0, elem_id="thinking_budget")
+                                         precision=0, interactive=DEFAULTS["thinking"] == "budget",
+                                         elem_id="thinking_budget")
         c["effort"] = gr.Dropdown(["", "low", "medium", "high", "xhigh", "max"], value="", label="Effort",
                                   elem_id="effort")
     with gr.Row():
@@ -237,6 +238,9 @@ def _wire(demo: gr.Blocks, handlers: Handlers, ctx: UIContext, c: dict[str, Any]
 
     model_outputs = [c["temperature"], c["top_p"], c["top_k"], c["thinking"], c["effort"], c["sampling_note"]]
     c["model"].change(model_controls, [c["model"], c["thinking"]], model_outputs, queue=False, **private)
+    # budget_tokens is editable only when it is sent (any change: a click, a model switch, a restored link)
+    c["thinking"].change(lambda mode: gr.update(interactive=mode == "budget"), c["thinking"], c["thinking_budget"],
+                         queue=False, show_progress="hidden", **private)
     # The user's own picks only (not a restored share link): keep budget_tokens < max_tokens valid.
     gr.on([c["thinking"].input, c["thinking_budget"].blur], max_tokens_for_thinking,
           [c["thinking"], c["thinking_budget"], c["max_tokens"], c["model"]], c["max_tokens"], queue=False,

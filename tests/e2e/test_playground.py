@@ -151,9 +151,10 @@ def test_image_and_pdf_are_sent_and_shown(page, shot) -> None:
     assert "image" in kinds and "document" in kinds and "text" in kinds
 
 
-def test_picking_budget_thinking_raises_max_tokens_so_send_works(page) -> None:
+def test_budget_thinking_enables_its_budget_and_raises_max_tokens_so_send_works(page) -> None:
     assert page.locator("#max_tokens input").input_value() == "1024"
     assert page.locator("#thinking_budget input").input_value() == "2048"
+    assert page.locator("#thinking_budget input").is_disabled()  # not sent while thinking is off
     page.locator("#thinking label", has_text="budget").click()
     page.wait_for_function("() => document.querySelector('#max_tokens input').value === '3072'")
     send(page, "Think, then answer in one line")
@@ -162,6 +163,9 @@ def test_picking_budget_thinking_raises_max_tokens_so_send_works(page) -> None:
     body = request_body(page)
     assert body["max_tokens"] == 3072 and body["thinking"] == {"type": "enabled", "budget_tokens": 2048}
     assert "stop reason:" in page.locator("#chat").inner_text()
+    assert page.locator("#thinking_budget input").is_enabled()
+    page.locator("#thinking label", has_text="adaptive").click()
+    page.wait_for_function("() => document.querySelector('#thinking_budget input').disabled")
 
 
 def test_thinking_shows_collapsed(page, shot) -> None:
