@@ -99,8 +99,8 @@ def _settings_column(backends: Backends) -> dict[str, Any]:
         c["thinking_budget"] = gr.Number(DEFAULTS["thinking_budget"], label="budget_tokens", minimum=1024,
                                          precision=0, interactive=DEFAULTS["thinking"] == "budget",
                                          elem_id="thinking_budget")
-        c["effort"] = gr.Dropdown(["", "low", "medium", "high", "xhigh", "max"], value="", label="Effort",
-                                  elem_id="effort")
+        c["effort"] = gr.Dropdown([("default (not sent)", ""), "low", "medium", "high", "xhigh", "max"], value="",
+                                  label="Effort", elem_id="effort")
     with gr.Row():
         c["cache"] = gr.Radio([("off", "off"), ("system prompt", "system"), ("whole prompt", "auto")], value="off",
                               label="Prompt caching", elem_id="cache", scale=3,

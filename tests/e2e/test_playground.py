@@ -335,3 +335,14 @@ def test_model_rules_disable_controls_and_flag_combinations(page, shot) -> None:
     assert "only one" in page.locator("#problems").inner_text()
     fill(page, "top_p", "")
     page.wait_for_function("document.querySelector('#problems').innerText.trim() === ''")
+
+
+def test_effort_defaults_to_not_sent_and_a_pick_is_sent(page) -> None:
+    assert page.locator("#effort input").input_value() == "default (not sent)"
+    send(page, "Say hi")
+    wait_done(page)
+    assert "output_config" not in request_body(page)
+    choose(page, "effort", "high")
+    send(page, "Say hi again")
+    wait_done(page, turns=2)
+    assert request_body(page)["output_config"] == {"effort": "high"}
