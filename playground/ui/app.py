@@ -16,15 +16,8 @@ import gradio as gr
 from playground import catalog
 from playground.ui.backends import LABELS, OFFLINE, Backends
 from playground.ui.context import UIContext
-from playground.ui.handlers import (
-    FAULTS,
-    INSPECTOR_KEYS,
-    ChatAPI,
-    Handlers,
-    max_tokens_for_thinking,
-    model_controls,
-    settings_problems,
-)
+from playground.ui.controls import max_tokens_for_thinking, model_controls, settings_problems
+from playground.ui.handlers import FAULTS, INSPECTOR_KEYS, ChatAPI, Handlers
 from playground.ui.session import Session
 from playground.ui.settings import DEFAULTS, SETTING_KEYS
 from playground.ui.token_count import count_next_request

@@ -1,9 +1,9 @@
-"""Pure helpers of the handlers: per-model control gating and the pre-send checks."""
+"""The settings controls: per-model gating, thinking budget vs max_tokens, and the pre-send checks."""
 
 from __future__ import annotations
 
 from playground import catalog
-from playground.ui.handlers import max_tokens_for_thinking, model_controls, settings_problems
+from playground.ui.controls import max_tokens_for_thinking, model_controls, settings_problems
 from playground.ui.settings import DEFAULTS, SETTING_KEYS
 
 
