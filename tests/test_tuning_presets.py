@@ -39,3 +39,22 @@ def test_default_path_follows_history(tmp_path, monkeypatch):
     monkeypatch.delenv("PLAYGROUND_PRESETS_PATH", raising=False)
     monkeypatch.setenv("PLAYGROUND_HISTORY_PATH", str(tmp_path / "h.db"))
     assert default_presets_path() == tmp_path / "presets.json"
+
+
+TOOLS = '[{"name": "get_weather", "input_schema": {"type": "object"}}]'
+
+
+def test_presets_keep_the_playground_extras(tmp_path):
+    store = PresetStore(tmp_path / "presets.json")
+    extras = {"thinking": "adaptive", "tools": TOOLS, "tool_choice": "tool:get_weather", "cache": "auto",
+              "cache_ttl": "1h"}
+    store.save("agent", RunSettings(model="claude-sonnet-4-6", effort="high"), extras)
+    assert PresetStore(store.path).extras("agent") == extras
+    assert store.load("agent").effort == "high"
+    store.save("plain", RunSettings(temperature=0.3))
+    assert store.extras("plain") == {}  # also what a preset saved before extras existed reads as
+    with pytest.raises(PresetError, match="tools: expected a JSON list"):
+        store.save("broken", RunSettings(), {"tools": "{not a list"})
+    with pytest.raises(PresetError, match="cache_ttl: expected 5m or 1h"):
+        store.save("broken", RunSettings(), {"cache": "auto", "cache_ttl": "1d"})
+    assert "broken" not in store.names()

@@ -34,3 +34,19 @@ def test_bad_values_are_reported_and_skipped():
     assert back.temperature is None and back.top_k is None and back.stop == () and back.max_tokens == 1024
     assert back.top_p == 0.5
     assert len(problems) == 4 and any(p.startswith("temperature: 9 is outside") for p in problems)
+
+
+def test_extras_travel_in_the_link_and_are_checked_on_the_way_in():
+    from urllib.parse import parse_qsl
+
+    from playground.tuning.share import check_extras, to_query
+
+    tools = '[{"name": "get_weather", "input_schema": {"type": "object"}}]'
+    extras = {"thinking": "adaptive", "tools": tools, "tool_choice": "any", "cache": "system", "cache_ttl": "1h"}
+    params = dict(parse_qsl(to_query(RunSettings(), extras=extras)))
+    assert check_extras(params) == (extras, [])
+    hostile = {"thinking": "budget", "tools": "<script>", "tool_choice": "tool:a b", "cache": "everything",
+               "cache_ttl": "5m", "api_key": "sk-ant-api03-secret"}
+    valid, problems = check_extras(hostile)
+    assert valid == {"cache_ttl": "5m"} and len(problems) == 4
+    assert "secret" not in repr((valid, problems))

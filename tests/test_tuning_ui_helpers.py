@@ -110,14 +110,22 @@ def test_history_tab_says_history_is_ephemeral_on_a_space(monkeypatch, tmp_path)
     assert "ephemeral" in notice_text() and "lasts only as long as the Space" in notice_text()
 
 
-def test_presets_and_links_name_what_they_do_not_carry():
-    from playground.ui.tuning.common import left_out
+def test_presets_and_links_carry_the_playground_extras():
+    from playground.ui.tuning.common import playground_extras
 
     tools = '[{"name": "get_weather", "input_schema": {"type": "object"}}]'
-    _, extra = base_settings({**DEFAULTS, "tools": tools, "tool_choice": "any", "thinking": "adaptive",
-                              "system": "Be brief", "cache": "system"})
-    assert left_out(extra) == ["tools and tool_choice", "adaptive thinking", "prompt caching"]
-    _, extra = base_settings({**DEFAULTS, "cache": "auto"})
-    assert left_out(extra) == ["prompt caching"]
-    _, extra = base_settings({**DEFAULTS, "temperature": "0.3", "fault": "rate_limit"})
-    assert left_out(extra) == []  # the offline fault header is a test knob, not a setting to share
+    settings = {**DEFAULTS, "tools": tools, "tool_choice": "any", "thinking": "adaptive", "cache": "auto",
+                "cache_ttl": "1h", "fault": "rate_limit"}
+    extras = playground_extras(settings)
+    # the offline fault is a test knob, not a setting to share
+    assert extras == {"thinking": "adaptive", "tools": tools, "tool_choice": "any", "cache": "auto", "cache_ttl": "1h"}
+    assert playground_extras(dict(DEFAULTS)) == {}  # defaults are not written out
+    values = ui_values(RunSettings(), extras)
+    assert {k: values[k] for k in extras} == extras
+    out = restore_from_link(FakeRequest({"model": "claude-sonnet-4-6", **extras}))
+    by_key = dict(zip(RESTORED_KEYS, out, strict=False))
+    assert {k: by_key[k] for k in extras} == extras
+    assert not isinstance(by_key["temperature"], str)  # not in the link: left alone
+    refused = restore_from_link(FakeRequest({"model": "claude-sonnet-4-6", "cache": "everything"}))
+    assert not isinstance(dict(zip(RESTORED_KEYS, refused, strict=False))["cache"], str)
+    assert "cache: expected" in refused[-1]

@@ -3,6 +3,7 @@
     presets = PresetStore()                      # $PLAYGROUND_PRESETS_PATH or <data dir>/presets.json
     presets.save("precise", RunSettings(temperature=0.1))
     presets.load("precise").temperature          # 0.1
+    presets.extras("precise")                    # {} (adaptive thinking, tools, caching when saved with them)
 """
 
 from __future__ import annotations
@@ -11,13 +12,16 @@ import json
 import os
 import re
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 
 from ..store import check_params, default_path
 from .settings import RunSettings
+from .share import check_extras
 
 ENV_PATH = "PLAYGROUND_PRESETS_PATH"
 _NAME = re.compile(r"^[\w .\-]{1,64}$")
+_EXTRAS = "playground"  # the entry's key for the Playground extras (RunSettings.from_dict ignores it)
 
 
 class PresetError(ValueError):
@@ -50,19 +54,34 @@ class PresetStore:
         """Saved preset names, sorted."""
         return sorted(self._read())
 
-    def load(self, name: str) -> RunSettings:
-        """The settings saved as ``name``; raises :class:`PresetError` if there is none."""
+    def _entry(self, name: str) -> dict:
         data = self._read().get(name)
         if data is None:
             raise PresetError(f"no preset named {name!r}; saved presets: {', '.join(self.names()) or 'none'}.")
-        return RunSettings.from_dict(data)
+        return data
 
-    def save(self, name: str, settings: RunSettings) -> None:
-        """Save (or overwrite) ``name``. Names are 1-64 letters, digits, spaces, dots, dashes, underscores."""
+    def load(self, name: str) -> RunSettings:
+        """The settings saved as ``name``; raises :class:`PresetError` if there is none."""
+        return RunSettings.from_dict(self._entry(name))
+
+    def extras(self, name: str) -> dict[str, str]:
+        """The Playground extras saved with ``name`` (adaptive thinking, tools, tool_choice, prompt
+        caching; see :func:`~playground.tuning.share.check_extras`), checked again on the way out."""
+        saved = self._entry(name).get(_EXTRAS)
+        return check_extras(saved)[0] if isinstance(saved, Mapping) else {}
+
+    def save(self, name: str, settings: RunSettings, extras: Mapping[str, str] | None = None) -> None:
+        """Save (or overwrite) ``name`` with ``settings`` and the Playground ``extras``. Names are 1-64
+        letters, digits, spaces, dots, dashes, underscores."""
         name = name.strip()
         if not _NAME.match(name):
             raise PresetError(f"preset name {name!r} is not valid: use 1-64 letters, digits, spaces, '.', '-' or '_'.")
         data = settings.to_dict()
+        valid, problems = check_extras(extras or {})
+        if problems:
+            raise PresetError(" ".join(problems))
+        if valid:
+            data[_EXTRAS] = valid
         check_params(data)  # a preset is shareable: it must never hold a key
         with self._lock:
             presets = self._read()

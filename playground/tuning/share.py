@@ -4,6 +4,10 @@
     link = f"https://host/?{query}"
     settings, prompt, problems = from_query({"model": "tiny", "temperature": "0.3"})
 
+Beside the RunSettings fields a link carries the Playground's own settings that are not sampling
+parameters (adaptive thinking, tools, tool_choice, prompt caching: ``EXTRA_KEYS``), as the Playground's
+controls hold them, each checked on the way in by :func:`check_extras`.
+
 A link never carries an API key (there is no field for one, and key-looking query parameters are
 ignored on the way in); the prompt goes in only when the user opts in.
 """
@@ -11,6 +15,7 @@ ignored on the way in); the prompt goes in only when the user opts in.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
@@ -22,10 +27,15 @@ _FLOATS = ("temperature", "top_p")
 _INTS = ("top_k", "max_tokens", "thinking_budget")
 SHARE_KEYS = ("model", "system", *_FLOATS, *_INTS, "stop", "effort", "prompt")
 MAX_FIELD_CHARS = 20_000  # a shared link is not a file transfer
+EXTRA_KEYS = ("thinking", "tools", "tool_choice", "cache", "cache_ttl")
+_EXTRA_CHOICES = {"thinking": ("adaptive",), "cache": ("system", "auto"), "cache_ttl": ("5m", "1h")}
+_TOOL_CHOICE = re.compile(r"^(auto|any|none|tool:[A-Za-z0-9_-]{1,128})$")
 
 
-def to_query(settings: RunSettings, *, prompt: str = "", include_prompt: bool = False) -> str:
-    """The query string (without ``?``) for ``settings``; ``prompt`` is included only if ``include_prompt``."""
+def to_query(settings: RunSettings, *, prompt: str = "", include_prompt: bool = False,
+             extras: Mapping[str, str] | None = None) -> str:
+    """The query string (without ``?``) for ``settings`` and the Playground ``extras`` (see
+    :func:`check_extras`); ``prompt`` is included only if ``include_prompt``."""
     pairs: list[tuple[str, str]] = [("model", settings.model)]
     if settings.system:
         pairs.append(("system", settings.system))
@@ -37,6 +47,7 @@ def to_query(settings: RunSettings, *, prompt: str = "", include_prompt: bool = 
         pairs.append(("stop", json.dumps(list(settings.stop), ensure_ascii=False)))
     if settings.effort:
         pairs.append(("effort", settings.effort))
+    pairs.extend(check_extras(extras or {})[0].items())
     if include_prompt and prompt:
         pairs.append(("prompt", prompt))
     return urlencode(pairs)
@@ -81,3 +92,34 @@ def from_query(params: Mapping[str, str]) -> tuple[RunSettings, str, list[str]]:
         values[name] = value
     prompt = values.pop("prompt", "")
     return RunSettings(**values), prompt, problems
+
+
+def check_extras(extras: Mapping[str, object]) -> tuple[dict[str, str], list[str]]:
+    """The valid Playground extras in ``extras`` (a link's query or a preset), and a problem for each
+    value refused. Unknown names are ignored; blank values mean "the Playground's default"."""
+    valid: dict[str, str] = {}
+    problems: list[str] = []
+    for name in EXTRA_KEYS:
+        raw = extras.get(name)
+        if raw is None or raw == "":
+            continue
+        raw = str(raw)
+        if len(raw) > MAX_FIELD_CHARS:
+            problems.append(f"{name}: longer than {MAX_FIELD_CHARS} characters, ignored.")
+        elif name in _EXTRA_CHOICES and raw not in _EXTRA_CHOICES[name]:
+            problems.append(f"{name}: expected {' or '.join(_EXTRA_CHOICES[name])}, got {raw[:40]!r}; ignored.")
+        elif name == "tool_choice" and not _TOOL_CHOICE.match(raw):
+            problems.append(f"tool_choice: expected auto, any, none or tool:NAME, got {raw[:40]!r}; ignored.")
+        elif name == "tools" and not _is_tool_list(raw):
+            problems.append("tools: expected a JSON list of tool objects; ignored.")
+        else:
+            valid[name] = raw
+    return valid, problems
+
+
+def _is_tool_list(text: str) -> bool:
+    try:
+        tools = json.loads(text)
+    except json.JSONDecodeError:
+        return False
+    return isinstance(tools, list) and all(isinstance(t, dict) for t in tools)

@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
-from ui import fill, send, wait_done
+from ui import fill, request_body, send, wait_done
 
 pytestmark = pytest.mark.browser
 _DATA = Path(tempfile.mkdtemp(prefix="tuning-e2e-"))
@@ -107,17 +107,22 @@ def test_compare_stop_one_column_keeps_the_other(page, shot) -> None:
 def test_presets_and_export_of_current_settings(page, shot) -> None:
     fill(page, "temperature", "0.15")
     fill(page, "max_tokens", "33")
+    fill(page, "system", "Be calm.")
+    page.locator("#cache label", has_text="system prompt").click()
     open_tab(page, "Export / Share")
     fill(page, "preset_name", "calm")
     page.locator("#preset_save").click()
     page.wait_for_function("() => document.querySelector('#preset_list input').value === 'calm'")
     open_tab(page, "Playground")
     fill(page, "temperature", "0.9")
+    page.locator("#cache label", has_text="off").click()
     open_tab(page, "Export / Share")
     page.locator("#preset_load").click()
     open_tab(page, "Playground")
     page.wait_for_function("() => document.querySelector('#temperature textarea, #temperature input')"
                            "?.value === '0.15'")
+    assert page.locator("#cache input[value=system]").is_checked()  # prompt caching is part of the preset
+    page.locator("#cache label", has_text="off").click()  # the export below is of plain settings
     open_tab(page, "Export / Share")
     page.locator("#export_prompt textarea").fill("Hello there")
     page.locator("#export_btn").click()
@@ -218,16 +223,36 @@ def test_history_reopen_and_rerun_with_changed_temperature_shows_a_diff(page, sh
     assert page.locator("#prompt textarea").input_value() == "Tell me a story about a lighthouse keeper"
 
 
-def test_share_link_says_what_it_leaves_out(page) -> None:
+def test_share_link_carries_tools_caching_and_adaptive_thinking(page, browser, app) -> None:
+    page.locator("#thinking label", has_text="adaptive").click()
     page.locator("#cache label", has_text="whole prompt").click()
     page.locator("#tools_panel").get_by_text("Tools").first.click()
     page.locator("#tools .cm-content").click()
     page.keyboard.insert_text('[{"name": "get_weather", "input_schema": {"type": "object"}}]')
+    choose(page, "tool_choice", "none")
     open_tab(page, "Export / Share")
     page.locator("#share_btn").click()
-    page.wait_for_function("() => document.querySelector('#share_left_out').innerText.includes('Not in the link')")
-    told = page.locator("#share_left_out").inner_text()
-    assert "tools" in told and "prompt caching" in told
+    page.wait_for_function("() => document.querySelector('#share_link textarea, #share_link input')?.value"
+                           "?.startsWith('http')")
+    link = value(page, "share_link")
+    fresh = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        other = fresh.new_page()
+        other.set_default_timeout(20_000)
+        other.goto(link)
+        other.wait_for_function("() => document.querySelector('#cache input[value=auto]')?.checked")
+        assert other.locator("#thinking input[value=adaptive]").is_checked()
+        other.locator("#tools_panel").get_by_text("Tools").first.click()
+        assert "get_weather" in other.locator("#tools .cm-content").inner_text()
+        assert value(other, "tool_choice") == "none"
+        # and a run from the restored page sends all of it
+        send(other, "What is the weather in Paris?")
+        wait_done(other)
+        body = request_body(other)
+        assert body["tools"][0]["name"] == "get_weather" and body["tool_choice"] == {"type": "none"}
+        assert body["thinking"]["type"] == "adaptive" and body["cache_control"]["type"] == "ephemeral"
+    finally:
+        fresh.close()
 
 
 def test_share_link_restores_settings_in_a_fresh_context(page, browser, app, shot) -> None:
@@ -243,7 +268,6 @@ def test_share_link_restores_settings_in_a_fresh_context(page, browser, app, sho
                            "?.startsWith('http')")
     link = value(page, "share_link")
     assert "temperature=0.3" in link and "prompt=Share" in link and "key" not in link.lower()
-    assert page.locator("#share_left_out").inner_text().strip() == ""  # nothing set was left out
     fresh = browser.new_context(viewport={"width": 1400, "height": 1000})
     try:
         other = fresh.new_page()

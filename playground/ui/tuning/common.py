@@ -10,12 +10,12 @@ from playground.tuning.record import system_text
 from playground.tuning.runner import JobResult, Runner
 from playground.tuning.settings import RunSettings
 from playground.ui.context import UIContext
-from playground.ui.settings import to_provider_kwargs
+from playground.ui.settings import DEFAULTS, to_provider_kwargs
 
 DEFAULT_CONCURRENCY = 4
 # Settings a share link / preset restores in the Playground tab, in this order.
 RESTORED_KEYS = ("model", "system", "temperature", "top_p", "top_k", "max_tokens", "stop_sequences", "thinking",
-                 "thinking_budget", "effort")
+                 "thinking_budget", "effort", "tools", "tool_choice", "cache", "cache_ttl")
 PRIVATE = {"api_visibility": "private"}
 
 # Live runners per (browser session, tab): a Stop/Cancel click finds the run it must stop here.
@@ -60,26 +60,37 @@ def base_settings(settings: dict[str, Any]) -> tuple[RunSettings, dict[str, Any]
     return run, extra
 
 
-def left_out(extra: dict[str, Any]) -> list[str]:
-    """The Playground settings a preset or share link does not carry (they hold a RunSettings), named
-    so the person is told rather than surprised when it is opened."""
-    names = []
-    if extra.get("tools"):
-        names.append("tools" + (" and tool_choice" if extra.get("tool_choice") else ""))
-    if isinstance(extra.get("thinking"), dict):
-        names.append("adaptive thinking")
-    if "system" in extra or "cache_control" in (extra.get("extra_data") or {}):
-        names.append("prompt caching")
-    return names
+def playground_extras(settings: dict[str, Any]) -> dict[str, str]:
+    """The Playground settings a preset or share link carries beside its RunSettings, as the controls
+    hold them, where they differ from the defaults: adaptive thinking, tools (JSON text), tool_choice,
+    prompt caching and its TTL. The offline-only test knobs (faults) are not settings to share."""
+    out: dict[str, str] = {}
+    if settings.get("thinking") == "adaptive":
+        out["thinking"] = "adaptive"
+    tools = (settings.get("tools") or "").strip()
+    if tools:
+        out["tools"] = tools
+        choice = (settings.get("tool_choice") or "").strip()
+        if choice and choice != DEFAULTS["tool_choice"]:
+            out["tool_choice"] = choice
+    if settings.get("cache") not in (None, "", DEFAULTS["cache"]):
+        out["cache"] = settings["cache"]
+        if settings.get("cache_ttl") not in (None, "", DEFAULTS["cache_ttl"]):
+            out["cache_ttl"] = settings["cache_ttl"]
+    return out
 
 
-def ui_values(run: RunSettings) -> dict[str, Any]:
-    """RunSettings -> values for the Playground components named in RESTORED_KEYS."""
+def ui_values(run: RunSettings, extras: dict[str, str] | None = None) -> dict[str, Any]:
+    """RunSettings and the Playground extras (:func:`playground_extras`) -> values for the Playground
+    components named in RESTORED_KEYS; an extra not given takes the Playground's default."""
+    extras = extras or {}
+    thinking = "adaptive" if extras.get("thinking") == "adaptive" else ("budget" if run.thinking_budget else "off")
     return {
         "model": run.model, "system": run.system, "temperature": blank(run.temperature),
         "top_p": blank(run.top_p), "top_k": blank(run.top_k), "max_tokens": run.max_tokens,
-        "stop_sequences": stop_text(run.stop), "thinking": "budget" if run.thinking_budget else "off",
-        "thinking_budget": run.thinking_budget or 2048, "effort": run.effort or "",
+        "stop_sequences": stop_text(run.stop), "thinking": thinking,
+        "thinking_budget": run.thinking_budget or DEFAULTS["thinking_budget"], "effort": run.effort or "",
+        **{k: extras.get(k, DEFAULTS[k]) for k in ("tools", "tool_choice", "cache", "cache_ttl")},
     }
 
 

@@ -14,7 +14,16 @@ from playground.tuning.settings import user_messages
 from playground.ui.context import UIContext
 from playground.ui.settings import to_provider_kwargs
 
-from .common import PRIVATE, RESTORED_KEYS, base_settings, left_out, load_run, missing_run, target_for, ui_values
+from .common import (
+    PRIVATE,
+    RESTORED_KEYS,
+    base_settings,
+    load_run,
+    missing_run,
+    playground_extras,
+    target_for,
+    ui_values,
+)
 
 
 def export_body(source: str, rid: Any, text: str, settings: dict[str, Any], api_base: str | None,
@@ -96,23 +105,22 @@ def export_tab(ctx: UIContext, session: Any) -> dict[str, Any]:
     restored = [ctx.settings[k] for k in RESTORED_KEYS]
 
     def save(name: str, *values: Any) -> Any:
+        settings = UIContext.collect(*values)
         try:
-            run, extra = base_settings(UIContext.collect(*values))
-            presets.save(name or "", run)
+            run, _ = base_settings(settings)
+            presets.save(name or "", run, playground_extras(settings))
         except (PresetError, PlaygroundError, store.HistoryError) as exc:
             gr.Warning(str(exc))
             return gr.update()
-        missing = left_out(extra)
-        gr.Info(f"Preset {name.strip()!r} saved" + (f" (without {', '.join(missing)})." if missing else "."))
+        gr.Info(f"Preset {name.strip()!r} saved.")
         return gr.update(choices=_safe_names(presets), value=name.strip())
 
     def load(name: str) -> list[Any]:
         try:
-            run = presets.load(name or "")
+            values = ui_values(presets.load(name or ""), presets.extras(name or ""))
         except PresetError as exc:
             gr.Warning(str(exc))
             return [gr.update()] * len(RESTORED_KEYS)
-        values = ui_values(run)
         return [values[k] for k in RESTORED_KEYS]
 
     def delete(name: str) -> Any:
@@ -128,21 +136,20 @@ def export_tab(ctx: UIContext, session: Any) -> dict[str, Any]:
         include_prompt = gr.Checkbox(False, label="Include the prompt above in the link", elem_id="share_prompt")
         share_btn = gr.Button("Make share link", elem_id="share_btn")
     link = gr.Textbox(label="Link (settings only: never a key)", elem_id="share_link", buttons=["copy"])
-    not_in_link = gr.Markdown("", elem_id="share_left_out")
     note = gr.Markdown("", elem_id="share_note")
 
-    def make_link(text: str, with_prompt: bool, *values: Any) -> tuple[str, str]:
+    def make_link(text: str, with_prompt: bool, *values: Any) -> str:
+        settings = UIContext.collect(*values)
         try:
-            run, extra = base_settings(UIContext.collect(*values))
+            run, _ = base_settings(settings)
         except PlaygroundError as exc:
             gr.Warning(str(exc))
-            return "", ""
-        missing = left_out(extra)
-        told = f"Not in the link: {', '.join(missing)}." if missing else ""
-        return share.to_query(run, prompt=text or "", include_prompt=bool(with_prompt)), told
+            return ""
+        return share.to_query(run, prompt=text or "", include_prompt=bool(with_prompt),
+                              extras=playground_extras(settings))
 
     # The page's own address is only known to the browser: Python makes the query, JS prefixes it.
-    share_btn.click(make_link, [prompt, include_prompt, *ctx.settings_inputs], [link, not_in_link], **PRIVATE).then(
+    share_btn.click(make_link, [prompt, include_prompt, *ctx.settings_inputs], link, **PRIVATE).then(
         None, link, link, js="(q) => q ? window.location.origin + window.location.pathname + '?' + q : ''")
     return {"prompt": prompt, "note": note}
 
@@ -157,15 +164,19 @@ def _safe_names(presets: PresetStore) -> list[str]:
 def restore_from_link(request: gr.Request) -> list[Any]:
     """On page load: settings (and the prompt, if the link has one) from the URL's query string."""
     params = dict(request.query_params) if request is not None else {}
-    if not any(k in params for k in share.SHARE_KEYS):
+    if not any(k in params for k in (*share.SHARE_KEYS, *share.EXTRA_KEYS)):
         return [gr.skip()] * (len(RESTORED_KEYS) + 3)
     run, prompt, problems = share.from_query(params)
-    values = ui_values(run)
-    shown = {k: values[k] for k in RESTORED_KEYS}
+    extras, extra_problems = share.check_extras(params)
+    problems += extra_problems
+    values = ui_values(run, extras)
     # Only what the link carries: the rest keeps the Playground's defaults.
-    present = set(params)
-    mapping = {"stop_sequences": "stop", "thinking": "thinking_budget"}
-    out = [shown[k] if mapping.get(k, k) in present else gr.skip() for k in RESTORED_KEYS]
+    present = {k for k in params if k in share.SHARE_KEYS} | set(extras)  # a refused extra is left alone
+    if "stop" in present:
+        present.add("stop_sequences")
+    if "thinking_budget" in present:
+        present.add("thinking")  # a budget means budget thinking
+    out = [values[k] if k in present else gr.skip() for k in RESTORED_KEYS]
     note = "Settings restored from the link." + (" Ignored: " + " ".join(problems) if problems else "")
     text = prompt if prompt else gr.skip()
     return [*out, text, text, note]
