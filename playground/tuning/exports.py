@@ -88,7 +88,7 @@ def to_package_python(body: dict[str, Any], *, api_base: str | None = None) -> s
     if api_base:
         args.append(f"        api_base={api_base!r},")
     return "\n".join([
-        "# pip install anthropic-playground   (the key is read from ANTHROPIC_API_KEY)",
+        "# run from a checkout of this project (pip install -e .); the key is read from ANTHROPIC_API_KEY",
         "import asyncio",
         "",
         "from playground.providers import Anthropic",
