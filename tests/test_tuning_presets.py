@@ -58,3 +58,6 @@ def test_presets_keep_the_playground_extras(tmp_path):
     with pytest.raises(PresetError, match="cache_ttl: expected 5m or 1h"):
         store.save("broken", RunSettings(), {"cache": "auto", "cache_ttl": "1d"})
     assert "broken" not in store.names()
+    many = "[" + ", ".join(f'{{"name": "tool_{i}", "input_schema": {{"type": "object"}}}}' for i in range(600)) + "]"
+    store.save("toolbox", RunSettings(), {"tools": many})  # longer than a link may carry, fine in the file
+    assert len(many) > 20_000 and store.extras("toolbox") == {"tools": many}

@@ -68,7 +68,7 @@ class PresetStore:
         """The Playground extras saved with ``name`` (adaptive thinking, tools, tool_choice, prompt
         caching; see :func:`~playground.tuning.share.check_extras`), checked again on the way out."""
         saved = self._entry(name).get(_EXTRAS)
-        return check_extras(saved)[0] if isinstance(saved, Mapping) else {}
+        return check_extras(saved, max_chars=None)[0] if isinstance(saved, Mapping) else {}
 
     def save(self, name: str, settings: RunSettings, extras: Mapping[str, str] | None = None) -> None:
         """Save (or overwrite) ``name`` with ``settings`` and the Playground ``extras``. Names are 1-64
@@ -77,7 +77,7 @@ class PresetStore:
         if not _NAME.match(name):
             raise PresetError(f"preset name {name!r} is not valid: use 1-64 letters, digits, spaces, '.', '-' or '_'.")
         data = settings.to_dict()
-        valid, problems = check_extras(extras or {})
+        valid, problems = check_extras(extras or {}, max_chars=None)  # a long tools list is fine in a file
         if problems:
             raise PresetError(" ".join(problems))
         if valid:

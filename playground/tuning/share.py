@@ -94,9 +94,11 @@ def from_query(params: Mapping[str, str]) -> tuple[RunSettings, str, list[str]]:
     return RunSettings(**values), prompt, problems
 
 
-def check_extras(extras: Mapping[str, object]) -> tuple[dict[str, str], list[str]]:
+def check_extras(extras: Mapping[str, object], *, max_chars: int | None = MAX_FIELD_CHARS
+                 ) -> tuple[dict[str, str], list[str]]:
     """The valid Playground extras in ``extras`` (a link's query or a preset), and a problem for each
-    value refused. Unknown names are ignored; blank values mean "the Playground's default"."""
+    value refused. Unknown names are ignored; blank values mean "the Playground's default".
+    ``max_chars``: the longest value taken (None: no limit, for a preset file)."""
     valid: dict[str, str] = {}
     problems: list[str] = []
     for name in EXTRA_KEYS:
@@ -104,8 +106,8 @@ def check_extras(extras: Mapping[str, object]) -> tuple[dict[str, str], list[str
         if raw is None or raw == "":
             continue
         raw = str(raw)
-        if len(raw) > MAX_FIELD_CHARS:
-            problems.append(f"{name}: longer than {MAX_FIELD_CHARS} characters, ignored.")
+        if max_chars is not None and len(raw) > max_chars:
+            problems.append(f"{name}: longer than {max_chars} characters, ignored.")
         elif name in _EXTRA_CHOICES and raw not in _EXTRA_CHOICES[name]:
             problems.append(f"{name}: expected {' or '.join(_EXTRA_CHOICES[name])}, got {raw[:40]!r}; ignored.")
         elif name == "tool_choice" and not _TOOL_CHOICE.match(raw):
