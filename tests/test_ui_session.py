@@ -92,3 +92,28 @@ def test_sessions_copied_by_gradio_state_start_empty_and_share_nothing() -> None
     other = copy.deepcopy(s)
     assert other.exchanges == [] and other.control is not s.control
     assert s.pop().text == "mine" and s.pop() is None
+
+
+def test_editing_a_user_bubble_rewinds_to_that_turn() -> None:
+    from playground.ui.handlers import _edited_text
+
+    def thought_turn() -> TurnView:
+        view = TurnView()
+        view.add(Reasoning("hmm"))
+        view.add("Answer")
+        view.add(finish_reason("end_turn"))
+        view.mark_done()
+        return view
+
+    s = Session()
+    first = Exchange("first", files=["/tmp/x/cat.png"], view=thought_turn())
+    s.exchanges = [first, Exchange("second", view=thought_turn()), Exchange("third", view=_view("done", "ok"))]
+    chat = s.chat()
+    second_bubble = next(i for i, m in enumerate(chat) if m == {"role": "user", "content": "second"})
+    assert s.rewind_to(second_bubble + 1) is None and len(s.exchanges) == 3  # an answer bubble: no rewind
+    assert s.rewind_to(second_bubble).text == "second" and [e.text for e in s.exchanges] == ["first"]
+    assert s.rewind_to(0) is first and s.exchanges == []
+    # the edited bubble's text; its file parts are the turn's attachments, kept from the turn itself
+    assert _edited_text("new text") == "new text"
+    assert _edited_text(["new text", {"path": "/tmp/x/cat.png"}]) == "new text"
+    assert _edited_text([{"type": "text", "text": "a path to glory"}]) == "a path to glory"

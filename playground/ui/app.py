@@ -165,7 +165,7 @@ def build_app(backends: Backends | None = None) -> gr.Blocks:
                         c = _settings_column(backends)
                     with gr.Column(scale=3):
                         chat = gr.Chatbot(elem_id="chat", height=520, sanitize_html=True, allow_tags=False,
-                                          feedback_options=None, buttons=["copy", "copy_all"],
+                                          feedback_options=None, buttons=["copy", "copy_all"], editable="user",
                                           placeholder="Send a message to start.", label="Chat",
                                           latex_delimiters=[])  # no LaTeX scan: cheaper renders of long replies
                         prompt = gr.MultimodalTextbox(elem_id="prompt", file_types=["image", ".pdf"],
@@ -227,7 +227,12 @@ def _wire(demo: gr.Blocks, handlers: Handlers, ctx: UIContext, c: dict[str, Any]
     # Stop must never wait behind busy runs: no concurrency limit, it only sets an event.
     stop.click(handlers.stop, [session], None, concurrency_limit=None, **private)
     undo.click(handlers.undo, [session], [chat, prompt], queue=False, **private)
+    # Editing one of your messages re-asks from there (Workbench-style): later turns are dropped.
+    chat.edit(handlers.edit, [session], [chat, prompt], queue=False, **private).success(
+        handlers.send, run_inputs, run_outputs, **private).then(**after)
     clear.click(handlers.clear, [session], [chat, *inspector_outputs], queue=False, **private)
+    # the chat's own trash icon too: the conversation sent next must be the one on screen
+    chat.clear(handlers.clear, [session], [chat, *inspector_outputs], queue=False, **private)
 
     model_outputs = [c["temperature"], c["top_p"], c["top_k"], c["thinking"], c["effort"], c["sampling_note"]]
     c["model"].change(model_controls, [c["model"], c["thinking"]], model_outputs, queue=False, **private)

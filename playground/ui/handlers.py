@@ -195,6 +195,19 @@ class Handlers:
         return session.chat(), restored
 
     @staticmethod
+    def edit(session: Session, edited: gr.EditData) -> tuple[Any, Any]:
+        """An edited user message rewinds the conversation to it: that turn and the later ones go, and
+        the edited text (with the turn's attachments) is what the chained Send sends. Raises gr.Error
+        (which stops the chain) while a reply is running or for a bubble that is not a user turn."""
+        if session.busy:
+            raise gr.Error("Stop the running reply first, then edit.")
+        index = edited.index[0] if isinstance(edited.index, (list, tuple)) else edited.index
+        turn = session.rewind_to(int(index))
+        if turn is None:
+            raise gr.Error("Only your own messages can be edited.")
+        return session.chat(), {"text": _edited_text(edited.value), "files": turn.files}
+
+    @staticmethod
     def clear(session: Session) -> tuple[Any, ...]:
         """Forget the conversation and the inspector."""
         if session.busy:
@@ -211,6 +224,17 @@ def valid_text(text: str) -> str:
     """``text`` with unpaired UTF-16 surrogates (which a browser can send but UTF-8 cannot encode, so
     neither the API request nor Gradio's own stream could carry them) replaced by U+FFFD."""
     return _LONE_SURROGATE.sub("\ufffd", text)
+
+
+def _edited_text(value: Any) -> str:
+    """The text of an edited chat bubble (a string, or a list of parts of which the text ones count)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return _edited_text(value.get("text", value.get("content", "")))
+    if isinstance(value, list):  # file parts ({"path": ...}) are the turn's attachments, kept as they were
+        return "".join(_edited_text(v) for v in value if isinstance(v, str) or (isinstance(v, dict) and "path" not in v))
+    return ""
 
 
 def prompt_parts(prompt: dict | str | None) -> tuple[str, list[str]]:

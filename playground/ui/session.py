@@ -127,3 +127,14 @@ class Session:
     def pop(self) -> Exchange | None:
         """Remove and return the last exchange (Undo / Retry)."""
         return self.exchanges.pop() if self.exchanges else None
+
+    def rewind_to(self, chat_index: int) -> Exchange | None:
+        """For an edit of the user bubble at ``chat_index`` (a position in :meth:`chat`): remove that
+        exchange and every later one, and return it; None when that bubble is not a user message."""
+        position = 0
+        for k, ex in enumerate(self.exchanges):
+            if position == chat_index:
+                del self.exchanges[k:]
+                return ex
+            position += 1 + (len(ex.view.messages()) if ex.view is not None else 0)
+        return None

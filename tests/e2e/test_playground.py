@@ -346,3 +346,34 @@ def test_effort_defaults_to_not_sent_and_a_pick_is_sent(page) -> None:
     send(page, "Say hi again")
     wait_done(page, turns=2)
     assert request_body(page)["output_config"] == {"effort": "high"}
+
+
+def test_editing_a_message_re_asks_from_there(page, shot) -> None:
+    send(page, "First question about foxes")
+    wait_done(page)
+    send(page, "Second question about owls")
+    wait_done(page, turns=2)
+    page.locator("#chat [data-testid=user]").first.hover()
+    page.locator("#chat button[aria-label=Edit]").first.click()
+    box = page.locator("#chat textarea")
+    box.fill("Edited question about badgers")
+    page.locator("#chat button[aria-label=Submit]").click()
+    # the edited turn is sent again on its own: the later turn is gone
+    page.wait_for_function("""() => {
+        const users = [...document.querySelectorAll('#chat [data-testid=user]')].map(e => e.innerText.trim());
+        return users.length === 1 && users[0] === 'Edited question about badgers';
+    }""")
+    wait_done(page)
+    shot(page)
+    assert request_body(page)["messages"] == [{"role": "user", "content": "Edited question about badgers"}]
+    assert "owls" not in page.locator("#chat").inner_text()
+
+
+def test_the_chats_own_clear_icon_forgets_the_conversation(page) -> None:
+    send(page, "Remember the word pelican")
+    wait_done(page)
+    page.locator("#chat button[aria-label=Clear]").click()
+    page.wait_for_function("() => document.querySelectorAll('#chat [data-testid=user]').length === 0")
+    send(page, "What was the word?")
+    wait_done(page)
+    assert request_body(page)["messages"] == [{"role": "user", "content": "What was the word?"}]
