@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -60,14 +60,7 @@ def from_query(params: Mapping[str, str]) -> tuple[RunSettings, str, list[str]]:
     """
     values: dict[str, Any] = {}
     problems: list[str] = []
-    for name in SHARE_KEYS:
-        raw = params.get(name)
-        if raw is None or raw == "":
-            continue
-        raw = str(raw)
-        if len(raw) > MAX_FIELD_CHARS:
-            problems.append(f"{name}: longer than {MAX_FIELD_CHARS} characters, ignored.")
-            continue
+    for name, raw in _given(params, SHARE_KEYS, MAX_FIELD_CHARS, problems):
         try:
             if name in _FLOATS:
                 value: Any = float(raw)
@@ -101,14 +94,8 @@ def check_extras(extras: Mapping[str, object], *, max_chars: int | None = MAX_FI
     ``max_chars``: the longest value taken (None: no limit, for a preset file)."""
     valid: dict[str, str] = {}
     problems: list[str] = []
-    for name in EXTRA_KEYS:
-        raw = extras.get(name)
-        if raw is None or raw == "":
-            continue
-        raw = str(raw)
-        if max_chars is not None and len(raw) > max_chars:
-            problems.append(f"{name}: longer than {max_chars} characters, ignored.")
-        elif name in _EXTRA_CHOICES and raw not in _EXTRA_CHOICES[name]:
+    for name, raw in _given(extras, EXTRA_KEYS, max_chars, problems):
+        if name in _EXTRA_CHOICES and raw not in _EXTRA_CHOICES[name]:
             problems.append(f"{name}: expected {' or '.join(_EXTRA_CHOICES[name])}, got {raw[:40]!r}; ignored.")
         elif name == "tool_choice" and not _TOOL_CHOICE.match(raw):
             problems.append(f"tool_choice: expected auto, any, none or tool:NAME, got {raw[:40]!r}; ignored.")
@@ -117,6 +104,21 @@ def check_extras(extras: Mapping[str, object], *, max_chars: int | None = MAX_FI
         else:
             valid[name] = raw
     return valid, problems
+
+
+def _given(params: Mapping[str, object], names: tuple[str, ...], max_chars: int | None,
+           problems: list[str]) -> Iterator[tuple[str, str]]:
+    """``(name, text)`` of each of ``names`` that ``params`` sets (blank = not set); a value longer
+    than ``max_chars`` is skipped with a problem added."""
+    for name in names:
+        raw = params.get(name)
+        if raw is None or raw == "":
+            continue
+        raw = str(raw)
+        if max_chars is not None and len(raw) > max_chars:
+            problems.append(f"{name}: longer than {max_chars} characters, ignored.")
+            continue
+        yield name, raw
 
 
 def _is_tool_list(text: str) -> bool:
