@@ -377,3 +377,24 @@ def test_the_chats_own_clear_icon_forgets_the_conversation(page) -> None:
     send(page, "What was the word?")
     wait_done(page)
     assert request_body(page)["messages"] == [{"role": "user", "content": "What was the word?"}]
+
+
+def test_editing_a_later_message_keeps_the_turns_before_it(page) -> None:
+    # thinking makes each answer several chat messages: the edit must still find the right turn
+    page.locator("#thinking label", has_text="budget").click()
+    page.wait_for_function("() => document.querySelector('#max_tokens input').value === '3072'")
+    send(page, "Think about foxes")
+    wait_done(page)
+    send(page, "Now think about owls")
+    wait_done(page, turns=2)
+    page.locator("#chat [data-testid=user]").nth(1).hover()
+    page.locator("#chat button[aria-label=Edit]").nth(1).click()  # one Edit per user message
+    page.locator("#chat textarea").fill("Now think about badgers")
+    page.locator("#chat button[aria-label=Submit]").click()
+    page.wait_for_function("""() => [...document.querySelectorAll('#chat [data-testid=user]')]
+        .map(e => e.innerText.trim()).join('|') === 'Think about foxes|Now think about badgers'""")
+    wait_done(page, turns=2)
+    messages = request_body(page)["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant", "user"]
+    assert messages[0]["content"] == "Think about foxes" and messages[2]["content"] == "Now think about badgers"
+    assert messages[1]["content"][0]["type"] == "thinking" and messages[1]["content"][0]["signature"]
