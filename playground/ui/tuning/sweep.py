@@ -78,10 +78,10 @@ def sweep_tab(ctx: UIContext, spend: gr.State, session: gr.State) -> None:
     # No wrapping: headers stay on one line and the row scrolls sideways (the output is a short preview).
     table = gr.Dataframe(label="Results (one row per run)", interactive=False, elem_id="sweep_table")
     with gr.Row():
-        plots = {m: gr.LinePlot(None, label=title, elem_id=f"sweep_plot_{m}")
+        plots = {m: gr.LinePlot(None, label=title, x_label_angle=-45, elem_id=f"sweep_plot_{m}")
                  for m, title in list(report.METRICS.items())[:3]}
     with gr.Row():
-        plots.update({m: gr.LinePlot(None, label=title, elem_id=f"sweep_plot_{m}")
+        plots.update({m: gr.LinePlot(None, label=title, x_label_angle=-45, elem_id=f"sweep_plot_{m}")
                       for m, title in list(report.METRICS.items())[3:]})
     summary = gr.Dataframe(label="Per grid point", interactive=False, elem_id="sweep_summary")
     csv_file = gr.File(label="Download the table as CSV", interactive=False, elem_id="sweep_csv")
