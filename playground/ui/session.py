@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import mimetypes
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,13 +110,18 @@ class Session:
             ]}
         return {"role": "user", "content": text}
 
+    def _bubbles(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        """``(exchange index, chat message)`` for every exchange's bubbles, in order: its user message,
+        then its turn's messages."""
+        for k, ex in enumerate(self.exchanges):
+            yield k, ex.user_display()
+            if ex.view is not None:
+                for message in ex.view.messages():
+                    yield k, message
+
     def chat(self) -> list[dict[str, Any]]:
         """The Chatbot value: every exchange's bubbles, in order."""
-        out: list[dict[str, Any]] = []
-        for ex in self.exchanges:
-            out.append(ex.user_display())
-            if ex.view is not None:
-                out.extend(ex.view.messages())
+        out = [message for _, message in self._bubbles()]
         if self.exchanges and _tool_use_ids(self.exchanges[-1].assistant_message):
             out.append({"role": "assistant", "content": f"*{TOOL_RESULT_HINT}*"})
         return out
@@ -131,10 +137,11 @@ class Session:
     def rewind_to(self, chat_index: int) -> Exchange | None:
         """For an edit of the user bubble at ``chat_index`` (a position in :meth:`chat`): remove that
         exchange and every later one, and return it; None when that bubble is not a user message."""
-        position = 0
-        for k, ex in enumerate(self.exchanges):
+        for position, (k, message) in enumerate(self._bubbles()):
             if position == chat_index:
+                if message["role"] != "user":
+                    return None
+                turn = self.exchanges[k]
                 del self.exchanges[k:]
-                return ex
-            position += 1 + (len(ex.view.messages()) if ex.view is not None else 0)
+                return turn
         return None
