@@ -54,21 +54,24 @@ class PresetStore:
         """Saved preset names, sorted."""
         return sorted(self._read())
 
-    def _entry(self, name: str) -> dict:
+    def preset(self, name: str) -> tuple[RunSettings, dict[str, str]]:
+        """The settings saved as ``name`` and the Playground extras saved with them (adaptive thinking,
+        tools, tool_choice, prompt caching; see :func:`~playground.tuning.share.check_extras`, applied
+        again on the way out), from one read of the file. Raises :class:`PresetError` if there is none."""
         data = self._read().get(name)
         if data is None:
             raise PresetError(f"no preset named {name!r}; saved presets: {', '.join(self.names()) or 'none'}.")
-        return data
+        saved = data.get(_EXTRAS)
+        extras = check_extras(saved, max_chars=None)[0] if isinstance(saved, Mapping) else {}
+        return RunSettings.from_dict(data), extras
 
     def load(self, name: str) -> RunSettings:
         """The settings saved as ``name``; raises :class:`PresetError` if there is none."""
-        return RunSettings.from_dict(self._entry(name))
+        return self.preset(name)[0]
 
     def extras(self, name: str) -> dict[str, str]:
-        """The Playground extras saved with ``name`` (adaptive thinking, tools, tool_choice, prompt
-        caching; see :func:`~playground.tuning.share.check_extras`), checked again on the way out."""
-        saved = self._entry(name).get(_EXTRAS)
-        return check_extras(saved, max_chars=None)[0] if isinstance(saved, Mapping) else {}
+        """The Playground extras saved with ``name`` ({} when none)."""
+        return self.preset(name)[1]
 
     def save(self, name: str, settings: RunSettings, extras: Mapping[str, str] | None = None) -> None:
         """Save (or overwrite) ``name`` with ``settings`` and the Playground ``extras``. Names are 1-64

@@ -117,7 +117,7 @@ def export_tab(ctx: UIContext, session: Any) -> dict[str, Any]:
 
     def load(name: str) -> list[Any]:
         try:
-            values = ui_values(presets.load(name or ""), presets.extras(name or ""))
+            values = ui_values(*presets.preset(name or ""))
         except PresetError as exc:
             gr.Warning(str(exc))
             return [gr.update()] * len(RESTORED_KEYS)
