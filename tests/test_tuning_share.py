@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
+import pytest
+
 from playground.tuning.settings import RunSettings
 from playground.tuning.share import from_query, to_query
 
@@ -50,3 +52,8 @@ def test_extras_travel_in_the_link_and_are_checked_on_the_way_in():
     valid, problems = check_extras(hostile)
     assert valid == {"cache_ttl": "5m"} and len(problems) == 4
     assert "secret" not in repr((valid, problems))
+    # a link that cannot carry an extra is refused, not made without it
+    with pytest.raises(ValueError, match="tools: longer than 20000 characters"):
+        to_query(RunSettings(), extras={"tools": "[" + " " * 20_000 + "]"})
+    with pytest.raises(ValueError, match="tool_choice: expected"):
+        to_query(RunSettings(), extras={"tools": tools, "tool_choice": "tool:two words"})

@@ -35,7 +35,12 @@ _TOOL_CHOICE = re.compile(r"^(auto|any|none|tool:[A-Za-z0-9_-]{1,128})$")
 def to_query(settings: RunSettings, *, prompt: str = "", include_prompt: bool = False,
              extras: Mapping[str, str] | None = None) -> str:
     """The query string (without ``?``) for ``settings`` and the Playground ``extras`` (see
-    :func:`check_extras`); ``prompt`` is included only if ``include_prompt``."""
+    :func:`check_extras`); ``prompt`` is included only if ``include_prompt``. Raises ValueError naming
+    an extra the link cannot carry (too long, or a value it would refuse when opened), rather than
+    making a link that silently lacks it."""
+    extra_pairs, problems = check_extras(extras or {})
+    if problems:
+        raise ValueError("the link cannot carry " + " ".join(problems))
     pairs: list[tuple[str, str]] = [("model", settings.model)]
     if settings.system:
         pairs.append(("system", settings.system))
@@ -47,7 +52,7 @@ def to_query(settings: RunSettings, *, prompt: str = "", include_prompt: bool = 
         pairs.append(("stop", json.dumps(list(settings.stop), ensure_ascii=False)))
     if settings.effort:
         pairs.append(("effort", settings.effort))
-    pairs.extend(check_extras(extras or {})[0].items())
+    pairs.extend(extra_pairs.items())
     if include_prompt and prompt:
         pairs.append(("prompt", prompt))
     return urlencode(pairs)

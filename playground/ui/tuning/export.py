@@ -142,11 +142,11 @@ def export_tab(ctx: UIContext, session: Any) -> dict[str, Any]:
         settings = UIContext.collect(*values)
         try:
             run, _ = base_settings(settings)
-        except PlaygroundError as exc:
+            return share.to_query(run, prompt=text or "", include_prompt=bool(with_prompt),
+                                  extras=playground_extras(settings))
+        except (PlaygroundError, ValueError) as exc:
             gr.Warning(str(exc))
             return ""
-        return share.to_query(run, prompt=text or "", include_prompt=bool(with_prompt),
-                              extras=playground_extras(settings))
 
     # The page's own address is only known to the browser: Python makes the query, JS prefixes it.
     share_btn.click(make_link, [prompt, include_prompt, *ctx.settings_inputs], link, **PRIVATE).then(
