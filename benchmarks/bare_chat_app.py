@@ -21,6 +21,7 @@ import gradio as gr  # noqa: E402
 
 from playground.emulator import start_in_thread  # noqa: E402
 from playground.providers import Anthropic  # noqa: E402
+from playground.ui.settings import ENDLESS_HEADER  # noqa: E402
 
 INTERVAL_S = 0.05
 EMULATOR = start_in_thread()  # pacing off
@@ -31,7 +32,7 @@ async def chat(text: str, max_tokens: float, history: list[dict]):
     answer, last = "", 0.0
     async for part in Anthropic.create_async_generator(
             "playground-tiny", [{"role": "user", "content": text}], api_key="bench", api_base=EMULATOR.api_base,
-            max_tokens=int(max_tokens), stream=True, headers={"x-emulator-no-eos": "1"}):
+            max_tokens=int(max_tokens), stream=True, headers={ENDLESS_HEADER: "1"}):
         if isinstance(part, str):
             answer += part
             if time.monotonic() - last >= INTERVAL_S:
