@@ -182,6 +182,12 @@ def test_thinking_shows_collapsed(page, shot) -> None:
     }""")
     shot(page, "thinking-open")
     wait_done(page)
+    # once the thinking is done the block closes by itself; the browser may finish that a moment
+    # after the final text shows, so wait for it (bounded) rather than read mid-collapse
+    page.wait_for_function("""() => {
+        const g = [...document.querySelectorAll('#chat .thought-group')].find(e => e.innerText.includes('Thinking'));
+        return g && g.innerText.trim().length < 30;
+    }""")
     thought = page.locator("#chat .thought-group", has_text="Thinking").first
     shot(page, "collapsed")
     collapsed = thought.inner_text().strip()
