@@ -21,7 +21,7 @@ import gradio as gr  # noqa: E402
 
 from playground.emulator import start_in_thread  # noqa: E402
 from playground.providers import Anthropic  # noqa: E402
-from playground.ui.settings import ENDLESS_HEADER  # noqa: E402
+from playground.settings import ENDLESS_HEADER  # noqa: E402
 
 INTERVAL_S = 0.05
 EMULATOR = start_in_thread()  # pacing off

@@ -105,12 +105,11 @@ async def replay(prompts: list[str], max_tokens: int) -> dict[str, str]:
     with the same seed (built with the same settings code the app's /chat endpoint uses)."""
     from playground.emulator import Emulator
     from playground.providers import Anthropic
+    from playground.settings import RunSettings
     from playground.turn import TurnAccumulator
     from playground.ui.backends import OFFLINE_KEY
-    from playground.ui.settings import to_provider_kwargs
 
-    kwargs = to_provider_kwargs({"backend": "offline", "system": "", "max_tokens": max_tokens})
-    kwargs = {k: v for k, v in kwargs.items() if v is not None}
+    kwargs = RunSettings.from_json({"backend": "offline", "max_tokens": max_tokens}).to_kwargs()
     out: dict[str, str] = {}
     async with Emulator(seed=SEED) as emu:
         for prompt in prompts:

@@ -189,3 +189,15 @@ def validate_params(model: str | None, *, temperature: Any = None, top_p: Any = 
     found = _collect(model, temperature, top_p, top_k, max_tokens, stop, thinking, tool_choice, effort)
     if found:
         raise ParameterError(*found[0])
+
+
+# A problem's parameter name -> the settings field it belongs to (playground.settings.RunSettings).
+_FIELD_OF = {"stop": "stop_sequences"}
+
+
+def collect_problems(model: str | None, *, temperature: Any = None, top_p: Any = None, top_k: Any = None,
+                     max_tokens: Any = 4096, stop: Any = None, thinking: Any = None, tool_choice: Any = None,
+                     effort: Any = None) -> list[tuple[str, str]]:
+    """Like :func:`problems`, as ``(settings field, fix)`` pairs (for a UI that shows each at its field)."""
+    return [(_FIELD_OF.get(param, param), text) for param, text in _collect(
+        model, temperature, top_p, top_k, max_tokens, stop, thinking, tool_choice, effort)]

@@ -16,7 +16,7 @@ import pprint
 import shlex
 from typing import Any
 
-from .settings import DEFAULT_API_VERSION
+from ..settings import DEFAULT_API_VERSION
 
 DEFAULT_API_BASE = "https://api.anthropic.com/v1"
 

@@ -1,9 +1,12 @@
 """Named presets of settings, saved to a JSON file next to the run history.
 
     presets = PresetStore()                      # $PLAYGROUND_PRESETS_PATH or <data dir>/presets.json
-    presets.save("precise", RunSettings(temperature=0.1))
-    presets.load("precise").temperature          # 0.1
-    presets.extras("precise")                    # {} (adaptive thinking, tools, caching when saved with them)
+    presets.save("precise", RunSettings(temperature=0.1, tools=(...,)))
+    settings, problems = presets.preset("precise")
+
+A preset holds every field of :class:`~playground.settings.RunSettings` that differs from the defaults
+(tools of any length included), except where requests go (backend, base URL) and the offline test
+switches. Presets written by earlier versions are read through :func:`playground.settings.upgrade_json`.
 """
 
 from __future__ import annotations
@@ -12,16 +15,14 @@ import json
 import os
 import re
 import threading
-from collections.abc import Mapping
 from pathlib import Path
 
+from ..settings import RunSettings, upgrade_json
 from ..store import check_params, default_path
-from .settings import RunSettings
-from .share import check_extras
+from .share import NOT_SHARED
 
 ENV_PATH = "PLAYGROUND_PRESETS_PATH"
 _NAME = re.compile(r"^[\w .\-]{1,64}$")
-_EXTRAS = "playground"  # the entry's key for the Playground extras (RunSettings.from_dict ignores it)
 
 
 class PresetError(ValueError):
@@ -54,51 +55,40 @@ class PresetStore:
         """Saved preset names, sorted."""
         return sorted(self._read())
 
-    def preset(self, name: str) -> tuple[RunSettings, dict[str, str]]:
-        """The settings saved as ``name`` and the Playground extras saved with them (adaptive thinking,
-        tools, tool_choice, prompt caching; see :func:`~playground.tuning.share.check_extras`, applied
-        again on the way out), from one read of the file. Raises :class:`PresetError` if there is none."""
+    def preset(self, name: str) -> tuple[RunSettings, list[tuple[str, str]]]:
+        """The settings saved as ``name`` and ``(field, message)`` for each saved value no longer taken
+        (skipped). Raises :class:`PresetError` if there is no such preset."""
         data = self._read().get(name)
         if data is None:
             raise PresetError(f"no preset named {name!r}; saved presets: {', '.join(self.names()) or 'none'}.")
-        saved = data.get(_EXTRAS)
-        extras = check_extras(saved, max_chars=None)[0] if isinstance(saved, Mapping) else {}
-        return RunSettings.from_dict(data), extras
+        return RunSettings.parse_json(upgrade_json(data))
 
     def load(self, name: str) -> RunSettings:
         """The settings saved as ``name``; raises :class:`PresetError` if there is none."""
         return self.preset(name)[0]
 
-    def extras(self, name: str) -> dict[str, str]:
-        """The Playground extras saved with ``name`` ({} when none)."""
-        return self.preset(name)[1]
-
-    def save(self, name: str, settings: RunSettings, extras: Mapping[str, str] | None = None) -> None:
-        """Save (or overwrite) ``name`` with ``settings`` and the Playground ``extras``. Names are 1-64
-        letters, digits, spaces, dots, dashes, underscores."""
+    def save(self, name: str, settings: RunSettings) -> None:
+        """Save (or overwrite) ``name`` with ``settings``. Names are 1-64 letters, digits, spaces, dots,
+        dashes, underscores."""
         name = name.strip()
         if not _NAME.match(name):
             raise PresetError(f"preset name {name!r} is not valid: use 1-64 letters, digits, spaces, '.', '-' or '_'.")
-        data = settings.to_dict()
-        valid, problems = check_extras(extras or {}, max_chars=None)  # a long tools list is fine in a file
-        if problems:
-            raise PresetError(" ".join(problems))
-        if valid:
-            data[_EXTRAS] = valid
+        data = {k: v for k, v in settings.changed().items() if k not in NOT_SHARED}
         check_params(data)  # a preset is shareable: it must never hold a key
         with self._lock:
             presets = self._read()
             presets[name] = data
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(f".tmp{os.getpid()}.{threading.get_ident()}")
-            tmp.write_text(json.dumps(presets, indent=2, ensure_ascii=False), encoding="utf-8")
-            os.replace(tmp, self.path)
+            self._write(presets)
 
     def delete(self, name: str) -> None:
         """Remove ``name`` (no error if it is not there)."""
         with self._lock:
             presets = self._read()
             if presets.pop(name, None) is not None:
-                tmp = self.path.with_suffix(f".tmp{os.getpid()}.{threading.get_ident()}")
-                tmp.write_text(json.dumps(presets, indent=2, ensure_ascii=False), encoding="utf-8")
-                os.replace(tmp, self.path)
+                self._write(presets)
+
+    def _write(self, presets: dict[str, dict]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(f".tmp{os.getpid()}.{threading.get_ident()}")
+        tmp.write_text(json.dumps(presets, indent=2, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, self.path)

@@ -1,11 +1,12 @@
 """Recording a finished chat turn in the run history: the one call the Playground's handler makes.
 
-    record_turn(view, request.messages, model, kwargs, backend=target.api_base or target.kind,
+    record_turn(view, request.messages, settings, backend=target.api_base or target.kind,
                 api_key=target.api_key, files=files, accumulator=progress.accumulator, owner=session.owner)
 
 ``view`` is the UI's per-turn view (``playground.ui.render.TurnView``; only its attributes are read,
-so this module needs no UI import). The key in ``kwargs``/``api_key`` is never stored: it is left
-out of the parameters and scrubbed from every field by the store.
+so this module needs no UI import). ``settings`` (as sent: fitted to the model) are stored whole as the
+run's ``params``, so a rerun starts from exactly them. The key is never stored: settings hold none,
+and the store scrubs ``api_key`` from every field.
 """
 
 from __future__ import annotations
@@ -16,9 +17,7 @@ from dataclasses import asdict
 from typing import Any
 
 from .. import catalog, store
-
-# Provider kwargs that shape the output (api_key, api_base, headers, media, stream are transport, not parameters).
-PARAM_KEYS = ("temperature", "top_p", "top_k", "max_tokens", "stop", "thinking", "effort", "tool_choice")
+from ..settings import RunSettings
 
 
 def _media_refs(files: Sequence[str]) -> list[dict[str, Any]]:
@@ -32,37 +31,7 @@ def _media_refs(files: Sequence[str]) -> list[dict[str, Any]]:
     return refs
 
 
-def system_text(system: Any) -> str | None:
-    """A system prompt sent as text blocks (e.g. marked for caching) is stored as its text."""
-    if isinstance(system, list):
-        return "\n\n".join(b.get("text", "") for b in system if isinstance(b, dict))
-    return system
-
-
-def _cache_control(kwargs: dict[str, Any]) -> dict[str, Any] | None:
-    system = kwargs.get("system")
-    if isinstance(system, list):
-        marked = [b["cache_control"] for b in system if isinstance(b, dict) and b.get("cache_control")]
-        if marked:
-            return {"on": "system", **marked[-1]}
-    top = (kwargs.get("extra_data") or {}).get("cache_control")
-    return {"on": "auto", **top} if isinstance(top, dict) else None
-
-
-def turn_params(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """The run's parameters from provider kwargs: credentials and transport settings left out."""
-    params = {k: kwargs[k] for k in PARAM_KEYS if kwargs.get(k) is not None}
-    cache = _cache_control(kwargs)
-    if cache:
-        params["cache"] = cache
-    if kwargs.get("stop"):
-        params["stop"] = list(kwargs["stop"])
-    if kwargs.get("tools"):
-        params["tools"] = [t.get("name") for t in kwargs["tools"] if isinstance(t, dict)]
-    return params
-
-
-def record_turn(view: Any, messages: list[dict[str, Any]], model: str, kwargs: dict[str, Any], *,
+def record_turn(view: Any, messages: list[dict[str, Any]], settings: RunSettings, *,
                 backend: str = "", api_key: str | None = None, files: Sequence[str] = (), kind: str = "chat",
                 accumulator: Any = None, owner: str | None = None) -> int | None:
     """Store one finished (or stopped, or failed) turn; returns the run id, or None if history is off.
@@ -72,6 +41,7 @@ def record_turn(view: Any, messages: list[dict[str, Any]], model: str, kwargs: d
 
     Never raises into the chat: a store that cannot write returns None.
     """
+    model = settings.model_id
     try:
         usage = asdict(view.usage) if getattr(view, "usage", None) is not None else {}
         requests = getattr(view, "requests", None) or []
@@ -88,7 +58,7 @@ def record_turn(view: Any, messages: list[dict[str, Any]], model: str, kwargs: d
         error = view.error_text if getattr(view, "status", "") == "error" else (
             "stopped" if getattr(view, "status", "") == "stopped" else None)
         return store.record_run(
-            kind=kind, backend=backend, model=model, params=turn_params(kwargs), system=system_text(kwargs.get("system")),
+            kind=kind, backend=backend, model=model, params=settings.to_json(), system=settings.system or None,
             messages=messages, media=_media_refs(files), output=view.text, thinking=view.thinking,
             tool_calls=tool_calls, stop_reason=finish.raw if finish is not None else None, usage=usage,
             cost_usd=cost_usd, ttft_s=ttft, duration_s=duration, tokens_per_s=tps,

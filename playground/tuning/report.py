@@ -36,7 +36,7 @@ def result_row(result: JobResult, params: Sequence[str], *, preview: bool = True
     for p in params:
         row[p] = _axis_value(p, swept.get(p))
     row.update({
-        "model": result.settings.model,
+        "model": result.settings.model_id,
         "status": result.status(),
         "output_tokens": result.output_tokens if result.usage else None,
         "output_chars": len(result.text),

@@ -24,9 +24,14 @@ from typing import Any
 from .. import catalog
 from ..responses import FinishReason, HeadersResponse, Reasoning, RequestRecord, RetryNotice, ToolCalls, Usage
 from ..secrets import scrub
+from ..settings import RunSettings
 from ..store import Run, RunStore
 from .cost import SpendCap
-from .settings import RunSettings
+
+
+def user_messages(prompt: str) -> list[dict[str, Any]]:
+    """A one-turn conversation from a prompt."""
+    return [{"role": "user", "content": prompt}]
 
 
 @dataclass
@@ -208,9 +213,9 @@ class Runner:
                 queue.put_nowait(Update(job.key, result, False))
                 start = time.perf_counter()
                 gen = provider.create_async_generator(
-                    job.settings.model, job.messages, api_key=self._api_key, api_base=self.api_base,
-                    stream=True, max_retries=self.max_retries, timeout=self.timeout,
-                    **job.settings.provider_kwargs(), **self.extra_kwargs,
+                    job.settings.model_id, job.messages, api_key=self._api_key, api_base=self.api_base,
+                    max_retries=self.max_retries, timeout=self.timeout,
+                    **job.settings.to_kwargs(), **self.extra_kwargs,
                 )
                 async with contextlib.aclosing(gen):
                     async for part in gen:
@@ -229,7 +234,7 @@ class Runner:
             if first is not None and result.output_tokens and end > first:
                 result.tokens_per_s = result.output_tokens / (end - first)
             if result.usage is not None:
-                result.cost_usd = catalog.usage_cost_usd(job.settings.model, result.usage)
+                result.cost_usd = catalog.usage_cost_usd(job.settings.model_id, result.usage)
                 if self.spend_cap is not None:
                     self.spend_cap.add(result.cost_usd)
             if self.store is not None:
@@ -264,7 +269,7 @@ class Runner:
     def _to_run(self, job: Job, result: JobResult) -> Run:
         s = job.settings
         return Run(
-            kind=self.kind, backend=self.backend, model=s.model, params=s.params(), system=s.system or None,
+            kind=self.kind, backend=self.backend, model=s.model_id, params=s.to_json(), system=s.system or None,
             messages=job.messages, media=list(job.meta.get("media", [])), output=result.text,
             thinking=result.thinking, tool_calls=result.tool_calls, stop_reason=result.stop_reason,
             usage=asdict(result.usage) if result.usage else {}, cost_usd=result.cost_usd, ttft_s=result.ttft_s,

@@ -14,12 +14,12 @@ from typing import Any
 import gradio as gr
 
 from playground import catalog
+from playground.settings import FIELDS, OFFLINE_ONLY, RunSettings
 from playground.ui.backends import LABELS, OFFLINE, Backends
 from playground.ui.context import UIContext
 from playground.ui.controls import max_tokens_for_thinking, model_controls, settings_problems
 from playground.ui.handlers import FAULTS, INSPECTOR_KEYS, ChatAPI, Handlers
 from playground.ui.session import Session
-from playground.ui.settings import DEFAULTS, SETTING_KEYS
 from playground.ui.token_count import count_next_request
 
 STYLE = Path(__file__).with_name("style.css")
@@ -60,8 +60,13 @@ def _number_box(name: str) -> gr.Textbox:
     return gr.Textbox("", label=name, placeholder="default", elem_id=name, lines=1, max_lines=1, min_width=80)
 
 
+DEFAULTS = RunSettings().to_ui()
+RESPONSE_FORMAT_HINT = ('Blank = text. {"type": "json_object"}, or {"type": "json_schema", "json_schema": '
+                        '{"name": "answer", "schema": {...}}}.')
+
+
 def _settings_column(backends: Backends) -> dict[str, Any]:
-    """The settings components, keyed by SETTING_KEYS (plus the key box and refresh button)."""
+    """The settings components, keyed by FIELDS (plus the key box and refresh button)."""
     c: dict[str, Any] = {}
     c["backend"] = gr.Dropdown([(label, kind) for kind, label in LABELS.items()], value=backends.default_kind,
                                label="Backend", elem_id="backend")
@@ -105,6 +110,12 @@ def _settings_column(backends: Backends) -> dict[str, Any]:
                              wrap_lines=True, show_line_numbers=False)
         c["tool_choice"] = gr.Dropdown(["auto", "any", "none"], value="auto", allow_custom_value=True,
                                        label="tool_choice (or tool:NAME)", elem_id="tool_choice")
+    with gr.Accordion("Response format and API version", open=False, elem_id="format_panel"):
+        c["response_format"] = gr.Code("", language="json", label="Response format (JSON)", elem_id="response_format",
+                                       lines=3, max_lines=20, wrap_lines=True, show_line_numbers=False)
+        gr.Markdown(RESPONSE_FORMAT_HINT, elem_id="response_format_hint")
+        c["api_version"] = gr.Dropdown(["2023-06-01", "2026-10-21"], value=DEFAULTS["api_version"],
+                                       allow_custom_value=True, label="anthropic-version", elem_id="api_version")
     with gr.Group(visible=backends.default_kind == OFFLINE) as c["offline_options"]:
         c["fault"] = gr.Dropdown([(f or "none", f) for f in FAULTS], value="", label="Inject a fault (offline only)",
                                  elem_id="fault")
@@ -184,7 +195,7 @@ def build_app(backends: Backends | None = None) -> gr.Blocks:
                         token_count = gr.Markdown("", elem_id="token_count")
                         inspector_bar, views = _inspector()
             ctx = UIContext(backends=backends, backend=c["backend"], api_key=c["api_key"], model=c["model"],
-                            settings={k: c[k] for k in SETTING_KEYS}, session=session, prompt=prompt)
+                            settings={k: c[k] for k in FIELDS}, session=session, prompt=prompt, chatbot=chat)
             _tuning_tabs(ctx)
         _wire(demo, handlers, ctx, c, session, chat, prompt, send, stop, retry, undo, clear, views, problems)
         count.click(functools.partial(count_next_request, backends), [session, prompt, c["api_key"],
@@ -235,7 +246,8 @@ def _wire(demo: gr.Blocks, handlers: Handlers, ctx: UIContext, c: dict[str, Any]
     chat.clear(handlers.clear, [session], [chat, *inspector_outputs], queue=False, **private)
 
     model_outputs = [c["temperature"], c["top_p"], c["top_k"], c["thinking"], c["effort"], c["sampling_note"]]
-    c["model"].change(model_controls, [c["model"], c["thinking"]], model_outputs, queue=False, **private)
+    model_inputs = [c["model"], c["thinking"], c["temperature"], c["top_p"], c["top_k"], c["effort"]]
+    c["model"].change(model_controls, model_inputs, model_outputs, queue=False, **private)
     # budget_tokens is editable only when it is sent (any change: a click, a model switch, a restored link)
     c["thinking"].change(lambda mode: gr.update(interactive=mode == "budget"), c["thinking"], c["thinking_budget"],
                          queue=False, show_progress="hidden", **private)
@@ -255,7 +267,7 @@ def _wire(demo: gr.Blocks, handlers: Handlers, ctx: UIContext, c: dict[str, Any]
     for handler in ctx.after_load:  # e.g. the share link's settings, restored once the model list is in
         loaded = loaded.then(**handler)
     # (the system prompt is re-checked when the box loses focus, not on every keystroke)
-    offline_only = ("fault", "endless", "redact_thinking")  # emulator controls: no parameter rules to check
-    gr.on([ctx.settings[k].change for k in SETTING_KEYS if k not in ("system", *offline_only, "base_url", "backend")]
+    # (the emulator controls have no parameter rules to check)
+    gr.on([ctx.settings[k].change for k in FIELDS if k not in ("system", *OFFLINE_ONLY, "base_url", "backend")]
           + [ctx.settings["system"].blur],
           settings_problems, ctx.settings_inputs, problems, queue=False, show_progress="hidden", **private)

@@ -4,12 +4,11 @@
         with gr.Tab("Compare"):
             out = gr.Markdown()
             btn = gr.Button("Run")
-            btn.click(my_fn, inputs=[ctx.backend, ctx.api_key, *ctx.settings_inputs], outputs=out)
+            btn.click(my_fn, inputs=[ctx.api_key, *ctx.settings_inputs], outputs=out)
 
-        async def my_fn(backend, api_key, *values):
-            settings = ctx.collect(*values)          # dict keyed by SETTING_KEYS
-            kwargs = to_provider_kwargs(settings)    # playground.ui.settings
-            target = ctx.backends.target(settings["backend"], api_key, settings["base_url"])
+        async def my_fn(api_key, *values):
+            settings = read_settings(values)         # playground.settings.RunSettings
+            target = ctx.backends.target(settings.backend, api_key, settings.base_url)
             ...  # RunRequest + stream_run (playground.ui.runner)
 
 Pass ``ctx.api_key`` as an input and use its value only for the call: never store, log or show it.
@@ -17,11 +16,20 @@ Pass ``ctx.api_key`` as an input and use its value only for the call: never stor
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from playground.settings import FIELDS, RunSettings
 from playground.ui.backends import Backends
-from playground.ui.settings import SETTING_KEYS
+
+
+def read_settings(values: Sequence[Any]) -> RunSettings:
+    """Values of ``UIContext.settings_inputs`` (the Playground's controls, in ``FIELDS`` order) -> settings.
+    Raises SettingsError naming each field it cannot take."""
+    if len(values) != len(FIELDS):
+        raise ValueError(f"expected {len(FIELDS)} setting values, got {len(values)}")
+    return RunSettings.from_ui(dict(zip(FIELDS, values, strict=True)))
 
 
 @dataclass
@@ -32,21 +40,15 @@ class UIContext:
     backend: Any  # gr.Dropdown: offline | anthropic | openai (also in ``settings``)
     api_key: Any  # gr.Textbox(type="password"): the session's key, sent with each event, never stored
     model: Any  # gr.Dropdown (custom values allowed; also in ``settings``)
-    settings: dict[str, Any] = field(default_factory=dict)  # SETTING_KEYS -> component
+    settings: dict[str, Any] = field(default_factory=dict)  # FIELDS -> component
     session: Any = None  # gr.State holding playground.ui.session.Session (the chat's conversation)
     # Page-load handlers other tabs add (kwargs for ``.then``): run after the Playground's own load
     # (the model-list refresh), so a setting they restore is not overwritten by it.
     after_load: list[dict[str, Any]] = field(default_factory=list)
     prompt: Any = None  # gr.MultimodalTextbox: the chat's message box (a share link may fill it)
+    chatbot: Any = None  # gr.Chatbot: the chat (History's "Copy to the Playground" loads a conversation)
 
     @property
     def settings_inputs(self) -> list[Any]:
-        """The settings components, in ``SETTING_KEYS`` order (use as event inputs)."""
-        return [self.settings[k] for k in SETTING_KEYS]
-
-    @staticmethod
-    def collect(*values: Any) -> dict[str, Any]:
-        """Values of ``settings_inputs`` (same order) -> the settings dict."""
-        if len(values) != len(SETTING_KEYS):
-            raise ValueError(f"expected {len(SETTING_KEYS)} setting values, got {len(values)}")
-        return dict(zip(SETTING_KEYS, values, strict=True))
+        """The settings components, in ``FIELDS`` order (use as event inputs; read with :func:`read_settings`)."""
+        return [self.settings[k] for k in FIELDS]

@@ -1,6 +1,8 @@
 """The Playground's settings controls that follow each other: what a model accepts (controls enabled
 or disabled, with the reason), thinking's budget against max_tokens, and the pre-send check of a
-combination the model would reject. Pure functions of component values -> component updates.
+combination the model would reject. Pure functions of component values -> component updates; the
+rules themselves are :func:`playground.settings.control_states` and :meth:`RunSettings.problems`,
+the same ones every tab and every run apply.
 """
 
 from __future__ import annotations
@@ -11,35 +13,51 @@ import gradio as gr
 
 from playground import catalog
 from playground.errors import PlaygroundError
-from playground.ui.settings import DEFAULTS, SETTING_KEYS, THINKING_MODES, to_provider_kwargs, validation_kwargs
+from playground.settings import SAMPLING, THINKING_MODES, RunSettings, SettingsError, control_states
+from playground.ui.context import read_settings
 
 SAMPLING_HINT = "Blank = the model's default (not sent)."
+EFFORT_HINT = "Sent as output_config.effort; default = not sent."
 
 
-def model_controls(model: str | None, thinking: str | None = "off") -> tuple[Any, ...]:
-    """For ``model``: temperature, top_p, top_k, thinking and effort updates, plus the sampling note
-    (enabled or disabled, and why)."""
-    info = catalog.get(model)
-    if info is None:
-        enabled = gr.update(interactive=True)
-        note = f"Unknown model: parameters are not checked before sending. {SAMPLING_HINT}"
-        return (enabled, enabled, enabled, gr.update(choices=list(THINKING_MODES)), enabled, note)
-    policy = info.sampling
-    if policy in (catalog.SamplingPolicy.NONE, catalog.SamplingPolicy.DEFAULTS_ONLY):
-        temp = top_p = top_k = gr.update(interactive=False, value="")
-        note = (f"{info.display_name} does not accept temperature, top_p or top_k." if policy ==
-                catalog.SamplingPolicy.NONE else f"{info.display_name} accepts only the default sampling values.")
-    else:
-        temp = top_p = top_k = gr.update(interactive=True)
-        note = SAMPLING_HINT + (" Set temperature or top_p, not both." if policy ==
-                                catalog.SamplingPolicy.EITHER_ONE else "")
-    modes = ["off"] + (["budget"] if "enabled" in info.thinking_modes else []) + (
-        ["adaptive"] if "adaptive" in info.thinking_modes else [])
-    thinking_info = "This model always thinks; off = let it decide." if info.always_thinks else None
-    effort = gr.update(interactive=bool(info.efforts),
-                       info=None if info.efforts else f"{info.display_name} has no effort setting.")
+def model_controls(model: str | None, thinking: str | None = "off", temperature: Any = "", top_p: Any = "",
+                   top_k: Any = "", effort: str | None = "") -> tuple[Any, ...]:
+    """For ``model``: temperature, top_p, top_k, thinking and effort updates, plus the sampling note.
+    A control the model does not take is disabled with the reason and its value cleared (so nothing
+    hidden is sent); the note says what was cleared."""
+    states = control_states(catalog.resolve(model or None) if model else None)
+    info = catalog.get(model) if model else None
+    current = {"temperature": temperature, "top_p": top_p, "top_k": top_k, "effort": effort}
+    cleared: list[str] = []
+    updates: dict[str, Any] = {}
+    for name in (*SAMPLING, "effort"):
+        state = states[name]
+        if state.enabled:
+            hint = EFFORT_HINT if name == "effort" else None
+            updates[name] = gr.update(interactive=True, **({"info": hint} if hint else {}))
+        else:
+            if str(current[name] or "").strip():
+                cleared.append(name)
+            updates[name] = gr.update(interactive=False, value="", **({"info": state.reason} if name == "effort"
+                                                                      else {}))
+    modes = [m for m in THINKING_MODES if m == "off" or states[f"thinking:{m}"].enabled]
     mode = thinking if thinking in modes else "off"
-    return temp, top_p, top_k, gr.update(choices=modes, value=mode, info=thinking_info), effort, note
+    if thinking not in (None, "", "off") and mode == "off":
+        cleared.append(f"{thinking} thinking")
+    thinking_info = "This model always thinks; off = let it decide." if info and info.always_thinks else None
+    if info is None:
+        note = (f"Unknown model: parameters are not checked before sending. {SAMPLING_HINT}" if model
+                else SAMPLING_HINT)
+    elif not states["temperature"].enabled:
+        note = states["temperature"].reason
+    else:
+        note = SAMPLING_HINT + (" Set temperature or top_p, not both." if info.sampling ==
+                                catalog.SamplingPolicy.EITHER_ONE else "")
+    if cleared:
+        name = info.display_name if info else model
+        note += f" Cleared for {name}: {', '.join(cleared)} (not taken by this model)."
+    return (updates["temperature"], updates["top_p"], updates["top_k"],
+            gr.update(choices=modes, value=mode, info=thinking_info), updates["effort"], note)
 
 
 def max_tokens_for_thinking(thinking: str | None, budget: Any, max_tokens: Any, model: str | None) -> Any:
@@ -52,23 +70,26 @@ def max_tokens_for_thinking(thinking: str | None, budget: Any, max_tokens: Any, 
         return gr.skip()  # a blank box: the settings check says what to fix
     if thinking != "budget" or max_tokens > budget:
         return gr.skip()
-    wanted = budget + DEFAULTS["max_tokens"]
+    wanted = budget + RunSettings().max_tokens
     info = catalog.get(model)
     if info is not None:
         wanted = min(wanted, info.max_output)
     return gr.update(value=wanted) if wanted > max_tokens else gr.skip()
 
 
+def check_lines(settings: RunSettings) -> list[str]:
+    """What the pre-send check says for ``settings``: each problem the model would refuse (with the fix),
+    then each value left out of the request because the model does not take it."""
+    _, notes = settings.fit()
+    return [f"{field}: {text}" for field, text in settings.problems()] + notes
+
+
 def settings_problems(*values: Any) -> str:
-    """Markdown listing what the chosen model would reject, with the fix (empty when fine)."""
-    settings = dict(zip(SETTING_KEYS, values, strict=True))
+    """Markdown for the check line beside Send: what would be refused or left out (empty when fine)."""
     try:
-        kwargs = to_provider_kwargs(settings)
+        settings = read_settings(values)
+    except SettingsError as exc:
+        return "\n".join(f"- **Check:** {field}: {text}" for field, text in exc.problems)
     except PlaygroundError as exc:
         return f"**Check:** {exc}"
-    try:
-        from playground.params import problems
-    except ImportError:  # the provider's checks are not installed: the API will say it instead
-        return ""
-    found = problems(catalog.resolve(settings["model"]), **validation_kwargs(kwargs))
-    return "\n".join(f"- **Check:** {p}" for p in found)
+    return "\n".join(f"- **Check:** {line}" for line in check_lines(settings))

@@ -19,13 +19,14 @@ import gradio as gr
 from playground import catalog
 from playground.errors import PlaygroundError
 from playground.secrets import scrub
+from playground.settings import RunSettings
 from playground.tuning.record import record_turn
 from playground.ui import inspector
 from playground.ui.backends import ANTHROPIC, OFFLINE, OPENAI, Backends
+from playground.ui.context import read_settings
 from playground.ui.render import EVENTS_CAP, TurnView
 from playground.ui.runner import RunRequest, stream_run
 from playground.ui.session import Exchange, Session, history_message
-from playground.ui.settings import SETTING_KEYS, to_provider_kwargs
 
 log = logging.getLogger(__name__)
 # Order of the send/retry outputs after (chat, prompt, send, stop).
@@ -54,11 +55,13 @@ def read_inputs(prompt: dict | str | None, values: tuple[Any, ...]) -> tuple[str
 
 
 def prepare_run(backends: Backends, session: Session, text: str, files: list[str], api_key: str,
-                settings: dict[str, Any]) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+                settings: RunSettings) -> tuple[Any, dict[str, Any], dict[str, Any]]:
     """What *Send* sends now: ``(target, provider kwargs, new user message)``; the conversation is
-    ``[*session.history(), user_message]``. Raises PlaygroundError (bad settings, no key) or OSError."""
-    kwargs = to_provider_kwargs(settings)
-    target = backends.target(settings["backend"], api_key, settings["base_url"])
+    ``[*session.history(), user_message]``. Values the model does not take are left out (``fit``).
+    Raises PlaygroundError (bad settings, no key) or OSError."""
+    fitted, _ = settings.fit()
+    kwargs = fitted.to_kwargs()
+    target = backends.target(settings.backend, api_key, settings.base_url)
     user_message = session.next_user_message(text)
     kwargs.update(api_key=target.api_key, api_base=target.api_base, **target.guard_kwargs())
     if files:
@@ -122,26 +125,26 @@ class Handlers:
             return
         session.busy = True  # checked and set with no await in between: a double click cannot start two runs
         try:
-            settings = dict(zip(SETTING_KEYS, values, strict=True))
             # aclosing: if the page goes away mid-run, the inner run (and its HTTP request) is closed now
-            async with contextlib.aclosing(self._run(session, text, files, api_key, settings)) as updates:
+            async with contextlib.aclosing(self._run(session, text, files, api_key, values)) as updates:
                 async for update in updates:
                     yield update
         finally:
             session.busy = False
 
-    async def _run(self, session: Session, text: str, files: list[str], api_key: str, settings: dict[str, Any]
+    async def _run(self, session: Session, text: str, files: list[str], api_key: str, values: tuple[Any, ...]
                    ) -> AsyncIterator[tuple[Any, ...]]:
-        model = catalog.resolve((settings["model"] or "").strip())
-        exchange = Exchange(text=text, files=files, model=model)
+        exchange = Exchange(text=text, files=files)
         session.exchanges.append(exchange)
         try:
+            settings, _ = read_settings(values).fit()  # the check line beside Send names what fit() left out
+            exchange.model = model = settings.model_id
             target, kwargs, user_message = prepare_run(self.backends, session, text, files, api_key, settings)
         except (PlaygroundError, OSError) as exc:
             view = TurnView()
             view.mark_error(exc)
             exchange.view = view
-            yield (session.chat(), gr.update(), *_buttons(False), *inspector_values(view, model, api_key))
+            yield (session.chat(), gr.update(), *_buttons(False), *inspector_values(view, exchange.model, api_key))
             return
         kwargs["raw_events"] = EVENTS_CAP  # the Events tab shows the wire events
         request = RunRequest(target.provider, model, [*session.history(), user_message], kwargs)
@@ -159,7 +162,7 @@ class Handlers:
                     # buttons follow in `after_run`, a separate update, so the browser paints this first.
                     yield (session.chat(), gr.skip(), *_buttons(True), *(gr.skip(),) * len(INSPECTOR_KEYS))
                     try:  # the run history is a convenience: a failing write must not break the session
-                        record_turn(view, request.messages, model, kwargs, backend=target.api_base or target.kind,
+                        record_turn(view, request.messages, settings, backend=target.api_base or target.kind,
                                     api_key=target.api_key, files=files, accumulator=progress.accumulator,
                                     owner=session.owner)
                     except Exception as exc:  # noqa: BLE001
@@ -281,13 +284,12 @@ class ChatAPI:
         kind = self.backends.default_kind
         try:
             target = self.backends.target(kind)
-            kwargs = to_provider_kwargs({"backend": kind, "system": system, "max_tokens": max_tokens})
+            settings = RunSettings.from_json({"backend": kind, "model": model or "", "system": system,
+                                              "max_tokens": max_tokens})
         except PlaygroundError as exc:
             raise gr.Error(str(exc)) from None
-        kwargs.update(api_key=target.api_key, api_base=target.api_base)
-        model = catalog.resolve(model or (catalog.EMULATOR_MODEL if kind == OFFLINE else ""))
-        request = RunRequest(target.provider, model, [{"role": "user", "content": message}],
-                             {k: v for k, v in kwargs.items() if v is not None})
+        kwargs = {**settings.to_kwargs(), "api_key": target.api_key, "api_base": target.api_base}
+        request = RunRequest(target.provider, settings.model_id, [{"role": "user", "content": message}], kwargs)
         async with contextlib.aclosing(stream_run(request)) as run:
             async for progress in run:
                 view = progress.view

@@ -134,6 +134,22 @@ class Session:
         """Remove and return the last exchange (Undo / Retry)."""
         return self.exchanges.pop() if self.exchanges else None
 
+    def load_conversation(self, messages: list[dict[str, Any]]) -> int:
+        """Replace the conversation with ``messages`` (API shape, user and assistant alternating, e.g. a
+        stored run's turns before its last message); returns how many exchanges it made. Assistant
+        turns show as they were received (text, thinking, tool calls) and go back to the API unchanged."""
+        self.exchanges.clear()
+        pending: dict[str, Any] | None = None
+        for message in messages:
+            role = message.get("role") if isinstance(message, dict) else None
+            if role == "user":
+                pending = message
+            elif role == "assistant" and pending is not None:
+                self.exchanges.append(Exchange(text=_text_of(pending), user_message=pending,
+                                               assistant_message=message, view=view_of(message)))
+                pending = None
+        return len(self.exchanges)
+
     def rewind_to(self, chat_index: int) -> Exchange | None:
         """For an edit of the user bubble at ``chat_index`` (a position in :meth:`chat`): remove that
         exchange and every later one, and return it; None when that bubble is not a user message."""
@@ -145,3 +161,39 @@ class Session:
                 del self.exchanges[k:]
                 return turn
         return None
+
+
+def _text_of(message: dict[str, Any]) -> str:
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    parts = []
+    for block in content or []:
+        if isinstance(block, dict) and block.get("type") == "text":
+            parts.append(block.get("text", ""))
+        elif isinstance(block, dict) and block.get("type") == "tool_result":
+            result = block.get("content")
+            parts.append(result if isinstance(result, str) else _text_of({"content": result}))
+    return "\n".join(p for p in parts if p)
+
+
+def view_of(message: dict[str, Any]) -> TurnView:
+    """A finished view of a stored assistant message (for showing a conversation loaded from history)."""
+    from playground.responses import Reasoning, ToolCall, ToolCalls
+
+    view = TurnView()
+    content = message.get("content")
+    for block in [content] if isinstance(content, str) else (content or []):
+        if isinstance(block, str):
+            view.add(block)
+        elif block.get("type") == "text":
+            view.add(block.get("text", ""))
+        elif block.get("type") == "thinking":
+            view.add(Reasoning(block.get("thinking", "")))
+            view.add(Reasoning(signature=block.get("signature")))
+        elif block.get("type") == "redacted_thinking":
+            view.add(Reasoning(redacted_data=block.get("data")))
+        elif block.get("type") == "tool_use":
+            view.add(ToolCalls([ToolCall(block.get("id", ""), block.get("name", ""), dict(block.get("input") or {}))]))
+    view.mark_done()
+    return view

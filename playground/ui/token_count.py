@@ -15,10 +15,10 @@ from playground import catalog
 from playground.errors import PlaygroundError
 from playground.secrets import scrub
 from playground.ui.backends import OPENAI, Backends
+from playground.ui.context import read_settings
 from playground.ui.handlers import prepare_run, read_inputs
 from playground.ui.messages import escape_markdown
 from playground.ui.session import Session
-from playground.ui.settings import SETTING_KEYS
 
 
 def describe(tokens: int, model: str) -> str:
@@ -46,9 +46,12 @@ async def count_next_request(backends: Backends, session: Session, prompt: dict 
                              *values: Any) -> str:
     """Markdown for the *Count tokens* button: the count, or why it could not be had."""
     text, files, values = read_inputs(prompt, values)
-    settings = dict(zip(SETTING_KEYS, values, strict=True))
-    model = catalog.resolve((settings["model"] or "").strip())
-    if settings["backend"] == OPENAI:
+    try:
+        settings = read_settings(values)
+    except PlaygroundError as exc:
+        return f"**Could not count tokens:** {escape_markdown(str(exc))}"
+    model = settings.model_id
+    if settings.backend == OPENAI:
         return "Token counting needs the Messages API: OpenAI-compatible endpoints have no count endpoint."
     if not text.strip() and not files:
         return "Type a message (or attach a file) first: the count is for the next request."

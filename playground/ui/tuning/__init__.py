@@ -18,14 +18,11 @@ from playground.tuning import cost
 from playground.ui.context import UIContext
 from playground.ui.session import Session
 
-from .common import PRIVATE, RESTORED_KEYS, base_settings, column_settings, stop_text, ui_values
+from .common import PRIVATE, RESTORED_KEYS
 from .compare import compare_tab
-from .export import export_body, export_tab, restore_from_link
-from .history import history_rows, history_tab, last_user_text
-from .sweep import sweep_plan, sweep_tab
-
-__all__ = ["RESTORED_KEYS", "base_settings", "build_tuning_tabs", "column_settings", "export_body", "history_rows",
-           "last_user_text", "on_load", "restore_from_link", "stop_text", "sweep_plan", "ui_values"]
+from .export import export_tab, restore_from_link
+from .history import history_tab
+from .sweep import sweep_tab
 
 
 def build_tuning_tabs(ctx: UIContext) -> None:
@@ -37,8 +34,8 @@ def build_tuning_tabs(ctx: UIContext) -> None:
         # read and write and their live runners (a stand-alone build gets its own Session).
         session = ctx.session if ctx.session is not None else gr.State(Session())
         compare_prompt = compare_tab(ctx, spend, session)
-    with gr.Tab("Sweep", id="tuning_sweep"):
-        sweep_tab(ctx, spend, session)
+    with gr.Tab("Sweep", id="tuning_sweep") as sweep_page:
+        sweep_tab(ctx, spend, session, sweep_page)
     with gr.Tab("History", id="tuning_history") as history_page:
         history_tab(ctx, spend, history_page, session)
     with gr.Tab("Export / Share", id="tuning_export"):

@@ -1,21 +1,23 @@
-"""What the tuning tabs share: settings adapters between the Playground's settings dict and
-:class:`~playground.tuning.settings.RunSettings`, per-session runner lookup, small view helpers."""
+"""What the tuning tabs share: settings helpers over :class:`~playground.settings.RunSettings`,
+per-session runner lookup, small view helpers."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from playground import catalog, store
-from playground.tuning.record import system_text
+import gradio as gr
+
+from playground import store
+from playground.errors import PlaygroundError
+from playground.settings import SAMPLING, RunSettings, SettingsError, control_states
 from playground.tuning.runner import JobResult, Runner
-from playground.tuning.settings import RunSettings
+from playground.tuning.share import NOT_SHARED
 from playground.ui.context import UIContext
-from playground.ui.settings import DEFAULTS, to_provider_kwargs
 
 DEFAULT_CONCURRENCY = 4
-# Settings a share link / preset restores in the Playground tab, in this order.
-RESTORED_KEYS = ("model", "system", "temperature", "top_p", "top_k", "max_tokens", "stop_sequences", "thinking",
-                 "thinking_budget", "effort", "tools", "tool_choice", "cache", "cache_ttl")
+# The Playground settings a share link, preset or History run restores, in this order.
+RESTORED_KEYS: tuple[str, ...] = tuple(k for k in RunSettings().to_json() if k not in NOT_SHARED)
 PRIVATE = {"api_visibility": "private"}
 
 # Live runners per (browser session, tab): a Stop/Cancel click finds the run it must stop here.
@@ -23,102 +25,70 @@ PRIVATE = {"api_visibility": "private"}
 RUNNERS: dict[tuple[str, str], Runner] = {}
 
 
-# -- settings adapters (pure) ------------------------------------------------------------------
-def stop_text(stops: tuple[str, ...] | list[str]) -> str:
-    """Stop sequences in the Playground's text form: one per line, ``\\n``/``\\t``/``\\\\`` escaped."""
-    return "\n".join(s.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t") for s in stops)
+# -- settings helpers (pure) -------------------------------------------------------------------
+def restore_values(settings: RunSettings, given: set[str] | None = None) -> list[Any]:
+    """Values for the Playground components named in RESTORED_KEYS (``gr.skip()`` for a field not in
+    ``given``, when given: a link restores only what it carries)."""
+    values = settings.to_ui()
+    return [values[k] if given is None or k in given else gr.skip() for k in RESTORED_KEYS]
 
 
-def blank(value: Any) -> str:
-    """A number as a Playground text box shows it (``None`` -> empty: not sent)."""
-    return "" if value is None else (f"{value:g}" if isinstance(value, float) else str(value))
-
-
-def base_settings(settings: dict[str, Any]) -> tuple[RunSettings, dict[str, Any]]:
-    """The Playground's settings dict -> (RunSettings, extra provider kwargs: tools, tool_choice, headers...).
-
-    Raises ParameterError for values that cannot be sent (same rules as the chat).
-    """
-    kwargs = to_provider_kwargs(settings)
-    thinking = kwargs.get("thinking")
-    run = RunSettings(
-        model=catalog.resolve((settings.get("model") or "").strip() or None),
-        system=system_text(kwargs.get("system")) or "",
-        temperature=kwargs.get("temperature"),
-        top_p=kwargs.get("top_p"),
-        top_k=kwargs.get("top_k"),
-        max_tokens=int(kwargs["max_tokens"]),
-        stop=tuple(kwargs.get("stop") or ()),
-        thinking_budget=thinking if isinstance(thinking, int) else None,
-        effort=kwargs.get("effort"),
-    )
-    extra = {k: kwargs[k] for k in ("tools", "tool_choice", "headers", "extra_data") if kwargs.get(k) is not None}
-    if isinstance(kwargs.get("system"), list):  # prompt caching: the system prompt goes as a marked block
-        extra["system"] = kwargs["system"]
-    if isinstance(thinking, dict):
-        extra["thinking"] = thinking
-    return run, extra
-
-
-def playground_extras(settings: dict[str, Any]) -> dict[str, str]:
-    """The Playground settings a preset or share link carries beside its RunSettings, as the controls
-    hold them, where they differ from the defaults: adaptive thinking, tools (JSON text), tool_choice,
-    prompt caching and its TTL. The offline-only test knobs (faults) are not settings to share."""
-    out: dict[str, str] = {}
-    if settings.get("thinking") == "adaptive":
-        out["thinking"] = "adaptive"
-    tools = (settings.get("tools") or "").strip()
-    if tools:
-        out["tools"] = tools
-        choice = (settings.get("tool_choice") or "").strip()
-        if choice and choice != DEFAULTS["tool_choice"]:
-            out["tool_choice"] = choice
-    if settings.get("cache") not in (None, "", DEFAULTS["cache"]):
-        out["cache"] = settings["cache"]
-        if settings.get("cache_ttl") not in (None, "", DEFAULTS["cache_ttl"]):
-            out["cache_ttl"] = settings["cache_ttl"]
-    return out
-
-
-def ui_values(run: RunSettings, extras: dict[str, str] | None = None) -> dict[str, Any]:
-    """RunSettings and the Playground extras (:func:`playground_extras`) -> values for the Playground
-    components named in RESTORED_KEYS; an extra not given takes the Playground's default."""
-    extras = extras or {}
-    thinking = "adaptive" if extras.get("thinking") == "adaptive" else ("budget" if run.thinking_budget else "off")
-    return {
-        "model": run.model, "system": run.system, "temperature": blank(run.temperature),
-        "top_p": blank(run.top_p), "top_k": blank(run.top_k), "max_tokens": run.max_tokens,
-        "stop_sequences": stop_text(run.stop), "thinking": thinking,
-        "thinking_budget": run.thinking_budget or DEFAULTS["thinking_budget"], "effort": run.effort or "",
-        **{k: extras.get(k, DEFAULTS[k]) for k in ("tools", "tool_choice", "cache", "cache_ttl")},
-    }
-
-
-def column_settings(base: RunSettings, model: str, temperature: Any, top_p: Any, top_k: Any, max_tokens: Any,
-                    stop: str) -> RunSettings:
-    """A Compare column: the Playground's settings with this column's model and sampling values.
-    A blank sampling box means "not sent"."""
-    values = to_provider_kwargs({"temperature": temperature, "top_p": top_p, "top_k": top_k,
-                                 "max_tokens": max_tokens, "stop_sequences": stop})
-    return base.with_values(model=(model or "").strip() or base.model, temperature=values["temperature"],
-                            top_p=values["top_p"], top_k=values["top_k"], max_tokens=values["max_tokens"],
-                            stop=values["stop"] or ())
-
-
-def model_problems(run: RunSettings) -> list[str]:
-    """What the model would reject (the provider's checks, when installed)."""
+def with_overrides(base: RunSettings, label: str, **ui_values: Any) -> RunSettings:
+    """``base`` with some fields set from a tab's own boxes (UI text: blank sampling = not sent).
+    Raises SettingsError whose message starts with ``label`` (e.g. "column 2")."""
     try:
-        from playground.params import problems
-    except ImportError:
-        return []
-    thinking = run.thinking_budget or None
-    return list(problems(run.model, temperature=run.temperature, top_p=run.top_p, top_k=run.top_k,
-                         max_tokens=run.max_tokens, stop=list(run.stop) or None, thinking=thinking))
+        return RunSettings.from_ui({**base.to_ui(), **ui_values})
+    except SettingsError as exc:
+        raise PlaygroundError(f"{label}: " + "; ".join(f"{f}: {m}" for f, m in exc.problems)) from None
+
+
+def checked(settings: RunSettings, label: str, keep: Sequence[str] = ()) -> tuple[RunSettings, list[str]]:
+    """``settings`` fitted to their model (notes for what was left out) and checked like a Send:
+    raises PlaygroundError naming ``label`` and each problem with its fix. ``keep``: fields this tab
+    set itself, refused rather than dropped when the model does not take them."""
+    try:
+        fitted, notes = settings.fit(keep)
+    except SettingsError as exc:
+        raise PlaygroundError(f"{label} ({settings.model_id}): " + "; ".join(
+            f"{f}: {m}" for f, m in exc.problems)) from None
+    problems = fitted.problems()
+    if problems:
+        raise PlaygroundError(f"{label} ({fitted.model_id}): " + "; ".join(f"{f}: {m}" for f, m in problems))
+    return fitted, notes
+
+
+def sampling_updates(model: str | None) -> list[Any]:
+    """temperature, top_p, top_k box updates for a tab's own model picker: disabled (and cleared) with the
+    reason when the model does not take them."""
+    states = control_states(model or None)
+    return [gr.update(interactive=True, info=None) if states[k].enabled
+            else gr.update(interactive=False, value="", info=states[k].reason) for k in SAMPLING]
+
+
+def inherited_summary(settings: RunSettings, varied: Sequence[str] = ()) -> str:
+    """One line naming what a tab takes from the Playground (everything not default, minus ``varied``)."""
+    shown: list[str] = []
+    for name, value in settings.changed().items():
+        if name in varied or name in ("backend", "base_url") or name in NOT_SHARED:
+            continue
+        if name == "system":
+            shown.append(f"system prompt ({len(value):,} characters)")
+        elif name == "tools":
+            shown.append(f"{len(value)} tool{'s' if len(value) != 1 else ''}")
+        elif name == "stop_sequences":
+            shown.append(f"{len(value)} stop sequence{'s' if len(value) != 1 else ''}")
+        elif name == "response_format":
+            shown.append(f"response format {value.get('type')}")
+        else:
+            shown.append(f"{name} `{value}`")
+    backend = {"offline": "offline emulator", "anthropic": "Anthropic API", "openai": "OpenAI-compatible endpoint"}
+    head = f"**Inherited from the Playground** ({backend.get(settings.backend, settings.backend)}): "
+    return head + (", ".join(shown) if shown else "nothing but the defaults") + "."
 
 
 def stats_line(result: JobResult) -> str:
     """Per-column footer: status, tokens, cost, TTFT, tok/s, stop reason."""
-    parts = [f"**{result.settings.model}** · {result.status()}"]
+    parts = [f"**{result.settings.model_id}** · {result.status()}"]
     if result.usage:
         parts.append(f"{result.usage.input_tokens} in / {result.usage.output_tokens} out tokens")
     if result.cost_usd is not None:
@@ -145,11 +115,11 @@ def session_key(session: Any, tab: str) -> tuple[str | None, str]:
     return (owner_of(session), tab)
 
 
-def target_for(ctx: UIContext, settings: dict[str, Any], api_key: str | None) -> Any:
-    return ctx.backends.target(settings["backend"], api_key, settings["base_url"])
+def target_for(ctx: UIContext, settings: RunSettings, api_key: str | None) -> Any:
+    return ctx.backends.target(settings.backend, api_key, settings.base_url)
 
 
-def tuning_runner(target: Any, chat: Any, extra: dict[str, Any], **options: Any) -> Runner:
+def tuning_runner(target: Any, chat: Any, **options: Any) -> Runner:
     """A Runner for one compare, sweep or rerun on ``target`` (the chosen backend), recording under the
     chat Session's owner id, with what the server imposes on every request: the private-host guard and
     ``PLAYGROUND_TIMEOUT``. ``options``: kind, concurrency, store, spend_cap."""
@@ -158,7 +128,7 @@ def tuning_runner(target: Any, chat: Any, extra: dict[str, Any], **options: Any)
     if timeout is not None:
         options["timeout"] = timeout
     return Runner(api_key=target.api_key, api_base=target.api_base, provider=target.provider,
-                  backend=target.api_base or target.kind, owner=owner_of(chat), extra_kwargs={**extra, **guard},
+                  backend=target.api_base or target.kind, owner=owner_of(chat), extra_kwargs=guard,
                   **options)
 
 

@@ -9,24 +9,24 @@ import gradio as gr
 
 from playground import catalog
 from playground.errors import PlaygroundError
+from playground.settings import RunSettings, SettingsError
 from playground.tuning import cost
-from playground.tuning.runner import Job, Runner, paced
-from playground.tuning.settings import user_messages
-from playground.ui.context import UIContext
+from playground.tuning.runner import Job, Runner, paced, user_messages
+from playground.ui.context import UIContext, read_settings
 from playground.ui.render import RENDER_INTERVAL
-from playground.ui.settings import SETTING_KEYS
 
 from .common import (
     PRIVATE,
     RUNNERS,
-    base_settings,
-    column_settings,
+    checked,
     history_store,
-    model_problems,
+    inherited_summary,
+    sampling_updates,
     session_key,
     stats_line,
     target_for,
     tuning_runner,
+    with_overrides,
 )
 
 MAX_COLUMNS = 4
@@ -72,16 +72,50 @@ def compare_tab(ctx: UIContext, spend: gr.State, session: gr.State) -> Any:
 
     n_cols.change(lambda n: [gr.update(visible=i < int(n)) for i in range(MAX_COLUMNS)], n_cols,
                   [c["box"] for c in cols], queue=False, **PRIVATE)
+    handlers = CompareHandlers(ctx)
     column_inputs = [c[f] for c in cols for f in COLUMN_FIELDS]
     outputs = [status, *[c["output"] for c in cols], *[c["stats"] for c in cols], stop_all,
                *[c["stop_btn"] for c in cols]]
-    untouched = [gr.skip()] * (len(outputs) - 1)  # everything but the status line
+    run_btn.click(handlers.run, [n_cols, prompt, spend, session, ctx.api_key, *ctx.settings_inputs, *column_inputs],
+                  outputs, **PRIVATE)
+    stop_all.click(handlers.stopper(None), session, None, queue=False, **PRIVATE)
+    restored = [ctx.settings[k] for k in ("model", "temperature", "top_p", "top_k", "max_tokens", "stop_sequences")]
+    for i, c in enumerate(cols):
+        c["stop_btn"].click(handlers.stopper(i), session, None, queue=False, **PRIVATE)
+        c["copy"].click(copy_column, [c[f] for f in COLUMN_FIELDS], restored, queue=False, **PRIVATE)
+        # a model that takes no temperature/top_p/top_k: its boxes are disabled with the reason, and cleared
+        c["model"].change(sampling_updates, c["model"], [c["temperature"], c["top_p"], c["top_k"]], queue=False,
+                          show_progress="hidden", **PRIVATE)
+    return prompt
 
-    async def run_compare(n: int, text: str, cap: cost.SpendCap, chat: Any, api_key: str,
-                          *values: Any) -> AsyncIterator[list[Any]]:
+
+class CompareHandlers:
+    """The Compare tab's handlers: plain methods, testable without a browser."""
+
+    def __init__(self, ctx: UIContext) -> None:
+        self.ctx = ctx
+
+    @staticmethod
+    def plan(n: int, text: str, settings: RunSettings, col_values: tuple[Any, ...]) -> tuple[list[Job], list[str]]:
+        """The jobs for ``n`` columns (the Playground's ``settings`` with each column's own values), and a
+        note per column of what its model does not take. Raises PlaygroundError naming the column."""
+        jobs, notes = [], []
+        for i in range(n):
+            model, temperature, top_p, top_k, max_tokens, stop = col_values[i * len(COLUMN_FIELDS):
+                                                                            (i + 1) * len(COLUMN_FIELDS)]
+            label = f"column {i + 1}"
+            run = with_overrides(settings, label, model=(model or "").strip() or settings.model,
+                                 temperature=temperature, top_p=top_p, top_k=top_k, max_tokens=max_tokens,
+                                 stop_sequences=stop or "")
+            run, left_out = checked(run, label)
+            jobs.append(Job(i, run, user_messages(text), {"label": label}))
+            notes.append("; ".join(left_out))
+        return jobs, notes
+
+    async def run(self, n: int, text: str, cap: cost.SpendCap, chat: Any, api_key: str,
+                  *values: Any) -> AsyncIterator[list[Any]]:
         n = int(n)
-        settings = UIContext.collect(*values[:len(SETTING_KEYS)])
-        col_values = values[len(SETTING_KEYS):]
+        untouched = [gr.skip()] * (2 * MAX_COLUMNS + 1 + MAX_COLUMNS)  # everything but the status line
         if not (text or "").strip():
             yield ["⚠️ Type a prompt first.", *untouched]
             return
@@ -90,63 +124,58 @@ def compare_tab(ctx: UIContext, spend: gr.State, session: gr.State) -> Any:
             yield ["⚠️ A compare is already running: stop it first.", *untouched]
             return
         try:
-            base, extra = base_settings(settings)
-            jobs = []
-            for i in range(n):
-                fields = col_values[i * len(COLUMN_FIELDS):(i + 1) * len(COLUMN_FIELDS)]
-                run = column_settings(base, *fields)
-                for p in model_problems(run):
-                    raise PlaygroundError(f"column {i + 1} ({run.model}): {p}")
-                jobs.append(Job(i, run, user_messages(text), {"label": f"column {i + 1}"}))
-            target = target_for(ctx, settings, api_key)
-        except PlaygroundError as exc:
+            settings = read_settings(values[:len(values) - MAX_COLUMNS * len(COLUMN_FIELDS)])
+            jobs, notes = self.plan(n, text, settings, values[len(values) - MAX_COLUMNS * len(COLUMN_FIELDS):])
+            target = target_for(self.ctx, settings, api_key)
+        except (SettingsError, PlaygroundError) as exc:
             yield [f"⚠️ {exc}", *untouched]
             return
-        runner = tuning_runner(target, chat, extra, kind="compare", concurrency=MAX_COLUMNS,
+        runner = tuning_runner(target, chat, kind="compare", concurrency=MAX_COLUMNS,
                                store=history_store(), spend_cap=cap)
         RUNNERS[key] = runner
         blank = [gr.update(value="") if i < n else gr.skip() for i in range(MAX_COLUMNS)]
-        yield ["Running…", *blank, *blank, gr.update(interactive=True),
+        head = inherited_summary(settings, ("model", "temperature", "top_p", "top_k", "max_tokens",
+                                            "stop_sequences"))
+        yield [f"Running… {head}", *blank, *blank, gr.update(interactive=True),
                *[gr.update(interactive=i < n) for i in range(MAX_COLUMNS)]]
         try:
             async for _ in paced(runner.run(jobs), RENDER_INTERVAL, flush_on_done=True):
-                yield _compare_view(runner, n, done=False)
+                yield compare_view(runner, n, notes, done=False)
         finally:
             RUNNERS.pop(key, None)
-        yield _compare_view(runner, n, done=True)
+        yield compare_view(runner, n, notes, done=True)
 
-    run_btn.click(run_compare, [n_cols, prompt, spend, session, ctx.api_key, *ctx.settings_inputs, *column_inputs], outputs,
-                  **PRIVATE)
-
+    @staticmethod
     def stopper(index: int | None) -> Callable[..., None]:
+        """A Stop handler for one column (``None``: all of them)."""
         def stop(chat: Any) -> None:
             runner = RUNNERS.get(session_key(chat, "compare"))
             if runner is not None:
                 runner.cancel(index)
         return stop
 
-    stop_all.click(stopper(None), session, None, queue=False, **PRIVATE)
-    for i, c in enumerate(cols):
-        c["stop_btn"].click(stopper(i), session, None, queue=False, **PRIVATE)
-        restored = [ctx.settings[k] for k in ("model", "temperature", "top_p", "top_k", "max_tokens",
-                                              "stop_sequences")]
-        c["copy"].click(_copy_column, [c[f] for f in COLUMN_FIELDS], restored, queue=False, **PRIVATE)
-    return prompt
 
-
-def _copy_column(model: str, temperature: str, top_p: str, top_k: str, max_tokens: Any, stop: str
-                 ) -> tuple[Any, ...]:
+def copy_column(model: str, temperature: str, top_p: str, top_k: str, max_tokens: Any, stop: str
+                ) -> tuple[Any, ...]:
     gr.Info("Settings copied to the Playground tab.")
     return (gr.update(value=catalog.resolve(model or None)), temperature or "", top_p or "", top_k or "",
             max_tokens, stop or "")
 
 
-def _compare_view(runner: Runner, n: int, *, done: bool) -> list[Any]:
+def compare_view(runner: Runner, n: int, notes: list[str], *, done: bool) -> list[Any]:
     results = [runner.results.get(i) for i in range(MAX_COLUMNS)]
     texts = [r.text if r is not None else gr.skip() for r in results]
-    stats = [stats_line(r) if r is not None else gr.skip() for r in results]
-    finished = sum(1 for r in results if r is not None and r.done)
-    status = f"{finished}/{n} columns finished" + (" ✓" if done else "…")
+    stats = [(stats_line(r) + (f"\n\nℹ️ {notes[i]}" if i < len(notes) and notes[i] else ""))
+             if r is not None else gr.skip() for i, r in enumerate(results)]
+    finished = [r for r in results[:n] if r is not None and r.done]
+    cancelled = sum(1 for r in finished if r.cancelled)
+    failed = sum(1 for r in finished if r.error and not r.cancelled)
+    completed = len(finished) - cancelled - failed
+    if done:
+        status = f"{completed}/{n} columns finished" + (f", {cancelled} stopped" if cancelled else "") + (
+            f", {failed} failed" if failed else "") + (" ✓" if completed == n else ".")
+    else:
+        status = f"{len(finished)}/{n} columns done…"
     running = [not done and i < n and (r is None or not r.done) for i, r in enumerate(results)]
     stops = [gr.update(interactive=not done), *[gr.update(interactive=on) for on in running]]
     return [status, *texts, *stats, *stops]

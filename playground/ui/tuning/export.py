@@ -8,30 +8,22 @@ import gradio as gr
 
 from playground import store
 from playground.errors import PlaygroundError
+from playground.settings import RunSettings
 from playground.tuning import exports, share
 from playground.tuning.presets import PresetError, PresetStore
-from playground.tuning.settings import user_messages
-from playground.ui.context import UIContext
-from playground.ui.settings import to_provider_kwargs
+from playground.tuning.runner import user_messages
+from playground.ui.context import UIContext, read_settings
 
-from .common import (
-    PRIVATE,
-    RESTORED_KEYS,
-    base_settings,
-    load_run,
-    missing_run,
-    playground_extras,
-    target_for,
-    ui_values,
-)
+from .common import PRIVATE, RESTORED_KEYS, load_run, missing_run, restore_values, target_for
 
 
-def export_body(source: str, rid: Any, text: str, settings: dict[str, Any], api_base: str | None,
+def export_body(source: str, rid: Any, text: str, settings: RunSettings, api_base: str | None,
                 session: Any = None) -> tuple[dict[str, Any], str | None]:
     """The request body to export and the base URL it goes to (a stored run's, or the current settings').
 
     A stored run is looked up as ``session`` (the chat's ``Session``) may see it: in ``session``
-    history scope another session's run reads exactly like a missing one.
+    history scope another session's run reads exactly like a missing one. Current settings are fitted
+    to their model and built by the provider's own request builder: exactly what a Send would send.
     """
     if source == "run":
         run = load_run(rid, session)
@@ -41,16 +33,8 @@ def export_body(source: str, rid: Any, text: str, settings: dict[str, Any], api_
             raise PlaygroundError(f"run {rid} has no recorded request body (it failed before sending).")
         base = run.backend if run.backend.startswith("http") else None
         return run.request_body, base
-    base, extra = base_settings(settings)
-    messages = user_messages(text or "Hello")
-    try:  # the provider's own body builder: the export is exactly what a run would send
-        from playground.providers.anthropic_request import build_body
-    except ImportError:
-        body = base.to_body(messages, stream=bool(settings.get("stream")))
-        body.update({k: v for k, v in extra.items() if k in ("tools", "tool_choice", "thinking")})
-        return body, api_base
-    kwargs = {k: v for k, v in to_provider_kwargs(settings).items() if v is not None and k != "headers"}
-    return build_body(base.model, messages, **kwargs), api_base
+    fitted, _ = settings.fit()
+    return fitted.to_body(user_messages(text or "Hello")), api_base
 
 
 def export_tab(ctx: UIContext, session: Any) -> dict[str, Any]:
@@ -76,8 +60,8 @@ def export_tab(ctx: UIContext, session: Any) -> dict[str, Any]:
                       max_lines=22)
 
     def do_export(src: str, run_id: Any, text: str, chat: Any, api_key: str, *values: Any) -> list[Any]:
-        settings = UIContext.collect(*values)
         try:
+            settings = read_settings(values)
             api_base = target_for(ctx, settings, api_key).api_base
             body, base = export_body(src, run_id, text, settings, api_base, chat)
             out = exports.export_all(body, api_base=base)
@@ -105,10 +89,8 @@ def export_tab(ctx: UIContext, session: Any) -> dict[str, Any]:
     restored = [ctx.settings[k] for k in RESTORED_KEYS]
 
     def save(name: str, *values: Any) -> Any:
-        settings = UIContext.collect(*values)
         try:
-            run, _ = base_settings(settings)
-            presets.save(name or "", run, playground_extras(settings))
+            presets.save(name or "", read_settings(values))
         except (PresetError, PlaygroundError, store.HistoryError) as exc:
             gr.Warning(str(exc))
             return gr.update()
@@ -117,14 +99,18 @@ def export_tab(ctx: UIContext, session: Any) -> dict[str, Any]:
 
     def load(name: str) -> list[Any]:
         try:
-            values = ui_values(*presets.preset(name or ""))
+            settings, problems = presets.preset(name or "")
         except PresetError as exc:
             gr.Warning(str(exc))
-            return [gr.update()] * len(RESTORED_KEYS)
-        return [values[k] for k in RESTORED_KEYS]
+            return [gr.skip()] * len(RESTORED_KEYS)
+        skipped = "; ".join(f"{f}: {m}" for f, m in problems)
+        gr.Info(f"Preset {name!r} loaded into the Playground." + (f" Skipped: {skipped}" if skipped else ""))
+        return restore_values(settings)
 
     def delete(name: str) -> Any:
         presets.delete(name or "")
+        if name:
+            gr.Info(f"Preset {name!r} deleted.")
         return gr.update(choices=_safe_names(presets), value=None)
 
     save_btn.click(save, [preset_name, *ctx.settings_inputs], preset_list, **PRIVATE)
@@ -139,11 +125,8 @@ def export_tab(ctx: UIContext, session: Any) -> dict[str, Any]:
     note = gr.Markdown("", elem_id="share_note")
 
     def make_link(text: str, with_prompt: bool, *values: Any) -> str:
-        settings = UIContext.collect(*values)
         try:
-            run, _ = base_settings(settings)
-            return share.to_query(run, prompt=text or "", include_prompt=bool(with_prompt),
-                                  extras=playground_extras(settings))
+            return share.to_query(read_settings(values), prompt=text or "", include_prompt=bool(with_prompt))
         except (PlaygroundError, ValueError) as exc:
             gr.Warning(str(exc))
             return ""
@@ -162,21 +145,12 @@ def _safe_names(presets: PresetStore) -> list[str]:
 
 
 def restore_from_link(request: gr.Request) -> list[Any]:
-    """On page load: settings (and the prompt, if the link has one) from the URL's query string."""
+    """On page load: settings (and the prompt, if the link has one) from the URL's query string; the
+    last value is the sentence naming what was restored and what was refused (shown where the link opens)."""
     params = dict(request.query_params) if request is not None else {}
-    if not any(k in params for k in (*share.SHARE_KEYS, *share.EXTRA_KEYS)):
+    if not any(k in params for k in share.SHARE_KEYS):
         return [gr.skip()] * (len(RESTORED_KEYS) + 3)
-    run, prompt, problems = share.from_query(params)
-    extras, extra_problems = share.check_extras(params)
-    problems += extra_problems
-    values = ui_values(run, extras)
-    # Only what the link carries: the rest keeps the Playground's defaults.
-    present = {k for k in params if k in share.SHARE_KEYS} | set(extras)  # a refused extra is left alone
-    if "stop" in present:
-        present.add("stop_sequences")
-    if "thinking_budget" in present:
-        present.add("thinking")  # a budget means budget thinking
-    out = [values[k] if k in present else gr.skip() for k in RESTORED_KEYS]
+    settings, prompt, problems, given = share.from_query(params)
     note = "Settings restored from the link." + (" Ignored: " + " ".join(problems) if problems else "")
     text = prompt if prompt else gr.skip()
-    return [*out, text, text, note]
+    return [*restore_values(settings, given), text, text, note]

@@ -12,25 +12,27 @@ import pandas as pd
 
 from playground import catalog, store
 from playground.errors import PlaygroundError
+from playground.settings import RunSettings, SettingsError, number_text, stop_text, upgrade_json
 from playground.tuning import cost
 from playground.tuning.diff import changes_markdown, word_diff
 from playground.tuning.runner import Job, paced
-from playground.ui.context import UIContext
+from playground.ui.context import UIContext, read_settings
 from playground.ui.render import RENDER_INTERVAL
 
 from .common import (
     PRIVATE,
-    base_settings,
-    blank,
-    column_settings,
+    RESTORED_KEYS,
+    checked,
     history_store,
     load_run,
     missing_run,
     reader_owner,
+    restore_values,
+    sampling_updates,
     stats_line,
-    stop_text,
     target_for,
     tuning_runner,
+    with_overrides,
 )
 
 HISTORY_COLUMNS = ["id", "time", "kind", "model", "params", "output", "error"]
@@ -39,8 +41,42 @@ HISTORY_COLUMNS = ["id", "time", "kind", "model", "params", "output", "error"]
 def history_rows(runs: list[store.Run]) -> pd.DataFrame:
     """Runs -> the History table."""
     rows = [[r.id, time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.created_at)), r.kind, r.model,
-             json.dumps(r.params, ensure_ascii=False), (r.output or "")[:100], (r.error or "")[:80]] for r in runs]
+             json.dumps(params_shown(r), ensure_ascii=False), (r.output or "")[:100], (r.error or "")[:80]]
+            for r in runs]
     return pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+
+
+def run_settings(run: store.Run) -> RunSettings:
+    """The settings a stored run was made with (runs stored by earlier versions upgraded; a value no
+    longer taken falls back to its default)."""
+    data = {**upgrade_json(run.params), "model": run.model, "system": run.system or ""}
+    return RunSettings.parse_json(data)[0]
+
+
+def params_shown(run: store.Run) -> dict[str, Any]:
+    """The History table's parameters column: what differs from the defaults, long fields summarised."""
+    shown = {k: v for k, v in run_settings(run).changed().items() if k not in ("model", "system", "backend")}
+    if "tools" in shown:
+        shown["tools"] = [t.get("name") for t in shown["tools"]]
+    return shown
+
+
+def rerun_messages(messages: list[Any], prompt: str) -> list[Any]:
+    """The conversation a rerun sends: the stored one, with the last user message's text replaced by
+    ``prompt`` when it was edited. Its other blocks (tool results, images) are kept as they were."""
+    messages = list(messages or [])
+    if not messages or prompt == last_user_text(messages):
+        return messages
+    last = messages[-1]
+    if not (isinstance(last, dict) and last.get("role") == "user"):
+        return [*messages, {"role": "user", "content": prompt}]
+    content = last.get("content")
+    if isinstance(content, list):
+        kept = [b for b in content if not (isinstance(b, dict) and b.get("type") == "text")]
+        content = [*kept, {"type": "text", "text": prompt}] if prompt else kept
+    else:
+        content = prompt
+    return [*messages[:-1], {**last, "content": content}]
 
 
 def last_user_text(messages: list[Any]) -> str:
@@ -146,12 +182,12 @@ def history_tab(ctx: UIContext, spend: gr.State, tab: gr.Tab, session: gr.State)
         if run is None:
             gr.Warning(missing_run(rid))
             return [f"// {missing_run(rid)}", *[gr.update()] * len(editor)]
-        p = run.params
+        settings = run_settings(run)
         shown = {k: v for k, v in run.__dict__.items() if k != "owner"}  # the owner id is a capability: never shown
         return [json.dumps(shown, indent=2, ensure_ascii=False, default=str),
-                last_user_text(run.messages), run.system or "", run.model, blank(p.get("temperature")),
-                blank(p.get("top_p")), blank(p.get("top_k")), p.get("max_tokens", 1024),
-                stop_text(p.get("stop") or [])]
+                last_user_text(run.messages), settings.system, settings.model, number_text(settings.temperature),
+                number_text(settings.top_p), number_text(settings.top_k), settings.max_tokens,
+                stop_text(settings.stop_sequences)]
 
     table.select(pick, [table], run_id, **PRIVATE).then(open_run, [run_id, session], [detail, *editor], **PRIVATE)
     open_btn.click(open_run, [run_id, session], [detail, *editor], **PRIVATE)
@@ -164,42 +200,80 @@ def history_tab(ctx: UIContext, spend: gr.State, tab: gr.Tab, session: gr.State)
             why = "Open a run first." if rid is None else missing_run(rid)
             yield [f"⚠️ {why}", gr.skip(), gr.skip(), gr.skip(), gr.skip()]
             return
-        runs_store = history_store()
-        settings = UIContext.collect(*values)
         try:
-            base, extra = base_settings(settings)
-            run = column_settings(base.with_values(system=system or "", thinking_budget=None, effort=None),
-                                  model or old.model, temp, top_p, top_k, max_tokens, stop)
-            target = target_for(ctx, settings, api_key)
-        except PlaygroundError as exc:
+            playground = read_settings(values)
+            before, after, notes = rerun_settings(old, playground, system=system, model=model, temperature=temp,
+                                                  top_p=top_p, top_k=top_k, max_tokens=max_tokens, stop=stop)
+            target = target_for(ctx, playground, api_key)
+        except (SettingsError, PlaygroundError) as exc:
             yield [f"⚠️ {exc}", gr.skip(), gr.skip(), gr.skip(), gr.skip()]
             return
-        messages, dropped = _drop_omitted_media(list(old.messages[:-1]) if old.messages else [])
-        messages.append({"role": "user", "content": text or last_user_text(old.messages)})
-        runner = tuning_runner(target, chat, extra, kind="rerun", concurrency=1, store=runs_store, spend_cap=cap)
+        messages, dropped = _drop_omitted_media(rerun_messages(old.messages, text))
+        runner = tuning_runner(target, chat, kind="rerun", concurrency=1, store=history_store(), spend_cap=cap)
         note = f" ({dropped} media block(s) left out: history keeps no file bytes)" if dropped else ""
-        yield [f"Rerunning run #{old.id}{note}…", changes_markdown(old.params, run.params()), old.output, "", []]
-        job = Job(0, run, messages, {"parent_id": old.id, "label": f"rerun of #{old.id}"})
+        if notes:
+            note += " Left out: " + "; ".join(notes)
+        table = rerun_changes(before, after, last_user_text(old.messages), text)
+        yield [f"Rerunning run #{old.id}{note}…", table, old.output, "", []]
+        job = Job(0, after, messages, {"parent_id": old.id, "label": f"rerun of #{old.id}"})
         async for _ in paced(runner.run([job]), RENDER_INTERVAL):
             yield [gr.skip(), gr.skip(), gr.skip(), runner.results[0].text, gr.skip()]
         result = runner.results[0]
         head = f"Run #{result.run_id} (rerun of #{old.id}){note}: " + stats_line(result)
-        old_params = {**old.params, "model": old.model, "system": old.system or ""}
-        new_params = {**run.params(), "model": run.model, "system": run.system}
-        yield [head, changes_markdown(old_params, new_params), old.output, result.text,
-               word_diff(old.output, result.text)]
+        yield [head, table, old.output, result.text, word_diff(old.output, result.text)]
 
-    def to_chat(text: str, system: str, model: str, temp: str, top_p: str, top_k: str, max_tokens: Any, stop: str
-                ) -> list[Any]:
-        gr.Info("Settings and prompt copied to the Playground tab.")
-        values = [model or gr.skip(), system or "", temp or "", top_p or "", top_k or "", max_tokens, stop or ""]
-        return values + ([{"text": text or "", "files": []}] if chat_box is not None else [])
+    def to_chat(rid: Any, text: str, system: str, model: str, temp: str, top_p: str, top_k: str, max_tokens: Any,
+                stop: str, chat: Any, *values: Any) -> list[Any]:
+        skip = [gr.skip()] * (len(RESTORED_KEYS) + 2)
+        old = load_run(rid, chat)
+        if old is None:
+            gr.Warning("Open a run first." if rid is None else missing_run(rid))
+            return skip
+        try:
+            _, settings, _ = rerun_settings(old, read_settings(values), system=system, model=model,
+                                            temperature=temp, top_p=top_p, top_k=top_k, max_tokens=max_tokens,
+                                            stop=stop)
+        except (SettingsError, PlaygroundError) as exc:
+            gr.Warning(str(exc))
+            return skip
+        if chat is not None and getattr(chat, "busy", False):
+            gr.Warning("Stop the running reply first.")
+            return skip
+        messages, _ = _drop_omitted_media(list(old.messages[:-1]) if old.messages else [])
+        loaded = chat.load_conversation(messages) if chat is not None else 0
+        gr.Info(f"Run #{old.id} copied to the Playground: settings, tools and {loaded} earlier "
+                f"turn{'s' if loaded != 1 else ''}; its last message is in the message box.")
+        return [*restore_values(settings), chat.chat() if chat is not None else gr.skip(),
+                {"text": text or last_user_text(old.messages), "files": []}]
 
     chat_box = getattr(ctx, "prompt", None)
-    targets = [ctx.settings[k] for k in ("model", "system", "temperature", "top_p", "top_k", "max_tokens",
-                                         "stop_sequences")]
-    to_chat_btn.click(to_chat, editor, targets + ([chat_box] if chat_box is not None else []), queue=False,
-                      **PRIVATE)
+    to_chat_targets = [ctx.settings[k] for k in RESTORED_KEYS] + [ctx.chatbot or gr.State(), chat_box or gr.State()]
+    to_chat_btn.click(to_chat, [run_id, *editor, session, *ctx.settings_inputs], to_chat_targets, **PRIVATE)
+    e_model.change(sampling_updates, e_model, [e_temp, e_top_p, e_top_k], queue=False, show_progress="hidden",
+                   **PRIVATE)
 
     rerun_btn.click(rerun, [run_id, *editor, spend, session, ctx.api_key, *ctx.settings_inputs],
                     [rerun_status, changes, old_out, new_out, diff], **PRIVATE)
+
+
+def rerun_settings(old: store.Run, playground: RunSettings, *, system: str, model: str, temperature: Any,
+                   top_p: Any, top_k: Any, max_tokens: Any, stop: str) -> tuple[RunSettings, RunSettings, list[str]]:
+    """``(before, after, notes)``: the stored run's settings, and those with the editor's values, sent
+    where the Playground sends (its backend; the key belongs to it). Everything else — tools, caching,
+    thinking, effort — is the stored run's. ``notes``: what the new model does not take."""
+    before = run_settings(old).replace(backend=playground.backend, base_url=playground.base_url)
+    after = with_overrides(before, "rerun", system=system or "", model=(model or "").strip() or before.model,
+                           temperature=temperature, top_p=top_p, top_k=top_k, max_tokens=max_tokens,
+                           stop_sequences=stop or "")
+    after, notes = checked(after, "rerun")
+    return before, after, notes
+
+
+def rerun_changes(before: RunSettings, after: RunSettings, old_prompt: str, new_prompt: str) -> str:
+    """The ``history_changes`` table: each setting (and the prompt) the rerun changed, before and after."""
+    old = {k: v for k, v in before.to_json().items() if k not in ("backend", "base_url")}
+    new = {k: v for k, v in after.to_json().items() if k not in ("backend", "base_url")}
+    old["model"], new["model"] = before.model_id, after.model_id
+    if new_prompt and new_prompt != old_prompt:
+        old["prompt"], new["prompt"] = old_prompt, new_prompt
+    return changes_markdown(old, new)

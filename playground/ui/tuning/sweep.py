@@ -12,51 +12,87 @@ import gradio as gr
 import pandas as pd
 
 from playground.errors import PlaygroundError
+from playground.settings import RunSettings, SettingsError
 from playground.tuning import cost, grid, report
-from playground.tuning.runner import Job, Runner, paced
-from playground.tuning.settings import RunSettings, user_messages
-from playground.ui.context import UIContext
+from playground.tuning.runner import Job, Runner, paced, user_messages
+from playground.ui.context import UIContext, read_settings
 
 from .common import (
     DEFAULT_CONCURRENCY,
     PRIVATE,
     RUNNERS,
-    base_settings,
+    checked,
     history_store,
-    model_problems,
+    inherited_summary,
     session_key,
     target_for,
     tuning_runner,
 )
 
+# A sweep axis -> the settings field it sets (the axis keeps the short name the table shows).
+AXIS_FIELDS = {"stop": "stop_sequences"}
+
+
+def cell_settings(base: RunSettings, values: dict[str, Any]) -> RunSettings:
+    """``base`` with one cell's swept values."""
+    return base.replace(**{AXIS_FIELDS.get(k, k): v for k, v in values.items()})
+
 
 def sweep_plan(param1: str, values1: str, param2: str, values2: str, repeats: Any, text: str,
-                settings: dict[str, Any]) -> tuple[RunSettings, dict[str, Any], list[grid.Cell], list[str], cost.Estimate]:
-    """Parse the sweep form; raises GridError / ParameterError with a readable message."""
+               settings: RunSettings) -> tuple[list[Job], list[str], list[str], cost.Estimate]:
+    """Parse the sweep form into jobs: ``(jobs, swept params, notes, estimate)``. Each cell is the
+    Playground's settings with the cell's values, fitted to the cell's model (a note says what an
+    inherited value was left out for which model); a swept value the model refuses stops the plan.
+    Raises GridError / PlaygroundError with a readable message."""
     axes = [grid.parse_axis(param1, values1)]
     if param2 and param2 != "(none)":
         axes.append(grid.parse_axis(param2, values2))
     try:
         reps = int(repeats)
     except (TypeError, ValueError):
-        raise grid.GridError(f"repeats: {repeats!r} is not a whole number.") from None
+        raise grid.GridError(f"Repeats: {repeats!r} is not a whole number.") from None
+    if reps < 1:
+        raise grid.GridError(f"Repeats: give at least 1 (got {reps}).")
     cells = grid.expand(axes, reps)
-    base, extra = base_settings(settings)
-    runs = [base.with_values(**c.values) for c in cells]
-    # Refuse before anything is sent if a model would reject some cell (e.g. temperature on Opus 4.7).
-    problems = sorted({p for run in set(runs) for p in model_problems(run)})
-    if problems:
-        raise PlaygroundError("the model would reject this sweep: " + "; ".join(problems))
-    est = cost.estimate(((run.model, run.max_tokens) for run in runs), cost.estimate_input_tokens(base.system + text))
-    return base, extra, cells, [a.param for a in axes], est
+    swept = [AXIS_FIELDS.get(a.param, a.param) for a in axes]
+    fitted: dict[RunSettings, RunSettings] = {}
+    notes: dict[str, None] = {}
+    jobs = []
+    for cell in cells:
+        try:
+            run = cell_settings(settings, cell.values)
+        except SettingsError as exc:
+            raise PlaygroundError(f"cell {cell.index}: {exc}") from None
+        if run not in fitted:
+            label = ", ".join(f"{k}={v}" for k, v in cell.values.items())
+            fitted[run], left_out = checked(run, f"the model would reject this sweep at {label}", keep=swept)
+            notes.update(dict.fromkeys(f"{fitted[run].model_id}: {n}" for n in left_out))
+        jobs.append(Job(cell.index, fitted[run], user_messages(text),
+                        {"cell": cell.index, "repeat": cell.repeat, "values": cell.values,
+                         "label": f"sweep cell {cell.index}"}))
+    est = cost.estimate(((j.settings.model_id, j.settings.max_tokens) for j in jobs),
+                        cost.estimate_input_tokens(settings.system + text))
+    return jobs, [a.param for a in axes], list(notes), est
 
 
-def sweep_tab(ctx: UIContext, spend: gr.State, session: gr.State) -> None:
-    """Lay out the Sweep tab and wire it (inside a ``gr.Tab``); runs are booked on ``spend``."""
+def show_inherited(p1: str, p2: str, *values: Any) -> str:
+    """The ``sweep_inherits`` line: what the cells take from the Playground (the swept fields left out)."""
+    try:
+        settings = read_settings(values)
+    except SettingsError as exc:
+        return f"⚠️ Playground settings: {exc}"
+    return inherited_summary(settings, [AXIS_FIELDS.get(p, p) for p in (p1, p2)])
+
+
+def sweep_tab(ctx: UIContext, spend: gr.State, session: gr.State, tab: Any = None) -> None:
+    """Lay out the Sweep tab and wire it (inside a ``gr.Tab``; ``tab``: it, to refresh what the sweep
+    inherits whenever it opens); runs are booked on ``spend``."""
     gr.Markdown("Sweep one or two parameters over values (`0.2, 0.7`), ranges (`0:1:0.25`) or points "
                 "(`0..1 x5`); stop sets are separated by `|` (`\\n | END, STOP | none`). Other settings come "
                 "from the Playground tab.")
     prompt = gr.Textbox(label="Prompt", lines=3, elem_id="sweep_prompt")
+    # What the cells take from the Playground: shown before anything is estimated or sent.
+    inherits = gr.Markdown("", elem_id="sweep_inherits")
     with gr.Row():
         param1 = gr.Dropdown(list(grid.SWEEPABLE), value="temperature", label="Parameter 1", elem_id="sweep_param1")
         values1 = gr.Textbox("0, 0.5, 1", label="Values 1", elem_id="sweep_values1")
@@ -89,22 +125,33 @@ def sweep_tab(ctx: UIContext, spend: gr.State, session: gr.State) -> None:
     form = [param1, values1, param2, values2, repeats, prompt]
 
     def on_estimate(p1: str, v1: str, p2: str, v2: str, reps: Any, text: str, cap: cost.SpendCap, *values: Any
-                    ) -> tuple[Any, Any]:
-        settings = UIContext.collect(*values)
+                    ) -> tuple[Any, Any, Any]:
         try:
-            _, _, cells, _, est = sweep_plan(p1, v1, p2, v2, reps, text, settings)
+            settings = read_settings(values)
+        except SettingsError as exc:
+            return f"⚠️ Playground settings: {exc}", gr.update(visible=False), gr.skip()
+        inherited = inherited_summary(settings, [AXIS_FIELDS.get(p, p) for p in (p1, p2)])
+        try:
+            _, _, notes, est = sweep_plan(p1, v1, p2, v2, reps, text, settings)
             cap.check(est)
         except cost.SpendCapExceeded as exc:
-            return f"⛔ {exc}", gr.update(visible=False)
+            return f"⛔ {exc}", gr.update(visible=False), inherited
         except (grid.GridError, PlaygroundError) as exc:
-            return f"⚠️ {exc}", gr.update(visible=False)
+            return f"⚠️ {exc}", gr.update(visible=False), inherited
         if not (text or "").strip():
-            return "⚠️ Type a prompt first.", gr.update(visible=False)
+            return "⚠️ Type a prompt first.", gr.update(visible=False), inherited
         note = (f"**{est.describe()}.** Session spend so far ${cap.spent_usd:.4f} of a ${cap.cap_usd:.2f} cap. "
                 "Press *Confirm and run* to start.")
-        return note, gr.update(visible=True)
+        if notes:
+            note += "\n\nLeft out (the model does not take them): " + "; ".join(notes)
+        return note, gr.update(visible=True), inherited
 
-    estimate_btn.click(on_estimate, [*form, spend, *ctx.settings_inputs], [plan, confirm_btn], **PRIVATE)
+    inherited = {"fn": show_inherited, "inputs": [param1, param2, *ctx.settings_inputs], "outputs": inherits,
+                 "queue": False, "show_progress": "hidden", **PRIVATE}
+    if tab is not None:
+        tab.select(**inherited)
+    gr.on([param1.change, param2.change], **inherited)
+    estimate_btn.click(on_estimate, [*form, spend, *ctx.settings_inputs], [plan, confirm_btn, inherits], **PRIVATE)
     # Any change to the form invalidates the estimate the user confirmed.
     gr.on([c.change for c in form], lambda: gr.update(visible=False), None, confirm_btn, queue=False,
           show_progress="hidden", **PRIVATE)
@@ -113,29 +160,23 @@ def sweep_tab(ctx: UIContext, spend: gr.State, session: gr.State) -> None:
 
     async def run_sweep(p1: str, v1: str, p2: str, v2: str, reps: Any, text: str, conc: Any, cap: cost.SpendCap,
                         chat: Any, api_key: str, *values: Any) -> AsyncIterator[list[Any]]:
-        settings = UIContext.collect(*values)
         between = [gr.skip()] * (len(outputs) - 4)  # table, plots, CSV: untouched until results arrive
         try:
-            base, extra, cells, params, est = sweep_plan(p1, v1, p2, v2, reps, text, settings)
+            settings = read_settings(values)
+            jobs, params, _, est = sweep_plan(p1, v1, p2, v2, reps, text, settings)
             cap.check(est)  # checked again: the cap may have been used up since the estimate
-            jobs = []
-            for cell in cells:
-                run = base.with_values(**cell.values)
-                jobs.append(Job(cell.index, run, user_messages(text),
-                                {"cell": cell.index, "repeat": cell.repeat, "values": cell.values,
-                                 "label": f"sweep cell {cell.index}"}))
             target = target_for(ctx, settings, api_key)
         except cost.SpendCapExceeded as exc:
             yield [f"⛔ {exc}", "", *between, gr.update(visible=False), gr.skip()]
             return
-        except (grid.GridError, PlaygroundError) as exc:
+        except (grid.GridError, PlaygroundError) as exc:  # SettingsError is a PlaygroundError
             yield [f"⚠️ {exc}", "", *between, gr.update(visible=False), gr.skip()]
             return
         key = session_key(chat, "sweep")
         if key in RUNNERS:
             yield ["⚠️ A sweep is already running: cancel it first.", *[gr.skip()] * (len(outputs) - 1)]
             return
-        runner = tuning_runner(target, chat, extra, kind="sweep", concurrency=max(1, int(conc or DEFAULT_CONCURRENCY)),
+        runner = tuning_runner(target, chat, kind="sweep", concurrency=max(1, int(conc or DEFAULT_CONCURRENCY)),
                                store=history_store(), spend_cap=cap)
         RUNNERS[key] = runner
         started = time.monotonic()
