@@ -1,7 +1,7 @@
 """``build_app()``: the Blocks layout and its event wiring. Behaviour lives in handlers.py.
 
 Layout: a top-level ``gr.Tabs`` whose first tab is the Playground (settings | chat + inspector);
-the tuning tabs (``playground.ui.tuning.build_tuning_tabs``) follow when that module exists.
+the tuning tabs (``playground.ui.tuning.build_tuning_tabs``) follow.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from playground.ui.controls import max_tokens_for_thinking, model_controls, sett
 from playground.ui.handlers import FAULTS, INSPECTOR_KEYS, ChatAPI, Handlers
 from playground.ui.session import Session
 from playground.ui.token_count import count_next_request
+from playground.ui.tuning import build_tuning_tabs
 
 STYLE = Path(__file__).with_name("style.css")
 # Model output is rendered inert: the Chatbot sanitizes HTML, and this policy stops the browser
@@ -196,7 +197,7 @@ def build_app(backends: Backends | None = None) -> gr.Blocks:
                         inspector_bar, views = _inspector()
             ctx = UIContext(backends=backends, backend=c["backend"], api_key=c["api_key"], model=c["model"],
                             settings={k: c[k] for k in FIELDS}, session=session, prompt=prompt, chatbot=chat)
-            _tuning_tabs(ctx)
+            build_tuning_tabs(ctx)
         _wire(demo, handlers, ctx, c, session, chat, prompt, send, stop, retry, undo, clear, views, problems)
         count.click(functools.partial(count_next_request, backends), [session, prompt, c["api_key"],
                                                                       *ctx.settings_inputs],
@@ -207,17 +208,6 @@ def build_app(backends: Backends | None = None) -> gr.Blocks:
                              show_progress="hidden", api_visibility="private")
         gr.api(ChatAPI(backends).chat, api_name="chat")
     return demo
-
-
-def _tuning_tabs(ctx: UIContext) -> None:
-    """The tuning tabs (another module, optional): called inside the top-level Tabs."""
-    try:
-        from playground.ui.tuning import build_tuning_tabs
-    except ModuleNotFoundError as exc:
-        if exc.name != "playground.ui.tuning":  # a broken tuning module must fail loudly, not vanish
-            raise
-        return
-    build_tuning_tabs(ctx)
 
 
 def _wire(demo: gr.Blocks, handlers: Handlers, ctx: UIContext, c: dict[str, Any], session: Any, chat: Any,

@@ -59,25 +59,12 @@ def export_tab(ctx: UIContext, session: Any) -> dict[str, Any]:
         sdk = gr.Code("", language="python", label="Python (official anthropic SDK)", elem_id="export_sdk",
                       max_lines=22)
 
-    def do_export(src: str, run_id: Any, text: str, chat: Any, api_key: str, *values: Any) -> list[Any]:
-        try:
-            settings = read_settings(values)
-            api_base = target_for(ctx, settings, api_key).api_base
-            body, base = export_body(src, run_id, text, settings, api_base, chat)
-            out = exports.export_all(body, api_base=base)
-        except (PlaygroundError, ValueError) as exc:
-            return [f"⚠️ {exc}", gr.skip(), gr.skip(), gr.skip(), gr.skip()]
-        note = ""
-        if "<omitted: sha256" in out["json"]:
-            note = ("History keeps no file bytes: replace each `<omitted: …>` media `data` with the file's base64 "
-                    "before running these.")
-        return [note, out["curl"], out["package"], out["sdk"], out["json"]]
-
-    export_btn.click(do_export, [source, rid, prompt, session, ctx.api_key, *ctx.settings_inputs],
+    presets = PresetStore()
+    handlers = ExportHandlers(ctx, presets)
+    export_btn.click(handlers.do_export, [source, rid, prompt, session, ctx.api_key, *ctx.settings_inputs],
                      [export_status, curl, package, sdk, raw], **PRIVATE)
 
     gr.Markdown("### Presets")
-    presets = PresetStore()
     with gr.Row():
         preset_name = gr.Textbox(label="Save the Playground settings as", elem_id="preset_name")
         save_btn = gr.Button("Save preset", elem_id="preset_save")
@@ -88,34 +75,9 @@ def export_tab(ctx: UIContext, session: Any) -> dict[str, Any]:
         delete_btn = gr.Button("Delete", elem_id="preset_delete")
     restored = [ctx.settings[k] for k in RESTORED_KEYS]
 
-    def save(name: str, *values: Any) -> Any:
-        try:
-            presets.save(name or "", read_settings(values))
-        except (PresetError, PlaygroundError, store.HistoryError) as exc:
-            gr.Warning(str(exc))
-            return gr.update()
-        gr.Info(f"Preset {name.strip()!r} saved.")
-        return gr.update(choices=_safe_names(presets), value=name.strip())
-
-    def load(name: str) -> list[Any]:
-        try:
-            settings, problems = presets.preset(name or "")
-        except PresetError as exc:
-            gr.Warning(str(exc))
-            return [gr.skip()] * len(RESTORED_KEYS)
-        skipped = "; ".join(f"{f}: {m}" for f, m in problems)
-        gr.Info(f"Preset {name!r} loaded into the Playground." + (f" Skipped: {skipped}" if skipped else ""))
-        return restore_values(settings)
-
-    def delete(name: str) -> Any:
-        presets.delete(name or "")
-        if name:
-            gr.Info(f"Preset {name!r} deleted.")
-        return gr.update(choices=_safe_names(presets), value=None)
-
-    save_btn.click(save, [preset_name, *ctx.settings_inputs], preset_list, **PRIVATE)
-    load_btn.click(load, preset_list, restored, **PRIVATE)
-    delete_btn.click(delete, preset_list, preset_list, **PRIVATE)
+    save_btn.click(handlers.save, [preset_name, *ctx.settings_inputs], preset_list, **PRIVATE)
+    load_btn.click(handlers.load, preset_list, restored, **PRIVATE)
+    delete_btn.click(handlers.delete, preset_list, preset_list, **PRIVATE)
 
     gr.Markdown("### Share link")
     with gr.Row():
@@ -124,17 +86,64 @@ def export_tab(ctx: UIContext, session: Any) -> dict[str, Any]:
     link = gr.Textbox(label="Link (settings only: never a key)", elem_id="share_link", buttons=["copy"])
     note = gr.Markdown("", elem_id="share_note")
 
-    def make_link(text: str, with_prompt: bool, *values: Any) -> str:
+    # The page's own address is only known to the browser: Python makes the query, JS prefixes it.
+    share_btn.click(handlers.make_link, [prompt, include_prompt, *ctx.settings_inputs], link, **PRIVATE).then(
+        None, link, link, js="(q) => q ? window.location.origin + window.location.pathname + '?' + q : ''")
+    return {"prompt": prompt, "note": note}
+
+
+class ExportHandlers:
+    """The Export / Share tab's handlers: plain methods, testable without a browser."""
+
+    def __init__(self, ctx: UIContext, presets: PresetStore) -> None:
+        self.ctx = ctx
+        self.presets = presets
+
+    def do_export(self, src: str, run_id: Any, text: str, chat: Any, api_key: str, *values: Any) -> list[Any]:
+        try:
+            settings = read_settings(values)
+            api_base = target_for(self.ctx, settings, api_key).api_base
+            body, base = export_body(src, run_id, text, settings, api_base, chat)
+            out = exports.export_all(body, api_base=base)
+        except (PlaygroundError, ValueError) as exc:
+            return [f"⚠️ {exc}", gr.skip(), gr.skip(), gr.skip(), gr.skip()]
+        note = ""
+        if "<omitted: sha256" in out["json"]:
+            note = ("History keeps no file bytes: replace each `<omitted: …>` media `data` with the file's base64 "
+                    "before running these.")
+        return [note, out["curl"], out["package"], out["sdk"], out["json"]]
+
+    def save(self, name: str, *values: Any) -> Any:
+        try:
+            self.presets.save(name or "", read_settings(values))
+        except (PresetError, PlaygroundError, store.HistoryError) as exc:
+            gr.Warning(str(exc))
+            return gr.update()
+        gr.Info(f"Preset {name.strip()!r} saved.")
+        return gr.update(choices=_safe_names(self.presets), value=name.strip())
+
+    def load(self, name: str) -> list[Any]:
+        try:
+            settings, problems = self.presets.preset(name or "")
+        except PresetError as exc:
+            gr.Warning(str(exc))
+            return [gr.skip()] * len(RESTORED_KEYS)
+        skipped = "; ".join(f"{f}: {m}" for f, m in problems)
+        gr.Info(f"Preset {name!r} loaded into the Playground." + (f" Skipped: {skipped}" if skipped else ""))
+        return restore_values(settings)
+
+    def delete(self, name: str) -> Any:
+        self.presets.delete(name or "")
+        if name:
+            gr.Info(f"Preset {name!r} deleted.")
+        return gr.update(choices=_safe_names(self.presets), value=None)
+
+    def make_link(self, text: str, with_prompt: bool, *values: Any) -> str:
         try:
             return share.to_query(read_settings(values), prompt=text or "", include_prompt=bool(with_prompt))
         except (PlaygroundError, ValueError) as exc:
             gr.Warning(str(exc))
             return ""
-
-    # The page's own address is only known to the browser: Python makes the query, JS prefixes it.
-    share_btn.click(make_link, [prompt, include_prompt, *ctx.settings_inputs], link, **PRIVATE).then(
-        None, link, link, js="(q) => q ? window.location.origin + window.location.pathname + '?' + q : ''")
-    return {"prompt": prompt, "note": note}
 
 
 def _safe_names(presets: PresetStore) -> list[str]:

@@ -35,6 +35,8 @@ from .common import (
     with_overrides,
 )
 
+# The editor under "Replay and rerun with changes", in the order its handlers take it.
+EDITOR_FIELDS = ("prompt", "system", "model", "temperature", "top_p", "top_k", "max_tokens", "stop")
 HISTORY_COLUMNS = ["id", "time", "kind", "model", "params", "output", "error"]
 
 
@@ -156,7 +158,32 @@ def history_tab(ctx: UIContext, spend: gr.State, tab: gr.Tab, session: gr.State)
                               color_map={"-": "red", "+": "green"}, elem_id="history_diff")
     editor = [e_prompt, e_system, e_model, e_temp, e_top_p, e_top_k, e_max, e_stop]
 
-    def search(text: str, model: str, chat: Any) -> tuple[Any, Any]:
+    handlers = HistoryHandlers(ctx)
+    listing = ([query, model_filter, session], [table, model_filter])
+    refresh.click(handlers.search, *listing, **PRIVATE)
+    tab.select(handlers.search, *listing, **PRIVATE)  # fresh list on every visit
+    query.submit(handlers.search, *listing, **PRIVATE)
+
+    table.select(handlers.pick, [table], run_id, **PRIVATE).then(handlers.open_run, [run_id, session], [detail, *editor], **PRIVATE)
+    open_btn.click(handlers.open_run, [run_id, session], [detail, *editor], **PRIVATE)
+
+    chat_box = getattr(ctx, "prompt", None)
+    to_chat_targets = [ctx.settings[k] for k in RESTORED_KEYS] + [ctx.chatbot or gr.State(), chat_box or gr.State()]
+    to_chat_btn.click(handlers.to_chat, [run_id, *editor, session, *ctx.settings_inputs], to_chat_targets, **PRIVATE)
+    e_model.change(sampling_updates, e_model, [e_temp, e_top_p, e_top_k], queue=False, show_progress="hidden",
+                   **PRIVATE)
+
+    rerun_btn.click(handlers.rerun, [run_id, *editor, spend, session, ctx.api_key, *ctx.settings_inputs],
+                    [rerun_status, changes, old_out, new_out, diff], **PRIVATE)
+
+
+class HistoryHandlers:
+    """The History tab's handlers: plain methods, testable without a browser."""
+
+    def __init__(self, ctx: UIContext) -> None:
+        self.ctx = ctx
+
+    def search(self, text: str, model: str, chat: Any) -> tuple[Any, Any]:
         runs_store = history_store()
         if runs_store is None:
             gr.Warning("History is unavailable (the data directory is not writable).")
@@ -165,23 +192,18 @@ def history_tab(ctx: UIContext, spend: gr.State, tab: gr.Tab, session: gr.State)
         runs = runs_store.search(text or "", model=model or "", owner=owner, limit=200)
         return history_rows(runs), gr.update(choices=["", *runs_store.models(owner=owner)])
 
-    listing = ([query, model_filter, session], [table, model_filter])
-    refresh.click(search, *listing, **PRIVATE)
-    tab.select(search, *listing, **PRIVATE)  # fresh list on every visit
-    query.submit(search, *listing, **PRIVATE)
-
-    def pick(evt: gr.SelectData, frame: pd.DataFrame) -> Any:
+    def pick(self, evt: gr.SelectData, frame: pd.DataFrame) -> Any:
         row = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
         try:
             return int(frame.iloc[int(row)]["id"])
         except (IndexError, KeyError, ValueError, TypeError):
             return gr.update()
 
-    def open_run(rid: Any, chat: Any) -> list[Any]:
+    def open_run(self, rid: Any, chat: Any) -> list[Any]:
         run = load_run(rid, chat)
         if run is None:
             gr.Warning(missing_run(rid))
-            return [f"// {missing_run(rid)}", *[gr.update()] * len(editor)]
+            return [f"// {missing_run(rid)}", *[gr.update()] * len(EDITOR_FIELDS)]
         settings = run_settings(run)
         shown = {k: v for k, v in run.__dict__.items() if k != "owner"}  # the owner id is a capability: never shown
         return [json.dumps(shown, indent=2, ensure_ascii=False, default=str),
@@ -189,10 +211,7 @@ def history_tab(ctx: UIContext, spend: gr.State, tab: gr.Tab, session: gr.State)
                 number_text(settings.top_p), number_text(settings.top_k), settings.max_tokens,
                 stop_text(settings.stop_sequences)]
 
-    table.select(pick, [table], run_id, **PRIVATE).then(open_run, [run_id, session], [detail, *editor], **PRIVATE)
-    open_btn.click(open_run, [run_id, session], [detail, *editor], **PRIVATE)
-
-    async def rerun(rid: Any, text: str, system: str, model: str, temp: str, top_p: str, top_k: str, max_tokens: Any,
+    async def rerun(self, rid: Any, text: str, system: str, model: str, temp: str, top_p: str, top_k: str, max_tokens: Any,
                     stop: str, cap: cost.SpendCap, chat: Any, api_key: str, *values: Any
                     ) -> AsyncIterator[list[Any]]:
         old = load_run(rid, chat)
@@ -204,7 +223,7 @@ def history_tab(ctx: UIContext, spend: gr.State, tab: gr.Tab, session: gr.State)
             playground = read_settings(values)
             before, after, notes = rerun_settings(old, playground, system=system, model=model, temperature=temp,
                                                   top_p=top_p, top_k=top_k, max_tokens=max_tokens, stop=stop)
-            target = target_for(ctx, playground, api_key)
+            target = target_for(self.ctx, playground, api_key)
         except (SettingsError, PlaygroundError) as exc:
             yield [f"⚠️ {exc}", gr.skip(), gr.skip(), gr.skip(), gr.skip()]
             return
@@ -222,7 +241,7 @@ def history_tab(ctx: UIContext, spend: gr.State, tab: gr.Tab, session: gr.State)
         head = f"Run #{result.run_id} (rerun of #{old.id}){note}: " + stats_line(result)
         yield [head, table, old.output, result.text, word_diff(old.output, result.text)]
 
-    def to_chat(rid: Any, text: str, system: str, model: str, temp: str, top_p: str, top_k: str, max_tokens: Any,
+    def to_chat(self, rid: Any, text: str, system: str, model: str, temp: str, top_p: str, top_k: str, max_tokens: Any,
                 stop: str, chat: Any, *values: Any) -> list[Any]:
         skip = [gr.skip()] * (len(RESTORED_KEYS) + 2)
         old = load_run(rid, chat)
@@ -245,15 +264,6 @@ def history_tab(ctx: UIContext, spend: gr.State, tab: gr.Tab, session: gr.State)
                 f"turn{'s' if loaded != 1 else ''}; its last message is in the message box.")
         return [*restore_values(settings), chat.chat() if chat is not None else gr.skip(),
                 {"text": text or last_user_text(old.messages), "files": []}]
-
-    chat_box = getattr(ctx, "prompt", None)
-    to_chat_targets = [ctx.settings[k] for k in RESTORED_KEYS] + [ctx.chatbot or gr.State(), chat_box or gr.State()]
-    to_chat_btn.click(to_chat, [run_id, *editor, session, *ctx.settings_inputs], to_chat_targets, **PRIVATE)
-    e_model.change(sampling_updates, e_model, [e_temp, e_top_p, e_top_k], queue=False, show_progress="hidden",
-                   **PRIVATE)
-
-    rerun_btn.click(rerun, [run_id, *editor, spend, session, ctx.api_key, *ctx.settings_inputs],
-                    [rerun_status, changes, old_out, new_out, diff], **PRIVATE)
 
 
 def rerun_settings(old: store.Run, playground: RunSettings, *, system: str, model: str, temperature: Any,

@@ -29,6 +29,8 @@ from .common import (
     tuning_runner,
 )
 
+# What a sweep run updates: plan, progress, table, summary, the plots, CSV, Confirm, Cancel.
+N_OUTPUTS = 7 + len(report.METRICS)
 # A sweep axis -> the settings field it sets (the axis keeps the short name the table shows).
 AXIS_FIELDS = {"stop": "stop_sequences"}
 
@@ -124,7 +126,32 @@ def sweep_tab(ctx: UIContext, spend: gr.State, session: gr.State, tab: Any = Non
 
     form = [param1, values1, param2, values2, repeats, prompt]
 
-    def on_estimate(p1: str, v1: str, p2: str, v2: str, reps: Any, text: str, cap: cost.SpendCap, *values: Any
+    handlers = SweepHandlers(ctx)
+    inherited = {"fn": show_inherited, "inputs": [param1, param2, *ctx.settings_inputs], "outputs": inherits,
+                 "queue": False, "show_progress": "hidden", **PRIVATE}
+    if tab is not None:
+        tab.select(**inherited)
+    gr.on([param1.change, param2.change], **inherited)
+    estimate_btn.click(handlers.estimate, [*form, spend, *ctx.settings_inputs], [plan, confirm_btn, inherits], **PRIVATE)
+    # Any change to the form invalidates the estimate the user confirmed.
+    gr.on([c.change for c in form], lambda: gr.update(visible=False), None, confirm_btn, queue=False,
+          show_progress="hidden", **PRIVATE)
+
+    outputs = [plan, progress, table, summary, *plots.values(), csv_file, confirm_btn, cancel_btn]
+    assert len(outputs) == N_OUTPUTS
+
+    confirm_btn.click(handlers.run, [*form, concurrency, spend, session, ctx.api_key, *ctx.settings_inputs], outputs, **PRIVATE)
+
+    cancel_btn.click(handlers.cancel, session, None, queue=False, **PRIVATE)
+
+
+class SweepHandlers:
+    """The Sweep tab's handlers: plain methods, testable without a browser."""
+
+    def __init__(self, ctx: UIContext) -> None:
+        self.ctx = ctx
+
+    def estimate(self, p1: str, v1: str, p2: str, v2: str, reps: Any, text: str, cap: cost.SpendCap, *values: Any
                     ) -> tuple[Any, Any, Any]:
         try:
             settings = read_settings(values)
@@ -146,26 +173,14 @@ def sweep_tab(ctx: UIContext, spend: gr.State, session: gr.State, tab: Any = Non
             note += "\n\nLeft out (the model does not take them): " + "; ".join(notes)
         return note, gr.update(visible=True), inherited
 
-    inherited = {"fn": show_inherited, "inputs": [param1, param2, *ctx.settings_inputs], "outputs": inherits,
-                 "queue": False, "show_progress": "hidden", **PRIVATE}
-    if tab is not None:
-        tab.select(**inherited)
-    gr.on([param1.change, param2.change], **inherited)
-    estimate_btn.click(on_estimate, [*form, spend, *ctx.settings_inputs], [plan, confirm_btn, inherits], **PRIVATE)
-    # Any change to the form invalidates the estimate the user confirmed.
-    gr.on([c.change for c in form], lambda: gr.update(visible=False), None, confirm_btn, queue=False,
-          show_progress="hidden", **PRIVATE)
-
-    outputs = [plan, progress, table, summary, *plots.values(), csv_file, confirm_btn, cancel_btn]
-
-    async def run_sweep(p1: str, v1: str, p2: str, v2: str, reps: Any, text: str, conc: Any, cap: cost.SpendCap,
+    async def run(self, p1: str, v1: str, p2: str, v2: str, reps: Any, text: str, conc: Any, cap: cost.SpendCap,
                         chat: Any, api_key: str, *values: Any) -> AsyncIterator[list[Any]]:
-        between = [gr.skip()] * (len(outputs) - 4)  # table, plots, CSV: untouched until results arrive
+        between = [gr.skip()] * (N_OUTPUTS - 4)  # table, plots, CSV: untouched until results arrive
         try:
             settings = read_settings(values)
             jobs, params, _, est = sweep_plan(p1, v1, p2, v2, reps, text, settings)
             cap.check(est)  # checked again: the cap may have been used up since the estimate
-            target = target_for(ctx, settings, api_key)
+            target = target_for(self.ctx, settings, api_key)
         except cost.SpendCapExceeded as exc:
             yield [f"⛔ {exc}", "", *between, gr.update(visible=False), gr.skip()]
             return
@@ -174,7 +189,7 @@ def sweep_tab(ctx: UIContext, spend: gr.State, session: gr.State, tab: Any = Non
             return
         key = session_key(chat, "sweep")
         if key in RUNNERS:
-            yield ["⚠️ A sweep is already running: cancel it first.", *[gr.skip()] * (len(outputs) - 1)]
+            yield ["⚠️ A sweep is already running: cancel it first.", *[gr.skip()] * (N_OUTPUTS - 1)]
             return
         runner = tuning_runner(target, chat, kind="sweep", concurrency=max(1, int(conc or DEFAULT_CONCURRENCY)),
                                store=history_store(), spend_cap=cap)
@@ -190,14 +205,12 @@ def sweep_tab(ctx: UIContext, spend: gr.State, session: gr.State, tab: Any = Non
             RUNNERS.pop(key, None)
         yield _sweep_view(runner, params, len(jobs), started, final=True)
 
-    confirm_btn.click(run_sweep, [*form, concurrency, spend, session, ctx.api_key, *ctx.settings_inputs], outputs, **PRIVATE)
-
+    @staticmethod
     def cancel(chat: Any) -> None:
         runner = RUNNERS.get(session_key(chat, "sweep"))
         if runner is not None:
             runner.cancel()
 
-    cancel_btn.click(cancel, session, None, queue=False, **PRIVATE)
 
 
 def _progress_html(done: int, total: int, failed: int, cancelled: int = 0) -> str:
