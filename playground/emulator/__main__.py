@@ -29,8 +29,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="inject into every request: " + ", ".join(faults.FAULTS) + " or fail_once_<name>")
     parser.add_argument("--redact-thinking", action="store_true",
                         help="answer thinking as redacted_thinking blocks (per request: x-emulator-redact-thinking)")
+    parser.add_argument("--batch-delay-ms", type=float, default=0.0,
+                        help="time each Message Batch request takes, so a batch can be watched in progress "
+                             "(default 0; per batch: header x-emulator-batch-delay-ms)")
     args = parser.parse_args(argv)
-    for name in ("latency_ms", "tokens_per_second"):
+    for name in ("latency_ms", "tokens_per_second", "batch_delay_ms"):
         if getattr(args, name) < 0:
             parser.error(f"--{name.replace('_', '-')} must be >= 0")
     return args
@@ -40,7 +43,7 @@ async def serve(args: argparse.Namespace) -> None:
     """Start the server, print its URL, wait for SIGINT/SIGTERM, stop cleanly."""
     emulator = Emulator(api_key=args.api_key, latency_ms=args.latency_ms,
                         tokens_per_second=args.tokens_per_second, seed=args.seed, fault=args.fault,
-                        redact_thinking=args.redact_thinking)
+                        redact_thinking=args.redact_thinking, batch_delay_ms=args.batch_delay_ms)
     await emulator.start(args.host, args.port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

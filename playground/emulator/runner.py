@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from . import faults
+from .batch_store import EXPIRY_S, RETENTION_S, BatchStore
 from .sampler import NGramModel, default_model
 from .server import Settings, build_app
 
@@ -35,14 +36,20 @@ class Emulator:
     ``api_key=None`` accepts any non-empty key; ``fault`` is a name from
     :mod:`playground.emulator.faults` injected into every request; ``redact_thinking`` answers
     thinking as ``redacted_thinking`` unless a request's ``x-emulator-redact-thinking: 0`` says not to.
+    ``batch_delay_ms`` is how long each Message Batch request takes; ``batch_expiry_s`` (24 h) and
+    ``batch_retention_s`` (29 days) are when unprocessed requests expire and results are archived.
     """
 
     def __init__(self, api_key: str | None = None, latency_ms: float = 0, tokens_per_second: float = 0,
                  seed: int | None = None, fault: str | None = None, *, slow_pause_ms: float = 1000.0,
-                 max_request_bytes: int | None = None, redact_thinking: bool = False) -> None:
+                 max_request_bytes: int | None = None, redact_thinking: bool = False,
+                 batch_delay_ms: float = 0.0, batch_expiry_s: float = EXPIRY_S,
+                 batch_retention_s: float = RETENTION_S) -> None:
         self.settings = Settings(api_key=api_key, latency_ms=latency_ms, tokens_per_second=tokens_per_second,
                                  seed=seed, fault=faults.parse(fault), slow_pause_ms=slow_pause_ms,
-                                 redact_thinking=redact_thinking, model=default_model())
+                                 redact_thinking=redact_thinking, model=default_model(),
+                                 batches=BatchStore(expiry_s=batch_expiry_s, retention_s=batch_retention_s),
+                                 batch_delay_ms=batch_delay_ms)
         if max_request_bytes is not None:
             self.settings.max_request_bytes = max_request_bytes
         self._runner: web.AppRunner | None = None

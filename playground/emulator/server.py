@@ -27,11 +27,13 @@ from aiohttp import web
 from . import faults as faults_mod
 from . import models as models_mod
 from .apierror import ApiError, invalid
-from .caching import PromptCache
-from .compose import compose, new_id
+from .batch_store import BatchStore
+from .caching import CacheUsage, PromptCache
+from .compose import Reply, compose, new_id
 from .faults import FailOnce, Fault
+from .file_store import FileStore
 from .ratelimit import RateLimits
-from .request import parse_messages
+from .request import MessagesRequest, parse_messages
 from .sampler import NGramModel, default_model
 from .sse import Pacing, anthropic_events, event, message_json, write_events
 
@@ -61,6 +63,9 @@ class Settings:
     fail_once: FailOnce = field(default_factory=FailOnce)
     model: NGramModel = field(default_factory=default_model)
     prompt_cache: PromptCache = field(default_factory=PromptCache)
+    files: FileStore = field(default_factory=FileStore)
+    batches: BatchStore = field(default_factory=BatchStore)
+    batch_delay_ms: float = 0.0  # how long each Message Batch request takes to process
 
     def __repr__(self) -> str:  # never show the key
         return (f"Settings(api_key={'set' if self.api_key else None}, latency_ms={self.latency_ms}, "
@@ -237,6 +242,34 @@ async def non_stream_fault(call: Call, payload: bytes, pacing: Pacing, output_to
 
 # ----------------------------------------------------------------------------- handlers
 
+@dataclass
+class Planned:
+    """A validated Messages request and its sampled reply, before any wire format."""
+
+    req: MessagesRequest
+    reply: Reply
+    cache: CacheUsage
+    message_id: str
+
+    def message(self) -> dict:
+        """The non-streaming ``Message`` body."""
+        return message_json(self.reply, message_id=self.message_id, model=self.req.model,
+                            input_tokens=self.req.input_tokens, cache=self.cache)
+
+
+def plan_message(call: Call) -> Planned:
+    """Validate ``call.body`` as a Messages body and sample its reply: the one path that both
+    ``/v1/messages`` and each Message Batch request take. File sources are inlined first, so a
+    ``file_id`` counts exactly like the same bytes sent inline."""
+    call.body = call.settings.files.inline_sources(call.body)
+    req = parse_messages(call.body)
+    rng = make_rng(call)
+    reply = compose(req, call.settings.model, rng, endless=no_eos(call.request),
+                    redact_thinking=redact_thinking(call))
+    cache = call.settings.prompt_cache.apply(req.cache, req.info.min_cache_tokens)
+    return Planned(req, reply, cache, new_id("msg_"))
+
+
 async def messages(request: web.Request) -> web.StreamResponse:
     """``POST /v1/messages``."""
     call = make_call(request)
@@ -244,18 +277,13 @@ async def messages(request: web.Request) -> web.StreamResponse:
     check_version(request)
     await read_json(call)
     resolve_fault(call)
-    req = parse_messages(call.body)
-    rng = make_rng(call)
+    planned = plan_message(call)
+    req, reply, cache, message_id = planned.req, planned.reply, planned.cache, planned.message_id
     pacing = pacing_for(call)
-    reply = compose(req, call.settings.model, rng, endless=no_eos(request), redact_thinking=redact_thinking(call))
-    cache = call.settings.prompt_cache.apply(req.cache, req.info.min_cache_tokens)
     # Cache reads do not count toward the input-tokens rate limit (reference §5.2).
     headers = base_headers(call, req.input_tokens - cache.cache_read_input_tokens, req.max_tokens)
-    message_id = new_id("msg_")
     if not req.stream:
-        body = message_json(reply, message_id=message_id, model=req.model, input_tokens=req.input_tokens,
-                            cache=cache)
-        payload = json.dumps(body, ensure_ascii=False).encode()
+        payload = json.dumps(planned.message(), ensure_ascii=False).encode()
         return await send_json(call, payload, headers, pacing, reply.output_tokens)
     resp = web.StreamResponse(status=200, headers={
         **headers, "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache"})
@@ -298,7 +326,7 @@ async def count_tokens(request: web.Request) -> web.Response:
     check_version(request)
     await read_json(call)
     resolve_fault(call)
-    req = parse_messages(call.body, count_only=True)
+    req = parse_messages(call.settings.files.inline_sources(call.body), count_only=True)
     return web.json_response({"input_tokens": req.input_tokens}, headers=base_headers(call))
 
 
@@ -375,7 +403,7 @@ def _error_response(request: web.Request, exc: ApiError) -> web.Response:
 
 def build_app(settings: Settings) -> web.Application:
     """The aiohttp application for ``settings``."""
-    from . import openai_compat  # local: keeps this module readable top to bottom
+    from . import batches, files, openai_compat  # local: keeps this module readable top to bottom
 
     app = web.Application(middlewares=[errors_middleware], client_max_size=settings.max_request_bytes)
     app[SETTINGS_KEY] = settings
@@ -385,4 +413,6 @@ def build_app(settings: Settings) -> web.Application:
     app.router.add_get("/v1/models", list_models)
     app.router.add_get("/v1/models/{model_id}", get_model)
     app.router.add_post("/v1/chat/completions", openai_compat.chat_completions)
+    batches.add_routes(app)
+    files.add_routes(app)
     return app

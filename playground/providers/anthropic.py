@@ -24,14 +24,17 @@ from ..responses import Part
 from ..transport.client import open_session
 from . import anthropic_events, anthropic_request
 from .base import catalog_models, checked_base, media_items
+from .batches import BatchCalls
+from .files import FileCalls
 from .openai_api import OpenaiAPI
 
 API_VERSION = "2023-06-01"
 
 
-class Anthropic(OpenaiAPI):
+class Anthropic(BatchCalls, FileCalls, OpenaiAPI):
     """The Anthropic Messages API. Key from ``api_key``, else ``ANTHROPIC_API_KEY`` (environment or
-    ``.env``); base URL from ``api_base`` (with ``/v1``), else ``ANTHROPIC_BASE_URL`` (host root)."""
+    ``.env``); base URL from ``api_base`` (with ``/v1``), else ``ANTHROPIC_BASE_URL`` (host root).
+    Message Batches and Files calls come from :class:`BatchCalls` and :class:`FileCalls`."""
 
     label = "Anthropic"
     url = "https://console.anthropic.com"

@@ -199,8 +199,21 @@ class ProviderBase:
                             body: Any, *, params: Mapping[str, Any] | None = None, proxy: str | None = None,
                             secret: str | None = None, max_retries: int | None = None) -> Any:
         """One JSON request/response with the retry policy (quietly: no parts), typed errors."""
-        policy = cls.retry_policy if max_retries is None else replace(cls.retry_policy, max_retries=max_retries)
         data = None if body is None else json.dumps(body, ensure_ascii=False).encode()
+        raw = await cls._request_bytes(session, method, url, headers, data, params=params, proxy=proxy,
+                                       secret=secret, max_retries=max_retries)
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise APIConnectionError(f"{url} answered with malformed JSON") from None
+
+    @classmethod
+    async def _request_bytes(cls, session: Any, method: str, url: str, headers: Mapping[str, str],
+                             data: bytes | None, *, params: Mapping[str, Any] | None = None,
+                             proxy: str | None = None, secret: str | None = None,
+                             max_retries: int | None = None) -> bytes:
+        """One request with the retry policy; the raw body of the success, else the typed error."""
+        policy = cls.retry_policy if max_retries is None else replace(cls.retry_policy, max_retries=max_retries)
         attempt = 0
         while True:
             delay = None
@@ -214,10 +227,7 @@ class ProviderBase:
                 async with response:
                     raw = await read_body(response)
                     if response.status < 400:
-                        try:
-                            return json.loads(raw)
-                        except ValueError:
-                            raise APIConnectionError(f"{url} answered with malformed JSON") from None
+                        return raw
                     lowered = _lower(response.headers)
                     if attempt >= policy.max_retries or not policy.should_retry(response.status, lowered):
                         raise http_error(response.status, lowered, raw, secret)
