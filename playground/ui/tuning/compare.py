@@ -31,12 +31,25 @@ from .common import (
 
 MAX_COLUMNS = 4
 COLUMN_FIELDS = ("model", "temperature", "top_p", "top_k", "max_tokens", "stop")
+COLUMN_SETTINGS = ("model", "temperature", "top_p", "top_k", "max_tokens", "stop_sequences")  # what a column sets
 
 
-def compare_tab(ctx: UIContext, spend: gr.State, session: gr.State) -> Any:
-    """Lay out the Compare tab and wire it (inside a ``gr.Tab``); returns its prompt box."""
-    gr.Markdown("Send one prompt to 2–4 configurations at once. Backend, key, system prompt and tools come "
+def show_inherited(*values: Any) -> str:
+    """The ``compare_inherits`` line: what every column takes from the Playground."""
+    try:
+        return inherited_summary(read_settings(values), COLUMN_SETTINGS)
+    except SettingsError as exc:
+        return f"⚠️ Playground settings: {exc}"
+
+
+def compare_tab(ctx: UIContext, spend: gr.State, session: gr.State, tab: Any = None) -> Any:
+    """Lay out the Compare tab and wire it (inside a ``gr.Tab``; ``tab``: it, to refresh what the columns
+    inherit whenever it opens); returns its prompt box."""
+    gr.Markdown("Send one prompt to 2–4 configurations at once. Everything but the columns' own boxes comes "
                 "from the Playground tab; blank sampling boxes are not sent.")
+    inherits = gr.Markdown("", elem_id="compare_inherits")
+    if tab is not None:
+        tab.select(show_inherited, ctx.settings_inputs, inherits, queue=False, show_progress="hidden", **PRIVATE)
     prompt = gr.Textbox(label="Prompt", lines=3, elem_id="compare_prompt")
     with gr.Row():
         n_cols = gr.Radio([2, 3, 4], value=2, label="Columns", elem_id="compare_n")
@@ -134,9 +147,7 @@ class CompareHandlers:
                                store=history_store(), spend_cap=cap)
         RUNNERS[key] = runner
         blank = [gr.update(value="") if i < n else gr.skip() for i in range(MAX_COLUMNS)]
-        head = inherited_summary(settings, ("model", "temperature", "top_p", "top_k", "max_tokens",
-                                            "stop_sequences"))
-        yield [f"Running… {head}", *blank, *blank, gr.update(interactive=True),
+        yield ["Running…", *blank, *blank, gr.update(interactive=True),
                *[gr.update(interactive=i < n) for i in range(MAX_COLUMNS)]]
         try:
             async for _ in paced(runner.run(jobs), RENDER_INTERVAL, flush_on_done=True):

@@ -132,6 +132,8 @@ def history_tab(ctx: UIContext, spend: gr.State, tab: gr.Tab, session: gr.State)
         open_btn = gr.Button("Open", elem_id="history_open")
     detail = gr.Code("", language="json", label="Run", elem_id="history_detail", max_lines=25)
     gr.Markdown("### Replay and rerun with changes")
+    gr.Markdown("A rerun sends the stored run's own settings, tools and conversation with the changes below, "
+                "to the Playground tab's backend (with its key).", elem_id="history_rerun_note")
     with gr.Row():
         with gr.Column():
             e_prompt = gr.Textbox(label="Prompt", lines=3, elem_id="history_prompt")
