@@ -17,22 +17,27 @@ ERROR_TYPES: dict[int, str] = {
 class ApiError(Exception):
     """An error response: ``status``, the API's ``error.type`` and a message safe to show.
 
-    ``param`` is the JSON path the message is about (used by the OpenAI-compatible shape).
+    ``param`` is the JSON path the message is about (used by the OpenAI-compatible shape);
+    ``details`` the optional machine-readable ``error.details`` (e.g. ``{"error_code": ...}``).
     """
 
     def __init__(self, status: int, message: str, error_type: str | None = None, *,
-                 param: str | None = None, headers: dict[str, str] | None = None) -> None:
+                 param: str | None = None, headers: dict[str, str] | None = None,
+                 details: dict | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.error_type = error_type or ERROR_TYPES.get(status, "api_error")
         self.param = param
         self.headers = headers or {}
+        self.details = details
 
     def body(self, request_id: str) -> dict:
         """``{"type": "error", "error": {...}, "request_id": ...}`` like the real API."""
-        return {"type": "error", "error": {"type": self.error_type, "message": self.message},
-                "request_id": request_id}
+        error: dict = {"type": self.error_type, "message": self.message}
+        if self.details:
+            error["details"] = self.details
+        return {"type": "error", "error": error, "request_id": request_id}
 
 
 def invalid(message: str, param: str | None = None) -> ApiError:

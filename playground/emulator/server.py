@@ -29,11 +29,13 @@ from . import models as models_mod
 from .apierror import ApiError, invalid
 from .caching import PromptCache
 from .compose import compose, new_id
+from .extras import check_thread
 from .faults import FailOnce, Fault
 from .ratelimit import RateLimits
 from .request import parse_messages
 from .sampler import NGramModel, default_model
 from .sse import Pacing, anthropic_events, event, message_json, write_events
+from .threads import ThreadStore
 
 log = logging.getLogger("playground.emulator")
 
@@ -61,6 +63,7 @@ class Settings:
     fail_once: FailOnce = field(default_factory=FailOnce)
     model: NGramModel = field(default_factory=default_model)
     prompt_cache: PromptCache = field(default_factory=PromptCache)
+    threads: ThreadStore = field(default_factory=ThreadStore)
 
     def __repr__(self) -> str:  # never show the key
         return (f"Settings(api_key={'set' if self.api_key else None}, latency_ms={self.latency_ms}, "
@@ -111,14 +114,15 @@ def check_auth(request: web.Request, settings: Settings) -> None:
         raise ApiError(401, "invalid x-api-key")
 
 
-def check_version(request: web.Request) -> None:
-    """``anthropic-version`` must be present and a date no older than 2023-06-01."""
+def check_version(request: web.Request) -> str:
+    """``anthropic-version`` must be present and a date no older than 2023-06-01; returns it."""
     version = request.headers.get("anthropic-version")
     if not version:
         raise invalid("anthropic-version: header is required")
     if not _VERSION_RE.match(version) or version < OLDEST_VERSION:
         raise invalid(f"anthropic-version: {version!r} is not a valid version; use {OLDEST_VERSION} "
                       "or a later date (YYYY-MM-DD)")
+    return version
 
 
 async def read_json(call: Call) -> None:
@@ -241,10 +245,16 @@ async def messages(request: web.Request) -> web.StreamResponse:
     """``POST /v1/messages``."""
     call = make_call(request)
     check_auth(request, call.settings)
-    check_version(request)
+    version = check_version(request)
     await read_json(call)
     resolve_fault(call)
-    req = parse_messages(call.body)
+    threaded = call.body.get("thread") is not None
+    if threaded:
+        check_thread(call.body["thread"])
+        body = call.settings.threads.expand(call.body)
+    else:
+        body = call.body
+    req = parse_messages(body, api_version=version)
     rng = make_rng(call)
     pacing = pacing_for(call)
     reply = compose(req, call.settings.model, rng, endless=no_eos(request), redact_thinking=redact_thinking(call))
@@ -252,10 +262,12 @@ async def messages(request: web.Request) -> web.StreamResponse:
     # Cache reads do not count toward the input-tokens rate limit (reference §5.2).
     headers = base_headers(call, req.input_tokens - cache.cache_read_input_tokens, req.max_tokens)
     message_id = new_id("msg_")
+    if threaded:
+        call.settings.threads.record(call.body, body, message_id, [b.to_json() for b in reply.blocks])
     if not req.stream:
-        body = message_json(reply, message_id=message_id, model=req.model, input_tokens=req.input_tokens,
-                            cache=cache)
-        payload = json.dumps(body, ensure_ascii=False).encode()
+        answer = message_json(reply, message_id=message_id, model=req.model, input_tokens=req.input_tokens,
+                              cache=cache, extras=req.extras)
+        payload = json.dumps(answer, ensure_ascii=False).encode()
         return await send_json(call, payload, headers, pacing, reply.output_tokens)
     resp = web.StreamResponse(status=200, headers={
         **headers, "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache"})
@@ -263,7 +275,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
     error = event("error", {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"},
                             "request_id": call.request_id})
     frames = anthropic_events(reply, message_id=message_id, model=req.model, input_tokens=req.input_tokens,
-                              cache=cache)
+                              cache=cache, extras=req.extras)
     await write_events(request, resp, frames, pacing=pacing, fault=call.fault.name if call.fault else None,
                        error_frame=error)
     if not (call.fault and call.fault.name == "disconnect"):
@@ -295,10 +307,10 @@ async def count_tokens(request: web.Request) -> web.Response:
     the prompt cache)."""
     call = make_call(request)
     check_auth(request, call.settings)
-    check_version(request)
+    version = check_version(request)
     await read_json(call)
     resolve_fault(call)
-    req = parse_messages(call.body, count_only=True)
+    req = parse_messages(call.body, count_only=True, api_version=version)
     return web.json_response({"input_tokens": req.input_tokens}, headers=base_headers(call))
 
 
