@@ -253,6 +253,8 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         req = parse_messages(body)
     except ApiError as exc:  # name the schema's place as the client sent it
         exc.message = exc.message.replace("output_config.format.schema", "response_format.json_schema.schema")
+        if exc.param:
+            exc.param = exc.param.replace("output_config.format.schema", "response_format.json_schema.schema")
         raise
     req.params = params
     rng = make_rng(call, seed)

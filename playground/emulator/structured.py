@@ -114,7 +114,8 @@ class _Checker:
         required = schema.get("required", [])
         if not isinstance(required, list) or any(not isinstance(r, str) for r in required):
             raise invalid(f"{path}.required: expected a list of property names", f"{path}.required")
-        missing = [r for r in required if r not in props]
+        # Checked only where properties are listed: an allOf branch may require what another defines.
+        missing = [r for r in required if r not in props] if "properties" in schema else []
         if missing:
             raise invalid(f"{path}.required: {missing[0]!r} is required but not defined in `properties`",
                           f"{path}.required")
