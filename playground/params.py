@@ -9,13 +9,15 @@ Every problem names the parameter and says the fix, so a UI can show it next to 
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
-from . import catalog
+from . import apiversion, catalog
 from .catalog import SamplingPolicy
 from .errors import ParameterError
 
 MIN_THINKING_BUDGET = 1024
+_VERSION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 TOOL_CHOICES = ("auto", "any", "tool", "none")
 _DEFAULTS = {"temperature": 1.0, "top_p": 1.0}  # what "the default" means for defaults-only models
 
@@ -147,9 +149,26 @@ def _thinking(info: catalog.ModelInfo | None, thinking: dict[str, Any] | None, m
     return found
 
 
+def _version(api_version: Any, temperature: Any, top_p: Any, top_k: Any) -> list[tuple[str, str]]:
+    """The ``anthropic-version`` value, and the sampling parameters it no longer has."""
+    if api_version is None:
+        return []
+    if not isinstance(api_version, str) or not _VERSION_RE.match(api_version) \
+            or api_version < apiversion.DEFAULT_API_VERSION:
+        known = " or ".join(apiversion.API_VERSIONS)
+        return [("api_version", f"give an anthropic-version date such as {known}, got {api_version!r}.")]
+    if not apiversion.removes_sampling(api_version):
+        return []
+    return [(name, apiversion.sampling_removed_reason(name, api_version))
+            for name, value in (("temperature", temperature), ("top_p", top_p), ("top_k", top_k)) if value is not None]
+
+
 def _collect(model: str | None, temperature: Any, top_p: Any, top_k: Any, max_tokens: Any, stop: Any,
-             thinking: Any, tool_choice: Any, effort: Any) -> list[tuple[str, str]]:
-    found = _ranges(temperature, top_p, top_k, max_tokens, stop)
+             thinking: Any, tool_choice: Any, effort: Any, api_version: Any = None) -> list[tuple[str, str]]:
+    found = _version(api_version, temperature, top_p, top_k)
+    if any(param in apiversion.SAMPLING_PARAMS for param, _ in found):
+        temperature = top_p = top_k = None  # they cannot be sent at all: their model rules do not matter
+    found += _ranges(temperature, top_p, top_k, max_tokens, stop)
     info = catalog.get(model)
     try:
         thinking_obj = normalize_thinking(thinking)
@@ -176,17 +195,20 @@ def _collect(model: str | None, temperature: Any, top_p: Any, top_k: Any, max_to
 
 def problems(model: str | None, *, temperature: Any = None, top_p: Any = None, top_k: Any = None,
              max_tokens: Any = 4096, stop: Any = None, thinking: Any = None, tool_choice: Any = None,
-             effort: Any = None) -> list[str]:
-    """Every problem with these parameters for ``model`` (alias or id), as ``"param: fix"`` lines."""
+             effort: Any = None, api_version: Any = None) -> list[str]:
+    """Every problem with these parameters for ``model`` (alias or id), as ``"param: fix"`` lines.
+
+    ``api_version`` is the ``anthropic-version`` the request will carry (None: the default,
+    2023-06-01); under 2026-10-21 any temperature, top_p or top_k is a problem (the version removed them)."""
     return [f"{param}: {text}" for param, text in _collect(model, temperature, top_p, top_k, max_tokens, stop,
-                                                           thinking, tool_choice, effort)]
+                                                           thinking, tool_choice, effort, api_version)]
 
 
 def validate_params(model: str | None, *, temperature: Any = None, top_p: Any = None, top_k: Any = None,
                     max_tokens: Any = 4096, stop: Any = None, thinking: Any = None, tool_choice: Any = None,
-                    effort: Any = None) -> None:
+                    effort: Any = None, api_version: Any = None) -> None:
     """Raise ParameterError for the first problem (``.param`` names it); return None when all is fine."""
-    found = _collect(model, temperature, top_p, top_k, max_tokens, stop, thinking, tool_choice, effort)
+    found = _collect(model, temperature, top_p, top_k, max_tokens, stop, thinking, tool_choice, effort, api_version)
     if found:
         raise ParameterError(*found[0])
 
@@ -197,7 +219,7 @@ _FIELD_OF = {"stop": "stop_sequences"}
 
 def collect_problems(model: str | None, *, temperature: Any = None, top_p: Any = None, top_k: Any = None,
                      max_tokens: Any = 4096, stop: Any = None, thinking: Any = None, tool_choice: Any = None,
-                     effort: Any = None) -> list[tuple[str, str]]:
+                     effort: Any = None, api_version: Any = None) -> list[tuple[str, str]]:
     """Like :func:`problems`, as ``(settings field, fix)`` pairs (for a UI that shows each at its field)."""
     return [(_FIELD_OF.get(param, param), text) for param, text in _collect(
-        model, temperature, top_p, top_k, max_tokens, stop, thinking, tool_choice, effort)]
+        model, temperature, top_p, top_k, max_tokens, stop, thinking, tool_choice, effort, api_version)]

@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import catalog
+from .apiversion import DEFAULT_API_VERSION, removes_sampling, sampling_removed_reason
 from .errors import ParameterError
 
-DEFAULT_API_VERSION = "2023-06-01"
 THINKING_MODES = ("off", "budget", "adaptive")
 # Prompt caching: a breakpoint on the system prompt, or the API's automatic one (top-level
 # ``cache_control``: on the last cacheable block, so each turn reads what the previous one wrote).
@@ -202,7 +202,7 @@ class RunSettings:
         return ([cache] if cache else []) + collect_problems(fitted.model_id, temperature=kwargs.get("temperature"), top_p=kwargs.get("top_p"),
                                 top_k=kwargs.get("top_k"), max_tokens=kwargs["max_tokens"], stop=kwargs.get("stop"),
                                 thinking=kwargs.get("thinking"), tool_choice=kwargs.get("tool_choice"),
-                                effort=kwargs.get("effort"))
+                                effort=kwargs.get("effort"), api_version=kwargs.get("api_version"))
 
     # -- the request -----------------------------------------------------------------------------
     def to_kwargs(self) -> dict[str, Any]:
@@ -228,7 +228,7 @@ class RunSettings:
             kwargs["effort"] = self.effort
         if self.response_format is not None:
             kwargs["response_format"] = dict(self.response_format)
-        if self.api_version != DEFAULT_API_VERSION:
+        if self.api_version != DEFAULT_API_VERSION and self.backend != "openai":  # an Anthropic header
             kwargs["api_version"] = self.api_version
         if self.backend != "openai" and self.cache != "off":  # cache_control is a Messages API field
             control = {"type": "ephemeral"} if self.cache_ttl == "5m" else {"type": "ephemeral", "ttl": self.cache_ttl}
@@ -252,9 +252,11 @@ class RunSettings:
         """The Messages API body these settings send with ``messages``, built by the provider's own
         request builder (the same function a run uses), so an export is exactly what a run sends."""
         from .providers.anthropic_request import build_body
+        from .providers.response_format import anthropic_output_format
 
         kwargs = {k: v for k, v in self.to_kwargs().items() if k not in ("headers", "api_version")}
-        return build_body(self.model_id, messages, **kwargs)
+        output_format = anthropic_output_format(kwargs.pop("response_format", None))
+        return build_body(self.model_id, messages, output_format=output_format, **kwargs)
 
     def cache_problem(self) -> tuple[str, str] | None:
         """Caching the system prompt needs one: ``("cache", fix)`` when there is none."""
@@ -595,14 +597,19 @@ class ControlState:
     reason: str = ""
 
 
-def control_states(model: str | None) -> dict[str, ControlState]:
-    """For ``model`` (alias or id): the state of temperature, top_p, top_k, effort and each thinking mode
-    (``thinking:budget``, ``thinking:adaptive``). Unknown models: everything enabled (not checked)."""
+def control_states(model: str | None, api_version: str = DEFAULT_API_VERSION) -> dict[str, ControlState]:
+    """For ``model`` (alias or id) under ``api_version``: the state of temperature, top_p, top_k, effort and
+    each thinking mode (``thinking:budget``, ``thinking:adaptive``). Unknown models: everything enabled
+    (not checked), but for what the API version removed."""
     info = catalog.get(model)
     states = {name: ControlState() for name in (*SAMPLING, "effort", "thinking:budget", "thinking:adaptive")}
+    if removes_sampling(api_version):
+        states.update({name: ControlState(False, sampling_removed_reason(name, api_version)) for name in SAMPLING})
     if info is None:
         return states
-    if info.sampling is catalog.SamplingPolicy.NONE:
+    if removes_sampling(api_version):
+        pass  # already disabled, with the version's reason
+    elif info.sampling is catalog.SamplingPolicy.NONE:
         why = f"{info.display_name} does not accept temperature, top_p or top_k."
         states.update({name: ControlState(False, why) for name in SAMPLING})
     elif info.sampling is catalog.SamplingPolicy.DEFAULTS_ONLY:
@@ -620,7 +627,7 @@ def _unfit(s: RunSettings) -> tuple[dict[str, Any], dict[str, str]]:
     """The changes that fit ``s`` to its model, and a note per field changed."""
     changes: dict[str, Any] = {}
     notes: dict[str, str] = {}
-    states = control_states(s.model_id)
+    states = control_states(s.model_id, s.api_version if s.backend != "openai" else DEFAULT_API_VERSION)
     for name in SAMPLING:
         if getattr(s, name) is not None and not states[name].enabled:
             changes[name] = None

@@ -74,8 +74,8 @@ async def test_non_streaming_body_shape(http: aiohttp.ClientSession, emu: Emulat
 
 @pytest.mark.parametrize("version", ["2023-06-01", "2026-10-21", "2030-01-01"])
 async def test_accepted_versions(http: aiohttp.ClientSession, emu: Emulator, version: str) -> None:
-    status, _, body = await post(http, emu, {**BODY, "temperature": 0.5, "top_k": 3},
-                                 {**HEADERS, "anthropic-version": version})
+    # Sampling parameters per version: tests/test_emulator_api_version.py.
+    status, _, body = await post(http, emu, BODY, {**HEADERS, "anthropic-version": version})
     assert status == 200, body
 
 

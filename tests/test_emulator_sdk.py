@@ -1,5 +1,5 @@
 """The emulator driven by the official ``anthropic`` SDK over real HTTP (SDK 2.x: Bearer auth,
-``anthropic-version: 2026-10-21``, sampling knobs through ``extra_body``)."""
+``anthropic-version: 2026-10-21``; sampling knobs through ``extra_body`` under ``2023-06-01``)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from playground.emulator.tokenizer import count
 pytestmark = pytest.mark.timeout(60)
 
 HELLO = [{"role": "user", "content": "Tell me about the White Rabbit"}]
+# anthropic-version 2026-10-21 (SDK 2.x's) removed temperature/top_p/top_k: tests of the knobs use the older one.
+SAMPLING_VERSION = {"anthropic-version": "2023-06-01"}
 WEATHER_TOOL = {
     "name": "get_weather",
     "description": "Current weather for a city",
@@ -83,7 +85,7 @@ async def test_sampling_knobs_through_extra_body(client: anthropic.AsyncAnthropi
         out = set()
         for seed in range(n):  # seeded, so the test is deterministic
             msg = await client.messages.create(model=EMULATOR_MODEL, max_tokens=6, messages=HELLO, extra_body=body,
-                                               extra_headers={"x-emulator-seed": str(seed)})
+                                               extra_headers={"x-emulator-seed": str(seed), **SAMPLING_VERSION})
             out.add(msg.content[0].text)
         return out
 
@@ -297,7 +299,7 @@ async def test_auth_errors() -> None:
 ])
 async def test_validation_errors(client: anthropic.AsyncAnthropic, kwargs: dict, error: type[Exception],
                                  message: str) -> None:
-    args = {"model": EMULATOR_MODEL, "max_tokens": 10, "messages": HELLO, **kwargs}
+    args = {"model": EMULATOR_MODEL, "max_tokens": 10, "messages": HELLO, "extra_headers": SAMPLING_VERSION, **kwargs}
     with pytest.raises(error, match=message):
         await client.messages.create(**args)
 
@@ -314,12 +316,13 @@ async def test_validation_errors(client: anthropic.AsyncAnthropic, kwargs: dict,
 async def test_real_models_enforce_their_documented_rules(client: anthropic.AsyncAnthropic, model: str, body: dict,
                                                           message: str) -> None:
     with pytest.raises(anthropic.BadRequestError, match=message):
-        await client.messages.create(model=model, max_tokens=4096, messages=HELLO, extra_body=body)
+        await client.messages.create(model=model, max_tokens=4096, messages=HELLO, extra_body=body,
+                                     extra_headers=SAMPLING_VERSION)
 
 
 async def test_real_model_ids_answer_when_the_rules_are_kept(client: anthropic.AsyncAnthropic) -> None:
     msg = await client.messages.create(model="claude-sonnet-4-6", max_tokens=20, messages=HELLO,
-                                       extra_body={"temperature": 0.3})
+                                       extra_body={"temperature": 0.3}, extra_headers=SAMPLING_VERSION)
     assert msg.model == "claude-sonnet-4-6" and msg.content[0].text
     msg = await client.messages.create(model="claude-opus-4-7", max_tokens=2048, messages=HELLO,
                                        thinking={"type": "adaptive"})

@@ -18,25 +18,26 @@ class ApiError(Exception):
     """An error response: ``status``, the API's ``error.type`` and a message safe to show.
 
     ``param`` is the JSON path the message is about (used by the OpenAI-compatible shape);
-    ``error_code`` the machine-readable ``error.details.error_code`` (e.g. ``file_expired``).
+    ``details`` the optional machine-readable ``error.details`` (e.g. ``{"error_code": "file_expired"}``);
+    ``error_code`` is a shorthand for ``details={"error_code": ...}``.
     """
 
     def __init__(self, status: int, message: str, error_type: str | None = None, *,
                  param: str | None = None, headers: dict[str, str] | None = None,
-                 error_code: str | None = None) -> None:
+                 details: dict | None = None, error_code: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.error_type = error_type or ERROR_TYPES.get(status, "api_error")
         self.param = param
         self.headers = headers or {}
-        self.error_code = error_code
+        self.details = {**(details or {}), "error_code": error_code} if error_code else details
 
     def body(self, request_id: str) -> dict:
         """``{"type": "error", "error": {...}, "request_id": ...}`` like the real API."""
         error: dict = {"type": self.error_type, "message": self.message}
-        if self.error_code:
-            error["details"] = {"error_code": self.error_code}
+        if self.details:
+            error["details"] = self.details
         return {"type": "error", "error": error, "request_id": request_id}
 
 

@@ -100,7 +100,7 @@ def process_one(create: web.Request, settings: Settings, params: dict) -> dict[s
     try:
         if params.get("stream"):
             raise invalid("stream: batch requests cannot stream; leave stream unset or false", "stream")
-        message = plan_message(call).message()
+        message = plan_message(call, check_version(create)).message()
     except ApiError as exc:
         return {"type": "errored", "error": exc.body(call.request_id)}
     except Exception:  # noqa: BLE001 - one broken request must not stop the batch

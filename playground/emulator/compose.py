@@ -19,6 +19,10 @@ Rules (documented in the README):
   ``stop_reason`` is ``tool_use``;
 * **text** acknowledges media and tool results of the last user turn, then continues the
   prompt with the sampler; ``stop_sequences`` cut before the first match;
+* **structured output** (``output_config.format``): the text block is instead one JSON value
+  sampled for the schema by :mod:`.structured` (cut by ``max_tokens`` like any text: truncated
+  JSON, ``stop_reason: max_tokens``, as the API does); a ``strict: true`` tool's input is sampled
+  for its ``input_schema`` the same way;
 * ``max_tokens`` counts thinking + text + tool input tokens; ``output_tokens`` is that total.
 """
 
@@ -33,6 +37,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 
+from . import structured
 from . import thinking as signatures
 from .request import MessagesRequest
 from .sampler import STOPWORDS, NGramModel, SamplingParams
@@ -40,6 +45,7 @@ from .tokenizer import count, tokenize
 
 _EFFORT_SENTENCES = {"low": 1, "medium": 2, "high": 3, "xhigh": 4, "max": 5}
 _ID_ALPHABET = string.ascii_letters + string.digits
+DIRECT_CALLER = {"type": "direct"}  # who called a tool: the model itself (as in the recorded stream)
 JSON_PIECE = 8  # characters per input_json_delta, so clients see keys split mid-way like the real API
 
 
@@ -75,7 +81,8 @@ class Block:
                 args = json.loads(self.text) if self.text else {}
             except ValueError:
                 args = {}  # cut by max_tokens: the real API returns what parsed, here nothing
-            return {"type": "tool_use", "id": self.tool_id, "name": self.tool_name, "input": args}
+            return {"type": "tool_use", "id": self.tool_id, "name": self.tool_name, "caller": DIRECT_CALLER,
+                    "input": args}
         return {"type": "text", "text": self.text}
 
 
@@ -136,7 +143,10 @@ def compose(req: MessagesRequest, model: NGramModel, rng: random.Random, *, endl
         if cut:
             return Reply(blocks, "max_tokens", None, budget.used, thinking_tokens)
         for tool in tools:
-            args = tool_input(tool, conv.prompt)
+            if tool.get("strict"):
+                args = structured.generate(tool["input_schema"], _values(req, model, rng))
+            else:
+                args = tool_input(tool, conv.prompt)
             json_tokens, cut = budget.take(tokenize(json.dumps(args, ensure_ascii=False)))
             raw = "".join(json_tokens)
             pieces = [""] + [raw[i:i + JSON_PIECE] for i in range(0, len(raw), JSON_PIECE)]
@@ -148,11 +158,22 @@ def compose(req: MessagesRequest, model: NGramModel, rng: random.Random, *, endl
                 return Reply(blocks, "max_tokens", None, budget.used, thinking_tokens)
         return Reply(blocks, "tool_use", None, budget.used, thinking_tokens)
 
+    if req.output_schema is not None:
+        value = structured.generate(req.output_schema, _values(req, model, rng))
+        json_tokens, cut = budget.take(tokenize(json.dumps(value, ensure_ascii=False)))
+        blocks.append(Block("text", json_tokens))
+        return Reply(blocks, "max_tokens" if cut else "end_turn", None, budget.used, thinking_tokens)
+
     text_block = Block("text")
     stop_reason, stop_sequence = _write_text(req, model, rng, budget, text_block, endless=endless)
     if text_block.pieces:
         blocks.append(text_block)
     return Reply(blocks, stop_reason, stop_sequence, budget.used, thinking_tokens)
+
+
+def _values(req: MessagesRequest, model: NGramModel, rng: random.Random) -> structured.ValueSampler:
+    """A value sampler on its own RNG stream drawn from ``rng``, so one reply stays reproducible."""
+    return structured.ValueSampler(model, req.conversation.prompt, req.params, random.Random(rng.random()))
 
 
 def _acknowledgement(req: MessagesRequest) -> str:

@@ -2,8 +2,9 @@
 (``--fault NAME`` / ``Emulator(fault=NAME)``).
 
 =====================  =====================================================================
-``rate_limit``         429 ``rate_limit_error`` with ``retry-after: 1``
-``overloaded``         529 ``overloaded_error`` (``Overloaded``)
+``rate_limit``         429 ``rate_limit_error`` with ``retry-after: 1``, ``x-should-retry: true``
+                       (and, like every response, the ``anthropic-ratelimit-*`` headers)
+``overloaded``         529 ``overloaded_error`` (``Overloaded``), ``retry-after: 1``, ``x-should-retry: true``
 ``server_error``       500 ``api_error``
 ``mid_stream_error``   200, some deltas, then ``event: error`` (``overloaded_error``); no
                        ``message_stop``. Non-streaming: 500 ``api_error``.
@@ -68,9 +69,13 @@ def status_error(name: str) -> ApiError:
         return ApiError(429, "Number of request tokens has exceeded your per-minute rate limit "
                              "(injected by the emulator: x-emulator-fault rate_limit). See "
                              "https://docs.anthropic.com/en/api/rate-limits.",
-                        headers={"retry-after": "1", "x-should-retry": "true"})
+                        # The exhausted limits say 0 (these override the counters' headers).
+                        headers={"retry-after": "1", "x-should-retry": "true",
+                                 "anthropic-ratelimit-tokens-remaining": "0",
+                                 "anthropic-ratelimit-input-tokens-remaining": "0"})
     if name == "overloaded":
-        return ApiError(529, "Overloaded")
+        # The SDK honours both: retry, after this many seconds (reference §5.2-5.3).
+        return ApiError(529, "Overloaded", headers={"retry-after": "1", "x-should-retry": "true"})
     return ApiError(500, "Internal server error (injected by the emulator: x-emulator-fault server_error)")
 
 

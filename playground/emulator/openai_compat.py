@@ -7,19 +7,24 @@ the same way), the reply planned by :func:`compose`, and answered as ``chat.comp
 Differences from the Messages endpoint: ``temperature`` ranges 0-2 like OpenAI's, the models'
 sampling policies are not enforced, ``seed`` in the body seeds the sampler, and there is no
 thinking. Parallel tool calls come out as several ``tool_calls`` entries (indexes 0..n-1);
-``parallel_tool_calls: false`` maps to ``disable_parallel_tool_use``. Errors use OpenAI's ``{"error": {"message", "type", "param", "code"}}`` shape.
+``parallel_tool_calls: false`` maps to ``disable_parallel_tool_use``. ``response_format``
+``{"type": "json_schema", "json_schema": {"name", "schema"}}`` gives JSON valid for the schema (the
+same checks and sampler as ``output_config.format``), ``{"type": "json_object"}`` a JSON object,
+``{"type": "text"}`` prose; ``strict: true`` on a function tool makes its arguments valid for its
+``parameters``. Errors use OpenAI's ``{"error": {"message", "type", "param", "code"}}`` shape.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
 
 from aiohttp import web
 
-from .apierror import invalid
+from .apierror import ApiError, invalid
 from .compose import Reply, compose, new_id
 from .request import parse_messages
 from .sampler import SamplingParams
@@ -125,6 +130,9 @@ def to_messages_body(body: dict) -> tuple[dict, SamplingParams, int | None]:
         raise invalid("parallel_tool_calls: must be a boolean", "parallel_tool_calls")
     if parallel is False and "tool_choice" in result and result["tool_choice"]["type"] != "none":
         result["tool_choice"]["disable_parallel_tool_use"] = True  # at most one call, like OpenAI's flag
+    fmt = _response_format(body.get("response_format"))
+    if fmt is not None:
+        result["output_config"] = {"format": fmt}
     if body.get("n", 1) != 1:
         raise invalid("n: only n=1 is supported by the emulator", "n")
 
@@ -142,12 +150,41 @@ def to_messages_body(body: dict) -> tuple[dict, SamplingParams, int | None]:
     return result, params, seed
 
 
+_SCHEMA_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+
+
+def _response_format(value: Any) -> dict | None:
+    """OpenAI's ``response_format`` -> an ``output_config.format`` (None for plain text)."""
+    if value is None:
+        return None
+    kind = value.get("type") if isinstance(value, dict) else None
+    if kind == "text":
+        return None
+    if kind == "json_object":
+        return {"type": "json_schema", "schema": {"type": "object"}}  # any object: sampled keys and values
+    if kind != "json_schema":
+        raise invalid("response_format.type: expected 'text', 'json_object' or 'json_schema'", "response_format.type")
+    spec = value.get("json_schema")
+    if not isinstance(spec, dict):
+        raise invalid("response_format.json_schema: Field required", "response_format.json_schema")
+    name = spec.get("name")
+    if not isinstance(name, str) or not _SCHEMA_NAME.match(name):
+        raise invalid("response_format.json_schema.name: must be 1-64 characters of a-z, A-Z, 0-9, _ or -",
+                      "response_format.json_schema.name")
+    if "schema" not in spec:
+        raise invalid("response_format.json_schema.schema: Field required", "response_format.json_schema.schema")
+    return {"type": "json_schema", "schema": spec["schema"]}
+
+
 def _tool(tool: Any, k: int) -> dict:
     fn = tool.get("function") if isinstance(tool, dict) and tool.get("type") == "function" else None
     if not isinstance(fn, dict):
         raise invalid(f"tools.{k}: expected {{'type': 'function', 'function': {{...}}}}", f"tools.{k}")
-    return {"name": fn.get("name"), "description": fn.get("description", ""),
-            "input_schema": fn.get("parameters") or {"type": "object", "properties": {}}}
+    out = {"name": fn.get("name"), "description": fn.get("description", ""),
+           "input_schema": fn.get("parameters") or {"type": "object", "properties": {}}}
+    if fn.get("strict") is not None:
+        out["strict"] = fn["strict"]
+    return out
 
 
 def _tool_choice(choice: Any) -> dict:
@@ -212,7 +249,13 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     await read_json(call)
     resolve_fault(call)
     body, params, seed = to_messages_body(call.body)
-    req = parse_messages(body)
+    try:
+        req = parse_messages(body)
+    except ApiError as exc:  # name the schema's place as the client sent it
+        exc.message = exc.message.replace("output_config.format.schema", "response_format.json_schema.schema")
+        if exc.param:
+            exc.param = exc.param.replace("output_config.format.schema", "response_format.json_schema.schema")
+        raise
     req.params = params
     rng = make_rng(call, seed)
     reply = compose(req, call.settings.model, rng, endless=no_eos(request))

@@ -12,23 +12,27 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from playground import catalog
+from playground import apiversion, catalog
 from playground.catalog import ModelInfo, SamplingPolicy
 
+from . import structured
 from .apierror import ApiError, invalid
 from .caching import Layout, layout
 from .conversation import Conversation, check_tools, system_tokens, walk
+from .extras import Extras, parse_extras
 from .sampler import SamplingParams
 
 MESSAGES_FIELDS = frozenset({
     "model", "messages", "max_tokens", "system", "temperature", "top_p", "top_k", "stop_sequences",
     "stream", "tools", "tool_choice", "thinking", "metadata", "service_tier", "cache_control",
     "output_config", "inference_geo", "container", "context_management", "mcp_servers",
+    "thread", "fallbacks", "speed", "diagnostics", "output_format",
 })
 COUNT_TOKENS_FIELDS = frozenset({
     "model", "messages", "system", "tools", "tool_choice", "thinking", "output_config",
-    "cache_control", "context_management", "mcp_servers",
+    "cache_control", "context_management", "mcp_servers", "output_format",
 })
+OUTPUT_CONFIG_FIELDS = frozenset({"effort", "format", "task_budget"})
 EFFORTS = ("low", "medium", "high", "xhigh", "max")
 
 
@@ -51,6 +55,8 @@ class MessagesRequest:
     thinking_display: str = "summarized"
     effort: str | None = None
     cache: Layout = field(default_factory=Layout)  # blocks in cache order and the breakpoints
+    output_schema: dict | None = None  # output_config.format's JSON schema: the reply is JSON valid for it
+    extras: Extras = field(default_factory=Extras)
 
 
 def lookup_model(model: Any) -> tuple[str, ModelInfo]:
@@ -93,8 +99,9 @@ def _reject_unknown(body: dict, allowed: frozenset[str]) -> None:
             raise invalid(f"{key}: Extra inputs are not permitted", key)
 
 
-def parse_messages(body: Any, *, count_only: bool = False) -> MessagesRequest:
-    """Validate a Messages (or, with ``count_only``, a count_tokens) body."""
+def parse_messages(body: Any, *, count_only: bool = False, api_version: str | None = None) -> MessagesRequest:
+    """Validate a Messages (or, with ``count_only``, a count_tokens) body sent with ``anthropic-version:
+    api_version`` (None: the default, 2023-06-01)."""
     if not isinstance(body, dict):
         raise invalid("The request body must be a JSON object")
     for name in ("model", "messages") if count_only else ("model", "max_tokens", "messages"):
@@ -112,6 +119,9 @@ def parse_messages(body: Any, *, count_only: bool = False) -> MessagesRequest:
     req.tool_choice = _tool_choice(body.get("tool_choice"), custom_tools)
     _thinking(body.get("thinking"), req)
     _effort(body.get("output_config"), req)
+    _strict_tools(custom_tools, body.get("tools") or [])
+    req.output_schema = _output_format(body)
+    req.extras = parse_extras(body)
     if count_only:
         return req
 
@@ -125,6 +135,12 @@ def parse_messages(body: Any, *, count_only: bool = False) -> MessagesRequest:
     if req.input_tokens + req.max_tokens > info.context_window:
         raise invalid(f"prompt is too long: {req.input_tokens + req.max_tokens} tokens > {info.context_window} "
                       "maximum (input tokens plus max_tokens)", "messages")
+    if apiversion.removes_sampling(api_version):
+        for name in apiversion.SAMPLING_PARAMS:
+            if name in body:
+                raise invalid(f"{name}: Extra inputs are not permitted (anthropic-version {api_version} removed "
+                              f"temperature, top_p and top_k; use anthropic-version {apiversion.DEFAULT_API_VERSION} "
+                              "to send them)", name)
     temperature = _number(body, "temperature", 0, 1)
     top_p = _number(body, "top_p", 0, 1)
     top_k = _integer(body, "top_k", 0)
@@ -233,6 +249,9 @@ def _effort(value: Any, req: MessagesRequest) -> None:
         return
     if not isinstance(value, dict):
         raise invalid("output_config: Input should be a valid dictionary", "output_config")
+    for key in value:
+        if key not in OUTPUT_CONFIG_FIELDS:
+            raise invalid(f"output_config.{key}: Extra inputs are not permitted", f"output_config.{key}")
     effort = value.get("effort")
     if effort is None:
         return
@@ -242,6 +261,51 @@ def _effort(value: Any, req: MessagesRequest) -> None:
     if effort not in req.info.efforts:
         raise invalid(f"output_config.effort: effort is not supported for {req.info.id}", "output_config.effort")
     req.effort = effort
+
+
+def _strict_tools(custom: list[dict], tools: list) -> None:
+    """``strict`` must be a boolean; a strict tool's ``input_schema`` must be one structured outputs accept."""
+    for i, tool in enumerate(tools):
+        if not isinstance(tool, dict) or tool not in custom or "strict" not in tool:
+            continue
+        if not isinstance(tool["strict"], bool):
+            raise invalid(f"tools.{i}.custom.strict: Input should be a valid boolean", f"tools.{i}.strict")
+        if tool["strict"]:
+            structured.check(tool["input_schema"], f"tools.{i}.custom.input_schema")
+
+
+def _output_format(body: dict) -> dict | None:
+    """The JSON schema of ``output_config.format`` (or the legacy top-level ``output_format``), checked."""
+    config = body.get("output_config")
+    fmt, path = (config.get("format"), "output_config.format") if isinstance(config, dict) else (None, "")
+    if fmt is None and body.get("output_format") is not None:
+        fmt, path = body["output_format"], "output_format"
+    if fmt is None:
+        return None
+    if not isinstance(fmt, dict) or fmt.get("type") != "json_schema":
+        raise invalid(f"{path}.type: Input tag found using 'type' does not match any of the expected tags: "
+                      "'json_schema'", f"{path}.type")
+    for key in fmt:
+        if key not in ("type", "schema"):
+            raise invalid(f"{path}.{key}: Extra inputs are not permitted", f"{path}.{key}")
+    if "schema" not in fmt:
+        raise invalid(f"{path}.schema: Field required", f"{path}.schema")
+    structured.check(fmt["schema"], f"{path}.schema")
+    if _cites(body.get("messages")):
+        raise invalid("Citations are not supported together with structured outputs (output_config.format): "
+                      "turn off citations on the documents, or drop the format.", path)
+    return fmt["schema"]
+
+
+def _cites(messages: Any) -> bool:
+    """Whether any document block asks for citations."""
+    for msg in messages if isinstance(messages, list) else ():
+        content = msg.get("content") if isinstance(msg, dict) else None
+        for block in content if isinstance(content, list) else ():
+            citations = block.get("citations") if isinstance(block, dict) else None
+            if block.get("type") == "document" and isinstance(citations, dict) and citations.get("enabled"):
+                return True
+    return False
 
 
 def _policy(info: ModelInfo, temperature: float | None, top_p: float | None, top_k: int | None,

@@ -30,12 +30,14 @@ from .apierror import ApiError, invalid
 from .batch_store import BatchStore
 from .caching import CacheUsage, PromptCache
 from .compose import Reply, compose, new_id
+from .extras import check_thread
 from .faults import FailOnce, Fault
 from .file_store import FileStore
 from .ratelimit import RateLimits
 from .request import MessagesRequest, parse_messages
 from .sampler import NGramModel, default_model
 from .sse import Pacing, anthropic_events, event, message_json, write_events
+from .threads import ThreadStore
 
 log = logging.getLogger("playground.emulator")
 
@@ -66,6 +68,7 @@ class Settings:
     files: FileStore = field(default_factory=FileStore)
     batches: BatchStore = field(default_factory=BatchStore)
     batch_delay_ms: float = 0.0  # how long each Message Batch request takes to process
+    threads: ThreadStore = field(default_factory=ThreadStore)
 
     def __repr__(self) -> str:  # never show the key
         return (f"Settings(api_key={'set' if self.api_key else None}, latency_ms={self.latency_ms}, "
@@ -116,14 +119,15 @@ def check_auth(request: web.Request, settings: Settings) -> None:
         raise ApiError(401, "invalid x-api-key")
 
 
-def check_version(request: web.Request) -> None:
-    """``anthropic-version`` must be present and a date no older than 2023-06-01."""
+def check_version(request: web.Request) -> str:
+    """``anthropic-version`` must be present and a date no older than 2023-06-01; returns it."""
     version = request.headers.get("anthropic-version")
     if not version:
         raise invalid("anthropic-version: header is required")
     if not _VERSION_RE.match(version) or version < OLDEST_VERSION:
         raise invalid(f"anthropic-version: {version!r} is not a valid version; use {OLDEST_VERSION} "
                       "or a later date (YYYY-MM-DD)")
+    return version
 
 
 async def read_json(call: Call) -> None:
@@ -254,30 +258,39 @@ class Planned:
     def message(self) -> dict:
         """The non-streaming ``Message`` body."""
         return message_json(self.reply, message_id=self.message_id, model=self.req.model,
-                            input_tokens=self.req.input_tokens, cache=self.cache)
+                            input_tokens=self.req.input_tokens, cache=self.cache, extras=self.req.extras)
 
 
-def plan_message(call: Call) -> Planned:
-    """Validate ``call.body`` as a Messages body and sample its reply: the one path that both
-    ``/v1/messages`` and each Message Batch request take. File sources are inlined first, so a
-    ``file_id`` counts exactly like the same bytes sent inline."""
+def plan_message(call: Call, api_version: str) -> Planned:
+    """Validate ``call.body`` as a Messages body under ``api_version`` and sample its reply: the one path
+    that both ``/v1/messages`` and each Message Batch request take. File sources are inlined first, so a
+    ``file_id`` counts exactly like the same bytes sent inline; a ``thread`` is expanded to its turns."""
     call.body = call.settings.files.inline_sources(call.body)
-    req = parse_messages(call.body)
+    threaded = call.body.get("thread") is not None
+    if threaded:
+        check_thread(call.body["thread"])
+        body = call.settings.threads.expand(call.body)
+    else:
+        body = call.body
+    req = parse_messages(body, api_version=api_version)
     rng = make_rng(call)
     reply = compose(req, call.settings.model, rng, endless=no_eos(call.request),
                     redact_thinking=redact_thinking(call))
     cache = call.settings.prompt_cache.apply(req.cache, req.info.min_cache_tokens)
-    return Planned(req, reply, cache, new_id("msg_"))
+    message_id = new_id("msg_")
+    if threaded:
+        call.settings.threads.record(call.body, body, message_id, [b.to_json() for b in reply.blocks])
+    return Planned(req, reply, cache, message_id)
 
 
 async def messages(request: web.Request) -> web.StreamResponse:
     """``POST /v1/messages``."""
     call = make_call(request)
     check_auth(request, call.settings)
-    check_version(request)
+    version = check_version(request)
     await read_json(call)
     resolve_fault(call)
-    planned = plan_message(call)
+    planned = plan_message(call, version)
     req, reply, cache, message_id = planned.req, planned.reply, planned.cache, planned.message_id
     pacing = pacing_for(call)
     # Cache reads do not count toward the input-tokens rate limit (reference §5.2).
@@ -291,7 +304,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
     error = event("error", {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"},
                             "request_id": call.request_id})
     frames = anthropic_events(reply, message_id=message_id, model=req.model, input_tokens=req.input_tokens,
-                              cache=cache)
+                              cache=cache, extras=req.extras)
     await write_events(request, resp, frames, pacing=pacing, fault=call.fault.name if call.fault else None,
                        error_frame=error)
     if not (call.fault and call.fault.name == "disconnect"):
@@ -323,10 +336,10 @@ async def count_tokens(request: web.Request) -> web.Response:
     the prompt cache)."""
     call = make_call(request)
     check_auth(request, call.settings)
-    check_version(request)
+    version = check_version(request)
     await read_json(call)
     resolve_fault(call)
-    req = parse_messages(call.settings.files.inline_sources(call.body), count_only=True)
+    req = parse_messages(call.settings.files.inline_sources(call.body), count_only=True, api_version=version)
     return web.json_response({"input_tokens": req.input_tokens}, headers=base_headers(call))
 
 

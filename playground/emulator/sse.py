@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from .caching import CacheUsage
-from .compose import Reply
+from .compose import DIRECT_CALLER, Reply
+from .extras import Extras
 from .faults import DELTAS_BEFORE_FAULT
 
 OTHER, DELTA, TAIL, STOP = 0, 1, 2, 3  # what kind of event a frame is (for pacing and faults)
@@ -61,28 +62,32 @@ _DELTA_FIELDS = {"text": ("text_delta", "text"), "thinking": ("thinking_delta", 
 
 
 def message_json(reply: Reply, *, message_id: str, model: str, input_tokens: int,
-                 cache: CacheUsage | None = None) -> dict:
+                 cache: CacheUsage | None = None, extras: Extras | None = None) -> dict:
     """The non-streaming ``Message`` body. ``input_tokens`` is the total input; ``cache``, when
-    given, splits it into uncached, read and written tokens."""
+    given, splits it into uncached, read and written tokens; ``extras`` adds what the newer
+    request fields echo (``usage.speed``, ``diagnostics``, ...)."""
     return {
         "id": message_id, "type": "message", "role": "assistant", "model": model,
         "content": [b.to_json() for b in reply.blocks],
         "stop_reason": reply.stop_reason, "stop_sequence": reply.stop_sequence,
-        "usage": _usage(input_tokens, reply.output_tokens, cache),
+        "usage": _usage(input_tokens, reply.output_tokens, cache, extras),
+        **(extras.message_fields() if extras else {}),
     }
 
 
-def _usage(input_tokens: int, output_tokens: int, cache: CacheUsage | None) -> dict:
+def _usage(input_tokens: int, output_tokens: int, cache: CacheUsage | None, extras: Extras | None = None) -> dict:
     fields = (cache or CacheUsage(input_tokens)).usage_fields()
-    return {**fields, "output_tokens": output_tokens, "service_tier": "standard"}
+    return {**fields, "output_tokens": output_tokens, "service_tier": "standard",
+            **(extras.usage_fields() if extras else {})}
 
 
 def anthropic_events(reply: Reply, *, message_id: str, model: str, input_tokens: int,
-                     cache: CacheUsage | None = None) -> Iterator[tuple[bytes, int]]:
+                     cache: CacheUsage | None = None, extras: Extras | None = None) -> Iterator[tuple[bytes, int]]:
     """The frames of a streamed reply, each tagged OTHER / DELTA / TAIL / STOP. The input-side
     usage (``input_tokens`` total, split by ``cache``) goes in ``message_start`` (reference §3.4)."""
     start = {"id": message_id, "type": "message", "role": "assistant", "model": model, "content": [],
-             "stop_reason": None, "stop_sequence": None, "usage": _usage(input_tokens, 1, cache)}
+             "stop_reason": None, "stop_sequence": None, "usage": _usage(input_tokens, 1, cache, extras),
+             **(extras.message_fields() if extras else {})}
     yield event("message_start", {"type": "message_start", "message": start}), OTHER
     if not reply.blocks:
         yield PING, OTHER
@@ -98,7 +103,8 @@ def anthropic_events(reply: Reply, *, message_id: str, model: str, input_tokens:
         if block.type == "thinking":
             first = {"type": "thinking", "thinking": "", "signature": ""}
         elif block.type == "tool_use":
-            first = {"type": "tool_use", "id": block.tool_id, "name": block.tool_name, "input": {}}
+            first = {"type": "tool_use", "id": block.tool_id, "name": block.tool_name, "caller": DIRECT_CALLER,
+                     "input": {}}
         else:
             first = {"type": "text", "text": ""}
         yield event("content_block_start", {"type": "content_block_start", "index": index,

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from .. import catalog
+from ..apiversion import DEFAULT_API_VERSION
 from ..config import load_settings
 from ..errors import MissingAuthError
 from ..media import Media, check_media_set, load_media_async
@@ -27,8 +28,9 @@ from .base import catalog_models, checked_base, media_items
 from .batches import BatchCalls
 from .files import FileCalls
 from .openai_api import OpenaiAPI
+from .response_format import anthropic_output_format
 
-API_VERSION = "2023-06-01"
+API_VERSION = DEFAULT_API_VERSION  # the seed's anthropic-version; api_version=... picks another
 
 
 class Anthropic(BatchCalls, FileCalls, OpenaiAPI):
@@ -51,15 +53,21 @@ class Anthropic(BatchCalls, FileCalls, OpenaiAPI):
     endpoint = "/messages"
 
     @classmethod
-    def get_headers(cls, stream: bool, api_key: str | None = None, headers: Mapping[str, str] | None = None) -> dict[str, str]:
-        """Accept (SSE when streaming), Content-Type, x-api-key when given, anthropic-version,
+    def get_headers(cls, stream: bool, api_key: str | None = None, headers: Mapping[str, str] | None = None,
+                    *, api_version: str = API_VERSION) -> dict[str, str]:
+        """Accept (SSE when streaming), Content-Type, x-api-key when given, ``anthropic-version: api_version``,
         then the caller's headers (e.g. ``anthropic-beta``) merged last."""
         out = {"Accept": "text/event-stream" if stream else "application/json", "Content-Type": "application/json"}
         if api_key:
             out["x-api-key"] = api_key
-        out["anthropic-version"] = API_VERSION
+        out["anthropic-version"] = api_version
         out.update(headers or {})
         return out
+
+    @classmethod
+    def _headers(cls, stream: bool, api_key: str | None, headers: Mapping[str, str] | None,
+                 p: dict[str, Any]) -> dict[str, str]:
+        return cls.get_headers(stream, api_key, headers, api_version=p["api_version"] or API_VERSION)
 
     @classmethod
     def _resolve_key(cls, api_key: str | None) -> str:
@@ -87,7 +95,8 @@ class Anthropic(BatchCalls, FileCalls, OpenaiAPI):
     def _validate(cls, model: str, p: dict[str, Any]) -> None:
         validate_params(model, temperature=p["temperature"], top_p=p["top_p"], top_k=p["top_k"],
                         max_tokens=p["max_tokens"], stop=p["stop"], thinking=p["thinking"],
-                        tool_choice=p["tool_choice"], effort=p["effort"])
+                        tool_choice=p["tool_choice"], effort=p["effort"], api_version=p["api_version"])
+        anthropic_output_format(p["response_format"])
 
     @classmethod
     def _build_body(cls, model: str, messages: Sequence[Mapping[str, Any]], stream: bool, media: list[Media],
@@ -97,6 +106,7 @@ class Anthropic(BatchCalls, FileCalls, OpenaiAPI):
             top_p=p["top_p"], top_k=p["top_k"], stop=p["stop"], stream=stream, tools=p["tools"],
             tool_choice=p["tool_choice"], thinking=p["thinking"], effort=p["effort"],
             media_blocks=[m.to_block() for m in media], extra_data=p["extra_data"],
+            output_format=anthropic_output_format(p["response_format"]),
         )
         # Checked on the body as it will be sent (after merging turns and extra_data), still before any request.
         check_prefill(model, body["messages"])
@@ -107,7 +117,8 @@ class Anthropic(BatchCalls, FileCalls, OpenaiAPI):
                            api_base: str | None = None, system: Any = None,
                            tools: Sequence[Mapping[str, Any]] | None = None, *, media: Sequence[Any] | None = None,
                            headers: Mapping[str, str] | None = None, timeout: float = 30,
-                           proxy: str | None = None, allow_private_hosts: bool = True) -> int:
+                           proxy: str | None = None, allow_private_hosts: bool = True,
+                           api_version: str = API_VERSION) -> int:
         """The prompt's size in tokens (``POST {api_base}/messages/count_tokens``), for showing before sending."""
         model = cls.get_model(model)
         key = cls._resolve_key(api_key)
@@ -120,7 +131,8 @@ class Anthropic(BatchCalls, FileCalls, OpenaiAPI):
             body = anthropic_request.count_tokens_body(model, messages, system=system, tools=tools,
                                                        media_blocks=[m.to_block() for m in loaded])
             result = await cls._request_json(session, "POST", f"{base}/messages/count_tokens",
-                                             cls.get_headers(False, key, headers), body, proxy=proxy, secret=key)
+                                             cls.get_headers(False, key, headers, api_version=api_version), body,
+                                             proxy=proxy, secret=key)
         tokens = result.get("input_tokens") if isinstance(result, dict) else None
         if not isinstance(tokens, int):
             from ..errors import APIConnectionError

@@ -166,7 +166,8 @@ def _ends_with_user(messages: Sequence[Mapping[str, Any]]) -> bool:
 
 
 def convert_tools(tools: Sequence[Mapping[str, Any]] | None) -> list[dict[str, Any]] | None:
-    """Anthropic tool dicts pass through; OpenAI ``{"type": "function", "function": ...}`` ones are converted."""
+    """Anthropic tool dicts pass through (``strict`` included); OpenAI ``{"type": "function", "function": ...}``
+    ones are converted, keeping ``function.strict``."""
     if tools is None:
         return None
     out = []
@@ -178,6 +179,8 @@ def convert_tools(tools: Sequence[Mapping[str, Any]] | None) -> list[dict[str, A
             converted = {"name": fn.get("name"), "input_schema": fn.get("parameters") or {"type": "object"}}
             if fn.get("description"):
                 converted["description"] = fn["description"]
+            if fn.get("strict") is not None:
+                converted["strict"] = fn["strict"]
             out.append(converted)
         else:
             out.append(dict(tool))
@@ -211,8 +214,12 @@ def build_body(
     effort: str | None = None,
     media_blocks: Sequence[dict[str, Any]] = (),
     extra_data: Mapping[str, Any] | None = None,
+    output_format: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The JSON body for ``POST /v1/messages``. Only what the caller set is included."""
+    """The JSON body for ``POST /v1/messages``. Only what the caller set is included.
+
+    ``effort`` and ``output_format`` (``{"type": "json_schema", "schema": ...}``) both live in
+    ``output_config``; an ``output_config`` in ``extra_data`` merges into it key by key."""
     found_system, converted = convert_messages(messages)
     if media_blocks and converted and converted[-1]["role"] == "assistant" and _ends_with_user(messages):
         # The caller's last turn was a user turn with no text (files only), dropped as empty: the media
@@ -245,8 +252,13 @@ def build_body(
     thinking_obj = normalize_thinking(thinking)
     if thinking_obj is not None:
         body["thinking"] = thinking_obj
+    output_config: dict[str, Any] = {}
     if effort is not None:
-        body["output_config"] = {"effort": effort}
+        output_config["effort"] = effort
+    if output_format is not None:
+        output_config["format"] = dict(output_format)
+    if output_config:
+        body["output_config"] = output_config
     if extra_data:
         merge_into(body, extra_data)
     return body

@@ -21,6 +21,7 @@ from ..transport.client import open_session
 from .base import ProviderBase, checked_base, media_items
 from .openai_events import ChatStreamMapper, parts_from_completion
 from .openai_request import media_part, openai_tool_choice, openai_tools, to_openai_messages
+from .response_format import normalize_response_format
 
 
 class OpenaiAPI(ProviderBase):
@@ -83,6 +84,16 @@ class OpenaiAPI(ProviderBase):
         if stop is not None and (isinstance(stop, str) or any(not isinstance(s, str) or not s.strip() for s in stop)):
             raise ParameterError("stop", "give a list of non-empty strings, like ['END'].")
         normalize_tool_choice(p["tool_choice"])
+        normalize_response_format(p["response_format"])
+        if p["api_version"] is not None:
+            raise ParameterError("api_version", "is the anthropic-version header of the Anthropic provider; "
+                                 "OpenAI-compatible endpoints have no API version setting.")
+
+    @classmethod
+    def _headers(cls, stream: bool, api_key: str | None, headers: Mapping[str, str] | None,
+                 p: dict[str, Any]) -> dict[str, str]:
+        """The request's headers: :meth:`get_headers` (a hook, so a provider can add its own settings)."""
+        return cls.get_headers(stream, api_key, headers)
 
     @classmethod
     def _build_body(cls, model: str, messages: Sequence[Mapping[str, Any]], stream: bool, media: list[Media],
@@ -117,6 +128,9 @@ class OpenaiAPI(ProviderBase):
             body["tool_choice"] = choice
         if p["effort"] is not None:
             body["reasoning_effort"] = p["effort"]
+        response_format = normalize_response_format(p["response_format"])
+        if response_format is not None:
+            body["response_format"] = response_format
         if stream:
             body["stream"] = True
             body["stream_options"] = {"include_usage": True}
@@ -149,6 +163,8 @@ class OpenaiAPI(ProviderBase):
         thinking: Any = None,
         tool_choice: Any = None,
         effort: str | None = None,
+        response_format: Mapping[str, Any] | None = None,
+        api_version: str | None = None,
         max_retries: int = 2,
         allow_private_hosts: bool = True,
         raw_events: int = 0,
@@ -157,7 +173,9 @@ class OpenaiAPI(ProviderBase):
         """Stream one reply as parts: RequestRecord, HeadersResponse, content, FinishReason, Usage
         (RetryNotice and another RequestRecord before each retry). ``impersonate`` is accepted for
         compatibility and ignored. ``raw_events=N`` also yields the first N wire events of each
-        attempt as :class:`RawEvent` (for an inspector). Everything is checked before any network I/O."""
+        attempt as :class:`RawEvent` (for an inspector). ``response_format`` takes OpenAI's shape on every
+        provider (see :mod:`.response_format`); ``api_version`` is the Anthropic provider's
+        ``anthropic-version`` header (default 2023-06-01). Everything is checked before any network I/O."""
         if kwargs:
             raise ParameterError(next(iter(kwargs)), "is not a parameter of create_async_generator; "
                                  "pass extra API body fields through extra_data={...}.")
@@ -168,7 +186,7 @@ class OpenaiAPI(ProviderBase):
         model = cls.get_model(model)
         p = {"temperature": temperature, "top_p": top_p, "top_k": top_k, "max_tokens": max_tokens, "stop": stop,
              "thinking": thinking, "tool_choice": tool_choice, "effort": effort, "system": system, "tools": tools,
-             "extra_data": extra_data}
+             "extra_data": extra_data, "response_format": response_format, "api_version": api_version}
         cls._validate(model, p)
         key = cls._resolve_key(api_key)
         base = cls._resolve_base(api_base)
@@ -180,7 +198,7 @@ class OpenaiAPI(ProviderBase):
                       for data, name in media_items(media)]
             check_media_set(loaded)
             body = cls._build_body(model, messages, stream, loaded, p)
-            request_headers = cls.get_headers(stream, key, headers)
+            request_headers = cls._headers(stream, key, headers, p)
             async for batch in cls._run(url=base + cls.endpoint, headers=request_headers, body=body, stream=stream,
                                         session=session, proxy=proxy, policy=policy, secret=key,
                                         raw_events=raw_events):

@@ -71,7 +71,7 @@ def to_openai_messages(messages: Sequence[Mapping[str, Any]]) -> list[dict[str, 
 
 
 def openai_tools(tools: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Anthropic tool definitions -> ``{"type": "function", ...}``; OpenAI ones pass through."""
+    """Anthropic tool definitions -> ``{"type": "function", ...}`` (``strict`` kept); OpenAI ones pass through."""
     out = []
     for tool in tools:
         if tool.get("type") == "function":
@@ -80,6 +80,8 @@ def openai_tools(tools: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             fn = {"name": tool.get("name"), "parameters": tool.get("input_schema") or {"type": "object"}}
             if tool.get("description"):
                 fn["description"] = tool["description"]
+            if tool.get("strict") is not None:
+                fn["strict"] = tool["strict"]
             out.append({"type": "function", "function": fn})
     return out
 

@@ -236,8 +236,9 @@ def _wire(demo: gr.Blocks, handlers: Handlers, ctx: UIContext, c: dict[str, Any]
     chat.clear(handlers.clear, [session], [chat, *inspector_outputs], queue=False, **private)
 
     model_outputs = [c["temperature"], c["top_p"], c["top_k"], c["thinking"], c["effort"], c["sampling_note"]]
-    model_inputs = [c["model"], c["thinking"], c["temperature"], c["top_p"], c["top_k"], c["effort"]]
-    c["model"].change(model_controls, model_inputs, model_outputs, queue=False, **private)
+    model_inputs = [c["model"], c["thinking"], c["temperature"], c["top_p"], c["top_k"], c["effort"], c["api_version"]]
+    gr.on([c["model"].change, c["api_version"].change], model_controls, model_inputs, model_outputs, queue=False,
+          **private)
     # budget_tokens is editable only when it is sent (any change: a click, a model switch, a restored link)
     c["thinking"].change(lambda mode: gr.update(interactive=mode == "budget"), c["thinking"], c["thinking_budget"],
                          queue=False, show_progress="hidden", **private)

@@ -13,7 +13,14 @@ import gradio as gr
 
 from playground import catalog
 from playground.errors import PlaygroundError
-from playground.settings import SAMPLING, THINKING_MODES, RunSettings, SettingsError, control_states
+from playground.settings import (
+    DEFAULT_API_VERSION,
+    SAMPLING,
+    THINKING_MODES,
+    RunSettings,
+    SettingsError,
+    control_states,
+)
 from playground.ui.context import read_settings
 
 SAMPLING_HINT = "Blank = the model's default (not sent)."
@@ -21,11 +28,11 @@ EFFORT_HINT = "Sent as output_config.effort; default = not sent."
 
 
 def model_controls(model: str | None, thinking: str | None = "off", temperature: Any = "", top_p: Any = "",
-                   top_k: Any = "", effort: str | None = "") -> tuple[Any, ...]:
-    """For ``model``: temperature, top_p, top_k, thinking and effort updates, plus the sampling note.
-    A control the model does not take is disabled with the reason and its value cleared (so nothing
-    hidden is sent); the note says what was cleared."""
-    states = control_states(catalog.resolve(model or None) if model else None)
+                   top_k: Any = "", effort: str | None = "", api_version: str | None = None) -> tuple[Any, ...]:
+    """For ``model`` (under ``api_version``): temperature, top_p, top_k, thinking and effort updates, plus the
+    sampling note. A control the model does not take is disabled with the reason and its value cleared (so
+    nothing hidden is sent); the note says what was cleared."""
+    states = control_states(catalog.resolve(model or None) if model else None, api_version or DEFAULT_API_VERSION)
     info = catalog.get(model) if model else None
     current = {"temperature": temperature, "top_p": top_p, "top_k": top_k, "effort": effort}
     cleared: list[str] = []
@@ -45,17 +52,17 @@ def model_controls(model: str | None, thinking: str | None = "off", temperature:
     if thinking not in (None, "", "off") and mode == "off":
         cleared.append(f"{thinking} thinking")
     thinking_info = "This model always thinks; off = let it decide." if info and info.always_thinks else None
-    if info is None:
+    if not states["temperature"].enabled:
+        note = states["temperature"].reason
+    elif info is None:
         note = (f"Unknown model: parameters are not checked before sending. {SAMPLING_HINT}" if model
                 else SAMPLING_HINT)
-    elif not states["temperature"].enabled:
-        note = states["temperature"].reason
     else:
         note = SAMPLING_HINT + (" Set temperature or top_p, not both." if info.sampling ==
                                 catalog.SamplingPolicy.EITHER_ONE else "")
     if cleared:
         name = info.display_name if info else model
-        note += f" Cleared for {name}: {', '.join(cleared)} (not taken by this model)."
+        note += f" Cleared for {name}: {', '.join(cleared)} (not taken here)."
     return (updates["temperature"], updates["top_p"], updates["top_k"],
             gr.update(choices=modes, value=mode, info=thinking_info), updates["effort"], note)
 
