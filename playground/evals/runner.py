@@ -127,6 +127,7 @@ class EvalRun:
         self._tasks: list[asyncio.Task[None]] = []
         self._grader = Grader(target, spec.grader_model, cache, on_cost=self._book)
         self._cases = {c.id: c for c in spec.cases}
+        self._tail_checked = False
         if self.run_dir is not None:
             self._load()
 
@@ -266,6 +267,8 @@ class EvalRun:
                         comment: str = "") -> Attempt:
         """Record a 1-5 ``human`` grade for one attempt's assertion and rescore it (saved to the run dir)."""
         attempt = self.attempts[(variant, case, repeat)]
+        if attempt.error is not None:
+            raise ValueError("an errored attempt has no output to grade")
         a = next((a for a in self.spec.asserts if a.index == assert_index), None)
         if a is None or a.type != "human":
             raise ValueError(f"asserts[{assert_index}] is not a human assertion")
@@ -305,5 +308,16 @@ class EvalRun:
     def _append(self, attempt: Attempt) -> None:
         if self.run_dir is None:
             return
-        with open(self.run_dir / ATTEMPTS_FILE, "a", encoding="utf-8") as fh:
+        path = self.run_dir / ATTEMPTS_FILE
+        if not self._tail_checked:
+            self._tail_checked = True
+            # A crash mid-write leaves a torn last line: end it, so the next record starts on its own.
+            if path.exists() and path.stat().st_size:
+                with open(path, "rb") as fh:
+                    fh.seek(-1, 2)
+                    torn = fh.read(1) != b"\n"
+                if torn:
+                    with open(path, "a", encoding="utf-8") as fh:
+                        fh.write("\n")
+        with open(path, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(attempt.to_json(), ensure_ascii=False) + "\n")
