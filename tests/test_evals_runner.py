@@ -63,6 +63,10 @@ def test_cache_keys_cover_the_request_and_the_repeat_but_not_the_key() -> None:
     assert cache_key(a, r, 0) != cache_key(a, build_request({**settings, "temperature": 0.1}, "hi", None, OFFLINE, 7), 0)
     assert cache_key(a, r, 0) != cache_key(a, build_request(settings, "hi", None, OFFLINE, 8), 0)  # seed header
     assert request_key("offline", "u", {"x": 1, "y": 2}, 0) == request_key("offline", "u", {"y": 2, "x": 1}, 0)
+    # a restarted emulator listens on another port: still the same offline request
+    assert cache_key(a, r, 0) == cache_key(Target(OFFLINE, Anthropic, "http://127.0.0.1:2/v1", "k"), r, 0)
+    remote = Target("openai", Anthropic, "http://host-a/v1", None)
+    assert cache_key(remote, r, 0) != cache_key(Target("openai", Anthropic, "http://host-b/v1", None), r, 0)
     assert r.kwargs["headers"] == {"x-emulator-seed": "7"}
     assert "headers" not in build_request(settings, "hi", None, "anthropic", 7).kwargs  # never sent for real
 
