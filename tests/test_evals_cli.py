@@ -145,3 +145,12 @@ def test_too_many_errors_exit_4_and_resume(tmp_path: Path) -> None:
     # resuming asks only the errored attempts again (the 6 good ones are kept)
     resumed = run_cli(tmp_path, "spec.toml", "--resume", "run1")
     assert "12 attempts, 6 already done, 6 calls" in resumed.stderr
+
+
+@pytest.mark.timeout(240)
+def test_bench_eval_runs() -> None:
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_eval.py"), "--attempts", "20",
+                           "--concurrency", "1", "4", "--rounds", "1"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=200)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "eval att/s" in done.stdout and "overhead outside the provider call" in done.stdout

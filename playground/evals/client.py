@@ -104,7 +104,7 @@ def cache_key(target: Target, request: Request, repeat: int) -> str:
 
 async def complete(target: Target, request: Request, repeat: int, cache: ResponseCache | None) -> Reply:
     """The reply from the cache, else from the backend (stored in the cache unless it errored)."""
-    key = cache_key(target, request, repeat)
+    key = cache_key(target, request, repeat) if cache is not None else ""
     if cache is not None:
         hit = cache.get(key)
         if hit is not None:

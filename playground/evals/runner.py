@@ -17,7 +17,7 @@ import json
 import threading
 import time
 from collections.abc import AsyncIterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -70,8 +70,9 @@ class Attempt:
         return (self.variant, self.case, self.repeat)
 
     def to_json(self) -> dict[str, Any]:
-        """As written to ``attempts.jsonl`` and ``--json`` (``passed`` is written as ``pass``)."""
-        data = asdict(self)
+        """As written to ``attempts.jsonl`` and ``--json`` (``passed`` is written as ``pass``). Shallow
+        (no deep copy: this runs once per attempt on the hot path), so treat it as read-only."""
+        data = {name: getattr(self, name) for name in _FIELDS}
         data["pass"] = data.pop("passed")
         return data
 
@@ -81,6 +82,9 @@ class Attempt:
         data = dict(data)
         data["passed"] = data.pop("pass", None)
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+_FIELDS = tuple(Attempt.__dataclass_fields__)
 
 
 def read_attempts(run_dir: str | Path) -> list[Attempt]:
@@ -128,6 +132,7 @@ class EvalRun:
         self._grader = Grader(target, spec.grader_model, cache, on_cost=self._book)
         self._cases = {c.id: c for c in spec.cases}
         self._tail_checked = False
+        self._out: Any = None  # attempts.jsonl, open while run() runs
         if self.run_dir is not None:
             self._load()
 
@@ -172,6 +177,8 @@ class EvalRun:
         if refuse_over_cap and check.over_cap:
             raise CostCapRefused(check)
         self._write_run_file()
+        if self.run_dir is not None:
+            self._out = self._open_attempts()
         todo = self.remaining
         self._loop = asyncio.get_running_loop()
         out: asyncio.Queue[Attempt | None] = asyncio.Queue()
@@ -232,6 +239,9 @@ class EvalRun:
             for task in self._tasks:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
+            if self._out is not None:
+                self._out.close()
+                self._out = None
 
     async def _attempt(self, p: PlannedAttempt) -> Attempt:
         case = self._cases[p.case]
@@ -308,6 +318,15 @@ class EvalRun:
     def _append(self, attempt: Attempt) -> None:
         if self.run_dir is None:
             return
+        line = json.dumps(attempt.to_json(), ensure_ascii=False) + "\n"
+        if self._out is not None:  # during run(): one open file, a flush per attempt
+            self._out.write(line)
+            self._out.flush()
+            return
+        with self._open_attempts() as fh:
+            fh.write(line)
+
+    def _open_attempts(self) -> Any:
         path = self.run_dir / ATTEMPTS_FILE
         if not self._tail_checked:
             self._tail_checked = True
@@ -319,5 +338,4 @@ class EvalRun:
                 if torn:
                     with open(path, "a", encoding="utf-8") as fh:
                         fh.write("\n")
-        with open(path, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(attempt.to_json(), ensure_ascii=False) + "\n")
+        return open(path, "a", encoding="utf-8")
