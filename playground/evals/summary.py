@@ -186,11 +186,11 @@ def check_gate(spec: EvalSpec, summary: Summary) -> GateResult | None:
             reasons.append(f"min_mean: the baseline {base.id!r} has {base.n_cases} scored case(s), too few for an "
                            "interval")
         elif base.ci_low < gate.min_mean:
-            reasons.append(f"min_mean: the baseline {base.id!r}'s lower 95% bound {base.ci_low:.3f} is below "
+            reasons.append(f"min_mean: the baseline {base.id}'s lower 95% bound {base.ci_low:.3f} is below "
                            f"{gate.min_mean:g}")
     if gate.min_pass_rate is not None and (base.pass_rate is None or base.pass_rate < gate.min_pass_rate):
         shown = "none" if base.pass_rate is None else f"{base.pass_rate:.3f}"
-        reasons.append(f"min_pass_rate: the baseline {base.id!r}'s pass rate {shown} is below {gate.min_pass_rate:g}")
+        reasons.append(f"min_pass_rate: the baseline {base.id}'s pass rate {shown} is below {gate.min_pass_rate:g}")
     if gate.no_regression:
         for v in summary.variants:
             if v.vs_baseline is not None and v.vs_baseline.verdict == stats.WORSE:
