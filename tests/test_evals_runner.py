@@ -175,3 +175,33 @@ async def test_human_grade_rescoring_is_saved(emu: Any, tmp_path: Path) -> None:
     reread = {x.slot: x for x in read_attempts(tmp_path / "h")}[a.slot]
     assert reread.human == {"0": [2, "too long"]} and reread.score == graded.score
     assert json.loads(json.dumps(reread.to_json()))["pass"] is False
+
+
+async def test_grader_assertions_go_through_the_backend_and_are_cached(emu: Any, tmp_path: Path) -> None:
+    text = SPEC.replace("repeats = 2", "repeats = 1").replace(
+        '[[asserts]]\ntype = "max_words"\nvalue = 1000',
+        '[[asserts]]\ntype = "llm_rubric"\nvalue = "Mentions {{country}}."\ngrader_model = "claude-haiku-4-5"\n'
+        '[[asserts]]\ntype = "ideal_match"\n').replace('country = "France"', 'country = "France"\n_ideal = "Paris"'
+    ).replace('country = "Japan"', 'country = "Japan"\n_ideal = "Tokyo"').replace(
+        'country = "Peru"', 'country = "Peru"\n_ideal = "Lima"')
+    spec = parse_spec(text)
+    cache = ResponseCache(tmp_path / "cache")
+    run = EvalRun(spec, target(emu), cache=cache)
+    assert run.cost_check().calls == 6 * 3  # each attempt: its call and two grader calls
+    attempts = await collect(run)
+    assert not any(a.error for a in attempts)
+    rubric, ideal = attempts[0].asserts
+    # The emulator fills the grade tool's integer from the first number in the prompt ("from 1 to 5"):
+    # offline the grade rehearses the plumbing, deterministically.
+    assert rubric["details"]["grade"] == 1 and rubric["score"] == 0.0 and rubric["pass"] is False
+    assert rubric["details"]["grader_model"] == "claude-haiku-4-5"
+    assert rubric["details"]["rubric"] == f"Mentions {attempts[0].vars['country']}."
+    assert ideal["details"]["grader_model"] == "claude-haiku-4-5"  # the variant's model when none is named
+    grader_cost = rubric["details"]["grader_cost_usd"] + ideal["details"]["grader_cost_usd"]
+    assert grader_cost > 0
+    assert run.spent_usd == pytest.approx(sum(a.cost_usd for a in attempts))
+    again = EvalRun(spec, target(emu), cache=cache)
+    assert again.cost_check().calls == 6 * 2  # the replies are cached; the graders may still be asked
+    second = await collect(again)
+    assert all(r["details"]["grader_cached"] for a in second for r in a.asserts)
+    assert again.spent_usd == 0.0

@@ -60,7 +60,8 @@ def grader_prompt(kind: str, criteria: str | None, output: str, ideal: str | Non
 
 @dataclass
 class Grader:
-    """Grades through ``target``; ``default_model`` is used when an assertion names no grader_model.
+    """Grades through ``target``. The grader model: the assertion's ``grader_model``, else
+    ``default_model`` (``eval.grader_model``), else the graded variant's model (``fallback_model``).
     ``spent`` books every uncached grader call's cost (``on_cost`` is told too)."""
 
     target: Target
@@ -71,16 +72,17 @@ class Grader:
     spent: float = 0.0
     calls: int = field(default=0)
 
-    def request(self, a: AssertSpec, value: Any, case: Case, obs: Observation) -> Request:
+    def request(self, a: AssertSpec, value: Any, case: Case, obs: Observation, fallback_model: str = "") -> Request:
         """The grader request for one assertion on one reply."""
-        model = a.options.get("grader_model") or self.default_model
+        model = a.options.get("grader_model") or self.default_model or fallback_model
+        model = model or self.target.provider.get_model("")
         prompt = grader_prompt(a.type, value, obs.output, case.ideal)
         return build_request(grader_settings(model), prompt, GRADER_SYSTEM, self.backend or self.target.kind, 0)
 
-    async def __call__(self, a: AssertSpec, value: Any, case: Case, obs: Observation
+    async def __call__(self, a: AssertSpec, value: Any, case: Case, obs: Observation, fallback_model: str = ""
                        ) -> tuple[int, str, dict[str, Any]]:
         """``(grade, reason, details)``; GradingError when no grade comes back."""
-        request = self.request(a, value, case, obs)
+        request = self.request(a, value, case, obs, fallback_model)
         reply: Reply = await complete(self.target, request, 0, self.cache)
         self.calls += 1
         if not reply.cached and reply.cost_usd:

@@ -84,7 +84,7 @@ def _plan_one(spec: EvalSpec, target: Target, variant: Variant, case: Case, repe
     graders = [a for a in spec.asserts if a.type in GRADER_TYPES]
     g_upper_sum = g_typical_sum = 0.0
     for a in graders:
-        gmodel = a.options.get("grader_model") or spec.grader_model or model
+        gmodel = a.options.get("grader_model") or spec.grader_model or model  # as grading.Grader picks it
         text = GRADER_SYSTEM + grader_prompt(a.type, str(a.value or ""), "", case.ideal)
         g_in = estimate_input_tokens(text) + max_tokens + GRADER_TOOL_TOKENS
         g_upper = _price(gmodel, g_in, GRADER_MAX_TOKENS)

@@ -260,8 +260,13 @@ class EvalRun:
         case = self._cases[attempt.case]
         obs = Observation(attempt.output, attempt.latency_ms, attempt.cost_usd, attempt.stop_reason)
         human = {int(i): (int(g), str(c)) for i, (g, c) in attempt.human.items()}
+        variant_model = str(self.spec.variant(attempt.variant).settings.get("model") or "")
+
+        async def grade(a: Any, value: Any, c: Any, o: Observation) -> tuple[int, str, dict[str, Any]]:
+            return await self._grader(a, value, c, o, variant_model)
+
         try:
-            results = await evaluate(self.spec.asserts, case, obs, self._grader, human)
+            results = await evaluate(self.spec.asserts, case, obs, grade, human)
         except GradingError as exc:
             attempt.error = str(exc)
             return
