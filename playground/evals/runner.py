@@ -24,7 +24,7 @@ from typing import Any
 from ..ui.backends import Target
 from .asserts import AssertResult, Observation, combine, evaluate, graded_result
 from .cache import ResponseCache
-from .client import complete
+from .client import Reply, complete
 from .grading import Grader, GradingError
 from .plan import CostCheck, PlannedAttempt, cost_check, plan_attempts
 from .spec import EvalSpec
@@ -214,8 +214,7 @@ class EvalRun:
                         async with released:
                             self._reserved -= p.upper_usd
                             released.notify_all()
-                    self.attempts[p.slot] = attempt
-                    self._append(attempt)
+                    self.record(attempt)
                     if self.cap_usd is not None and self.spent_usd >= self.cap_usd:
                         self.stopped = self.stopped or COST_CAP
                         self._stop.set()
@@ -244,10 +243,18 @@ class EvalRun:
                 self._out = None
 
     async def _attempt(self, p: PlannedAttempt) -> Attempt:
-        case = self._cases[p.case]
         reply = await complete(self.target, p.request, p.repeat, self.cache)
         if not reply.cached and reply.cost_usd:
             self._book(reply.cost_usd)
+        return await self.score_reply(p, reply)
+
+    async def score_reply(self, p: PlannedAttempt, reply: Reply) -> Attempt:
+        """Grade a reply obtained for ``p`` (by :meth:`run`, or elsewhere).
+
+        The hook for ``--batch``: send ``[p.request for p in run.remaining]`` as one Message Batch,
+        turn each result into a :class:`~playground.evals.client.Reply` (and put it in the cache
+        under ``p.key``), then call this and :meth:`record` for each."""
+        case = self._cases[p.case]
         attempt = Attempt(p.variant, p.case, p.repeat, dict(case.vars), p.prompt, output=reply.text,
                           error=reply.error, latency_ms=reply.latency_ms, cost_usd=reply.cost_usd,
                           cached=reply.cached, stop_reason=reply.stop_reason, input_tokens=reply.input_tokens,
@@ -255,6 +262,11 @@ class EvalRun:
         if reply.error is None:
             await self._score(attempt)
         return attempt
+
+    def record(self, attempt: Attempt) -> None:
+        """Keep a finished attempt and append it to the run directory."""
+        self.attempts[attempt.slot] = attempt
+        self._append(attempt)
 
     async def _score(self, attempt: Attempt) -> None:
         case = self._cases[attempt.case]
