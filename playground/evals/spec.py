@@ -5,7 +5,7 @@ whole before any request is sent, so a bad spec fails with one message naming wh
     spec.variants[0].settings                           # Playground setting names, defaults merged in
     render(spec.variants[0].prompt, spec.cases[0].vars)
 
-Settings use the Playground's names (``playground.ui.settings.SETTING_KEYS``); :func:`provider_kwargs`
+Settings use the Playground's names (``playground.settings.FIELDS``); :func:`provider_kwargs`
 is the one place that turns them into provider keyword arguments.
 """
 
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ParameterError
+from ..settings import RunSettings, SettingsError
 
 RESERVED_COLUMNS = ("_id", "_ideal", "_tags", "_threshold")
 # Spec-level settings that describe where requests go, not what they ask: not per variant.
@@ -133,31 +133,21 @@ def render_value(value: Any, values: Mapping[str, str], where: str) -> Any:
 
 # -- settings --------------------------------------------------------------------------------------
 def _setting_keys() -> tuple[str, ...]:
-    from ..ui.settings import SETTING_KEYS
+    from ..settings import FIELDS
 
-    return SETTING_KEYS
+    return FIELDS
 
 
-def _ui_form(settings: Mapping[str, Any]) -> dict[str, Any]:
-    """Spec settings (TOML types) in the shape the Playground's converter reads (text boxes)."""
-    out = dict(settings)
-    stops = out.get("stop_sequences")
-    if isinstance(stops, list | tuple):
-        # One per line, with the converter's escapes, so a sequence may hold a newline.
-        out["stop_sequences"] = "\n".join(
-            str(s).replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t") for s in stops)
-    tools = out.get("tools")
-    if isinstance(tools, list | dict):
-        out["tools"] = json.dumps(tools)
-    return out
+def run_settings(settings: Mapping[str, Any]) -> RunSettings:
+    """Playground-named spec settings (TOML values: the settings' own JSON form) -> :class:`RunSettings`.
+    THE one conversion; raises SettingsError naming each bad field."""
+    return RunSettings.from_json(settings)
 
 
 def provider_kwargs(settings: Mapping[str, Any]) -> dict[str, Any]:
     """Playground-named settings -> ``create_async_generator`` keyword arguments (besides model and
-    messages). THE one conversion: swap this call for ``RunSettings.from_json(...).to_kwargs()``."""
-    from ..ui.settings import to_provider_kwargs
-
-    return to_provider_kwargs(_ui_form(settings))
+    messages), fitted to the model (what it does not take is left out, as in every tab)."""
+    return run_settings(settings).fit()[0].to_kwargs()
 
 
 def variant_settings(defaults: Mapping[str, Any], overrides: Mapping[str, Any], variant_id: str) -> dict[str, Any]:
@@ -173,9 +163,9 @@ def variant_settings(defaults: Mapping[str, Any], overrides: Mapping[str, Any], 
                             f"{', '.join(k for k in keys if k not in TARGET_KEYS)})")
     merged = {**defaults, **overrides}
     try:
-        provider_kwargs(merged)
-    except ParameterError as exc:
-        raise SpecError(f"variant {variant_id!r}: {exc.param}: {str(exc).split(': ', 1)[-1]}") from None
+        run_settings(merged)
+    except SettingsError as exc:
+        raise SpecError(f"variant {variant_id!r}: " + "; ".join(f"{f}: {m}" for f, m in exc.problems)) from None
     return merged
 
 
@@ -184,13 +174,15 @@ def check_model_rules(spec: EvalSpec, backend: str) -> None:
     variant before the run; an OpenAI-compatible endpoint has its own rules and is not checked here."""
     if backend == "openai":
         return
-    from ..params import problems
-    from ..ui.settings import validation_kwargs
-
     for v in spec.variants:
-        found = problems(v.settings.get("model") or None, **validation_kwargs(provider_kwargs(v.settings)))
+        settings = run_settings({**v.settings, "backend": backend})
+        try:  # a value the spec sets that the model does not take is refused, not quietly dropped
+            fitted, _ = settings.fit(keep=[k for k in v.settings if k not in TARGET_KEYS])
+        except SettingsError as exc:
+            raise SpecError(f"variant {v.id!r}: {exc}") from None
+        found = fitted.problems()
         if found:
-            raise SpecError(f"variant {v.id!r}: {found[0]}")
+            raise SpecError(f"variant {v.id!r}: {found[0][0]}: {found[0][1]}")
 
 
 # -- parsing ---------------------------------------------------------------------------------------
