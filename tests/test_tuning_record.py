@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from playground import store
 from playground.responses import FinishReason, HeadersResponse, RequestRecord, ToolCall, ToolCalls, Usage
-from playground.tuning.record import record_turn, turn_params
 from playground.run import RunRecord
+from playground.tuning.record import record_turn, turn_params
 
 KEY = "sk-ant-record-" + "Q" * 24
 

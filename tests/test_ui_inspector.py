@@ -6,9 +6,9 @@ import json
 
 from playground import catalog
 from playground.responses import FinishReason, HeadersResponse, RawEvent, RequestRecord, RetryNotice, Usage
-from playground.ui.messages import describe_error
-from playground.ui import inspector
 from playground.run import EVENTS_CAP, RunRecord
+from playground.ui import inspector
+from playground.ui.messages import describe_error
 
 KEY = "sk-ant-api03-SECRETSECRETSECRET-wxyz"
 

@@ -16,8 +16,8 @@ from playground.responses import (
     Usage,
     finish_reason,
 )
-from playground.ui.messages import describe_error
 from playground.run import EVENTS_CAP, RunRecord
+from playground.ui.messages import describe_error
 from playground.ui.render import Throttle, chat_messages, render_interval
 
 
