@@ -154,7 +154,13 @@ class RunRecord:
             if len(self.events) < EVENTS_CAP and not self.wire_events:
                 self.events.append(((now - self.started) * 1000, "text", part))
             if part:
-                self._add_text(part, now)
+                self.chars += len(part)
+                blocks = self.content_blocks
+                last = blocks[-1] if blocks else None
+                if last is not None and last.type == "text" and last.ended is None:
+                    last.chunks.append(part)
+                else:
+                    self._new_block("text", now).chunks.append(part)
             return
         if isinstance(part, RawEvent):
             self.wire_events += 1
