@@ -147,7 +147,7 @@ class RunRecord:
     def add(self, part: Any) -> None:
         """Fold one part in (unknown objects are only logged)."""
         now = self._clock()
-        if type(part) is str:  # nearly every part of a reply: the shortest path
+        if isinstance(part, str):  # nearly every part of a reply: the shortest path
             self.event_count += 1
             self._last_part_at = now
             self.dirty = True
@@ -173,10 +173,7 @@ class RunRecord:
         if len(self.events) < EVENTS_CAP and not (self.wire_events and isinstance(part, _RESTATED)):
             kind, text = summarize(part)
             self.events.append(((now - self.started) * 1000, kind, text))
-        if isinstance(part, str):  # a str subclass
-            if part:
-                self._add_text(part, now)
-        elif isinstance(part, Reasoning):
+        if isinstance(part, Reasoning):
             self._add_reasoning(part, now)
         elif isinstance(part, ToolCalls):
             for call in part.calls:
@@ -211,11 +208,6 @@ class RunRecord:
         block = Block(kind, now, **fields)
         self.content_blocks.append(block)
         return block
-
-    def _add_text(self, text: str, now: float) -> None:
-        self.chars += len(text)
-        block = self._open("text") or self._new_block("text", now)
-        block.chunks.append(text)
 
     def _add_reasoning(self, part: Reasoning, now: float) -> None:
         if part.redacted_data is not None:

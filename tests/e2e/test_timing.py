@@ -7,7 +7,7 @@ import re
 import pytest
 from ui import fill, open_tab, send, wait_done
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # starts `python app.py`
 APP_ENV = {"PLAYGROUND_EMULATOR_TPS": "200"}  # paced, so a streamed run has a span to measure
 
 
