@@ -1,11 +1,11 @@
-"""Recording a chat turn (the Playground's hook) from the UI's TurnView."""
+"""Recording a chat turn (the Playground's hook) from its run record."""
 
 from __future__ import annotations
 
 from playground import store
 from playground.responses import FinishReason, HeadersResponse, RequestRecord, ToolCall, ToolCalls, Usage
+from playground.run import RunRecord
 from playground.tuning.record import record_turn, turn_params
-from playground.ui.render import TurnView
 
 KEY = "sk-ant-record-" + "Q" * 24
 
@@ -18,17 +18,14 @@ class Clock:
         return self.now
 
 
-class Acc:
-    tool_calls = [ToolCall("t1", "get_weather", {"city": "Oslo"})]
-
-
 def test_record_turn_keeps_the_run_and_never_the_key(tmp_path, monkeypatch):
     monkeypatch.setenv("PLAYGROUND_HISTORY_PATH", str(tmp_path / "h.db"))
     clock = Clock()
-    view = TurnView(clock)
-    body = {"model": "claude-haiku-4-5", "max_tokens": 50, "messages": [{"role": "user", "content": "hi"}]}
+    view = RunRecord(clock)
+    body = {"model": "claude-haiku-4-5", "max_tokens": 50, "messages": [{"role": "user", "content": "hi"}],
+            "stream": True}
     view.add(RequestRecord("POST", "https://api.anthropic.com/v1/messages", {"x-api-key": "…" + KEY[-4:]}, body))
-    view.add(HeadersResponse(200, {"request-id": "req_7", "x-api-key": KEY}))
+    view.add(HeadersResponse(200, {"request-id": "req_7", "x-api-key": KEY, "content-type": "text/event-stream"}))
     clock.now = 100.5
     view.add("Hello")
     view.add(ToolCalls([ToolCall("t1", "get_weather", {"city": "Oslo"})]))
@@ -41,14 +38,16 @@ def test_record_turn_keeps_the_run_and_never_the_key(tmp_path, monkeypatch):
     kwargs = {"api_key": KEY, "api_base": None, "temperature": 0.5, "max_tokens": 50, "stop": ["END"],
               "system": "sys", "tools": [{"name": "get_weather", "input_schema": {}}], "headers": {"x": "y"}}
     run_id = record_turn(view, body["messages"], "claude-haiku-4-5", kwargs, backend="anthropic", api_key=KEY,
-                         files=[str(tiny)], accumulator=Acc())
+                         files=[str(tiny)])
     run = store.get_store().get(run_id)
     assert run.kind == "chat" and run.output == "Hello" and run.stop_reason == "tool_use"
     assert run.params == {"temperature": 0.5, "max_tokens": 50, "stop": ["END"], "tools": ["get_weather"]}
+    # first output at +0.5 s, last part (usage) at +1.5 s, ended at +1.5 s: 20 tokens over 1 s
     assert run.ttft_s == 0.5 and run.duration_s == 1.5 and run.tokens_per_s == 20.0
     assert run.cost_usd == (10 * 1.0 + 20 * 5.0) / 1e6
     assert run.media == [{"sha256": run.media[0]["sha256"], "name": "a.png", "size": 12}]
-    assert run.tool_calls[0]["name"] == "get_weather" and run.system == "sys"
+    assert run.tool_calls == [{"id": "t1", "name": "get_weather", "arguments": {"city": "Oslo"}, "raw_arguments": ""}]
+    assert run.system == "sys"
     assert run.request_body == body and run.headers["request-id"] == "req_7"
     assert KEY not in repr(run)
 
@@ -56,7 +55,7 @@ def test_record_turn_keeps_the_run_and_never_the_key(tmp_path, monkeypatch):
 def test_params_drop_credentials_and_transport():
     assert turn_params({"api_key": KEY, "api_base": "http://x", "headers": {"a": "b"}, "media": [], "top_k": 3}) == {
         "top_k": 3}
-    assert record_turn(object(), [], "m", {}) is None  # a view of the wrong shape never breaks the chat
+    assert record_turn(object(), [], "m", {}) is None  # not a run record: never breaks the chat
 
 
 def test_prompt_caching_is_a_parameter_and_the_system_prompt_stays_text():
@@ -69,3 +68,18 @@ def test_prompt_caching_is_a_parameter_and_the_system_prompt_stays_text():
     assert turn_params(auto)["cache"] == {"on": "auto", "type": "ephemeral"}
     assert "cache" not in turn_params({"system": "Be brief.", "max_tokens": 5})
     assert system_text(marked) == "Be brief." and system_text("plain") == "plain" and system_text(None) is None
+
+
+def test_a_stopped_turn_is_stored_as_stopped_and_a_non_streamed_one_without_a_rate(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_HISTORY_PATH", str(tmp_path / "h.db"))
+    clock = Clock()
+    view = RunRecord(clock)
+    view.add(RequestRecord("POST", "u", {}, {"model": "m", "stream": False}))
+    view.add(HeadersResponse(200, {"content-type": "application/json"}))
+    clock.now = 100.25
+    view.add("All at once.")
+    view.add(Usage(3, 4))
+    view.mark_stopped()
+    run = store.get_store().get(record_turn(view, [], "claude-haiku-4-5", {}))
+    assert run.error == "stopped" and run.output == "All at once."
+    assert run.ttft_s == 0.25 and run.duration_s == 0.25 and run.tokens_per_s is None

@@ -6,17 +6,36 @@ import csv
 import io
 
 from playground.responses import Usage
+from playground.run import RunRecord
 from playground.tuning.report import result_row, summarize, to_csv
 from playground.tuning.runner import JobResult
 from playground.tuning.settings import RunSettings
 
 
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def res(key, temp, stop, text, repeat=0, error=None, out_tokens=10, duration=1.0, cost=0.01):
+    """A finished job whose run record got ``text`` at +0.125 s and ended at +``duration`` s."""
+    clock = Clock()
+    run = RunRecord(clock)
+    clock.now = 0.125
+    run.add(text)
+    if error:
+        clock.now = duration
+        run.mark_error(RuntimeError(error), error)
+    else:
+        run.add(Usage(5, out_tokens))
+        clock.now = duration
+        run.mark_done()
     r = JobResult(key, RunSettings(temperature=temp, stop=tuple(stop)),
-                  {"cell": key, "repeat": repeat, "values": {"temperature": temp, "stop": list(stop)}})
-    r.text, r.error, r.done, r.started = text, error, True, True
-    r.duration_s, r.ttft_s, r.cost_usd = duration, 0.1, cost
-    r.usage = None if error else Usage(5, out_tokens)
+                  {"cell": key, "repeat": repeat, "values": {"temperature": temp, "stop": list(stop)}}, run)
+    r.done, r.started, r.cost_usd = True, True, cost
     return r
 
 
@@ -30,6 +49,7 @@ def test_rows_and_summary():
     row = result_row(results[0], ["temperature", "stop"])
     assert row["temperature"] == 0.0 and row["stop"] == "END" and row["status"] == "done"
     assert row["output_tokens"] == 10 and row["output_chars"] == 5 and row["cost_usd"] == 0.01
+    assert row["latency_s"] == 1.0 and row["ttft_s"] == 0.125
     assert result_row(results[3], ["temperature"])["status"] == "error"
     summary = summarize(results, ["temperature", "stop"])
     assert len(summary) == 2

@@ -40,12 +40,13 @@ class GatedProvider:
         try:
             prompt = messages[-1]["content"]
             yield RequestRecord("POST", "http://x/v1/messages", {"x-api-key": "…" + KEY[-4:]},
-                                {"model": model, "messages": messages, "temperature": kwargs.get("temperature")})
+                                {"model": model, "messages": messages, "temperature": kwargs.get("temperature"),
+                                 "stream": kwargs.get("stream")})
             if prompt == "fail":
                 raise OverloadedError(529, "overloaded_error", f"Overloaded (key was {kwargs.get('api_key')})")
             if prompt == "retry":
                 yield RetryNotice(1, 2, 0.5, "529 overloaded_error: Overloaded")
-            yield HeadersResponse(200, {"request-id": "req_1", "x-api-key": KEY})
+            yield HeadersResponse(200, {"request-id": "req_1", "x-api-key": KEY, "content-type": "text/event-stream"})
             yield "Hello "
             await self.gate(prompt).wait()
             yield "world"

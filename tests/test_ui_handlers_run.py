@@ -56,17 +56,17 @@ async def test_a_second_send_while_streaming_is_refused_and_stop_keeps_the_parti
     partial = ""
     async for update in first:
         chat = update[0]
-        if chat is not None and not isinstance(chat, dict) and chat and session.last_view and session.last_view.text:
-            partial = session.last_view.text
+        if chat is not None and not isinstance(chat, dict) and chat and session.last_run and session.last_run.text:
+            partial = session.last_run.text
             await handlers.stop(session)
             break
     rest = await _drain(first)
     final_chat = [u[0] for u in rest if isinstance(u[0], list)][-1]
     assert "Stopped" in final_chat[-1]["content"]
-    assert session.last_view.text.startswith(partial) and session.last_view.status == "stopped"
+    assert session.last_run.text.startswith(partial) and session.last_run.status == "stopped"
     assert not session.busy and not session.control.running
     # the stopped answer's text goes back as history on the next turn
-    assert session.history()[1]["content"][0]["text"] == session.last_view.text
+    assert session.history()[1]["content"][0]["text"] == session.last_run.text
 
 
 @pytest.mark.timeout(60)

@@ -6,8 +6,9 @@ import json
 
 from playground import catalog
 from playground.responses import FinishReason, HeadersResponse, RawEvent, RequestRecord, RetryNotice, Usage
+from playground.run import EVENTS_CAP, RunRecord
 from playground.ui import inspector
-from playground.ui.render import EVENTS_CAP, TurnView
+from playground.ui.messages import describe_error
 
 KEY = "sk-ant-api03-SECRETSECRETSECRET-wxyz"
 
@@ -28,7 +29,7 @@ def _record(body: dict) -> RequestRecord:
 
 
 def test_request_view_redacts_the_key_and_shows_the_body() -> None:
-    view = TurnView()
+    view = RunRecord()
     view.add(_record({"model": "m", "messages": [{"role": "user", "content": f"my key is {KEY}"}]}))
     text = inspector.request_view(view, KEY)
     assert KEY not in text
@@ -38,7 +39,7 @@ def test_request_view_redacts_the_key_and_shows_the_body() -> None:
 
 
 def test_request_view_elides_base64_media() -> None:
-    view = TurnView()
+    view = RunRecord()
     data = "A" * 50_000
     view.add(_record({"messages": [{"role": "user", "content": [{"type": "image", "source": {"data": data}}]}]}))
     text = inspector.request_view(view)
@@ -47,7 +48,7 @@ def test_request_view_elides_base64_media() -> None:
 
 
 def test_headers_view_puts_request_id_and_rate_limits_first() -> None:
-    view = TurnView()
+    view = RunRecord()
     view.add(HeadersResponse(200, {"content-type": "text/event-stream", "anthropic-ratelimit-requests-remaining":
                                    "49", "request-id": "req_abc"}))
     lines = inspector.headers_view(view).splitlines()
@@ -55,7 +56,7 @@ def test_headers_view_puts_request_id_and_rate_limits_first() -> None:
 
 
 def test_usage_view_has_tokens_cost_and_stop_reason() -> None:
-    view = TurnView()
+    view = RunRecord()
     view.add(Usage(1000, 2000, 100, 50))
     view.add(FinishReason("length", "max_tokens"))
     text = inspector.usage_view(view, "claude-sonnet-4-6")
@@ -66,21 +67,47 @@ def test_usage_view_has_tokens_cost_and_stop_reason() -> None:
     assert "unknown model" in inspector.usage_view(view, "my-custom-model")
 
 
-def test_timing_figures() -> None:
+def _timing_rows(text: str) -> dict[str, str]:
+    rows = [line.strip("|").split("|") for line in text.splitlines()[2:]]
+    return {k.strip(): v.strip() for k, v in rows}
+
+
+def test_timing_view_of_a_streamed_run_in_ms_from_the_start() -> None:
     clock = Clock()
-    view = TurnView(clock)
+    view = RunRecord(clock)
+    view.add(RequestRecord("POST", "u", {}, {"stream": True}))
+    view.add(HeadersResponse(200, {"content-type": "text/event-stream"}))
     clock.now = 0.25
     view.add("first")
     clock.now = 1.25
     view.add(Usage(5, 100))
+    clock.now = 1.5
     view.mark_done()
-    t = inspector.timing(view)
-    assert t == {"ttft": 0.25, "total": 1.25, "tokens_per_second": 100.0, "events": 2}
-    assert "| Time to first token | 250 ms |" in inspector.timing_view(view)
+    assert _timing_rows(inspector.timing_view(view)) == {
+        "Time to first token": "250 ms", "Last part": "1,250 ms", "Total": "1,500 ms",
+        "Output tokens / s": "100.0",  # 100 tokens over the 1 s from the first output to the last part
+        "Parts received": "4", "Status": "done"}
+
+
+def test_timing_view_of_a_non_streamed_run_has_no_rate() -> None:
+    clock = Clock()
+    clock.now = 5000.0  # a clock far from zero: no absolute reading may leak into the view
+    view = RunRecord(clock)
+    view.add(RequestRecord("POST", "u", {}, {"stream": False}))
+    clock.now = 5000.5
+    view.add(HeadersResponse(200, {"content-type": "application/json"}))
+    view.add("the whole answer")
+    view.add(Usage(5, 100))
+    clock.now = 5000.75
+    view.mark_done()
+    rows = _timing_rows(inspector.timing_view(view))
+    assert rows["Output tokens / s"] == "– (not streamed)"
+    assert rows["Time to first token"] == "500 ms" and rows["Total"] == "750 ms"
+    assert "5,000" not in inspector.timing_view(view)
 
 
 def test_events_and_errors_views() -> None:
-    view = TurnView()
+    view = RunRecord()
     view.add(RetryNotice(1, 2, 0.5, "429 rate_limit_error"))
     view.add(f"text with {KEY}")
     events = inspector.events_view(view, KEY)
@@ -90,7 +117,7 @@ def test_events_and_errors_views() -> None:
 
 
 def test_events_view_shows_wire_events_and_not_their_restated_parts() -> None:
-    view = TurnView()
+    view = RunRecord()
     view.add(RawEvent("content_block_delta", '{"delta":{"type":"text_delta","text":"Hi"}}'))
     view.add("Hi")
     view.add(RawEvent("message_stop", f'{{"note":"{KEY}"}}'))
@@ -104,7 +131,7 @@ def test_events_view_shows_wire_events_and_not_their_restated_parts() -> None:
 
 
 def test_events_view_caps_long_data_and_lines() -> None:
-    view = TurnView()
+    view = RunRecord()
     view.add(RawEvent("ping", "x" * 5000))
     assert "[5,000 chars]" in inspector.events_view(view)
     for _ in range(EVENTS_CAP + 10):
@@ -122,7 +149,7 @@ def test_empty_views() -> None:
 
 
 def test_request_view_shows_the_last_attempt_and_lists_retries() -> None:
-    view = TurnView()
+    view = RunRecord()
     view.add(_record({"n": 1}))
     view.add(RetryNotice(1, 2, 1.0, "429"))
     view.add(RequestRecord("POST", "http://127.0.0.1:9/v1/messages", {}, {"n": 2}, '{"n": 2}', 1))
@@ -134,16 +161,17 @@ def test_request_view_shows_the_last_attempt_and_lists_retries() -> None:
 def test_errors_view_shows_the_api_error_body() -> None:
     from playground.errors import BadRequestError
 
-    view = TurnView()
+    view = RunRecord()
     body = {"type": "error", "error": {"type": "invalid_request_error", "message": "max_tokens: too big"}}
-    view.mark_error(BadRequestError(400, "invalid_request_error", "max_tokens: too big", "req_7", body))
+    error = BadRequestError(400, "invalid_request_error", "max_tokens: too big", "req_7", body)
+    view.mark_error(error, describe_error(error))
     text = inspector.errors_view(view)
     assert "**400 invalid\\_request\\_error**" in text and "`req_7`" in text
     assert '"message": "max_tokens: too big"' in text
 
 
 def test_usage_view_splits_cache_writes_by_ttl_and_shows_the_saving() -> None:
-    view = TurnView()
+    view = RunRecord()
     usage = Usage(10, 20, 300, 500, extra={"cache_creation": {"ephemeral_5m_input_tokens": 100,
                                                               "ephemeral_1h_input_tokens": 200}})
     view.add(usage)
@@ -156,7 +184,7 @@ def test_usage_view_splits_cache_writes_by_ttl_and_shows_the_saving() -> None:
     assert "Without caching" not in inspector.usage_view(_view_with(Usage(10, 20)), "claude-sonnet-4-6")
 
 
-def _view_with(part: object) -> TurnView:
-    view = TurnView()
+def _view_with(part: object) -> RunRecord:
+    view = RunRecord()
     view.add(part)
     return view

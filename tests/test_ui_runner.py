@@ -15,16 +15,6 @@ from playground.responses import Usage, finish_reason
 from playground.ui.runner import RunControl, RunRequest, stream_run
 
 
-class Parts:
-    """Collects parts, standing in for TurnAccumulator (only ``add`` is used by the runner)."""
-
-    def __init__(self) -> None:
-        self.parts: list = []
-
-    def add(self, part: object) -> None:
-        self.parts.append(part)
-
-
 class ScriptedProvider:
     """Yields ``deltas`` (sleeping ``pace`` s between them), then optionally raises ``error``."""
 
@@ -59,24 +49,23 @@ class ScriptedProvider:
 
 async def _collect(provider, control=None, interval=0.05):
     snapshots = []
-    acc = Parts()
     async for progress in stream_run(RunRequest(provider, "m", [{"role": "user", "content": "hi"}], {"x": 1}),
-                                     control, interval=interval, accumulator=acc):
-        snapshots.append((progress.final, progress.view.text, progress.view.status))
+                                     control, interval=interval):
+        snapshots.append((progress.final, progress.run.text, progress.run.status))
         last = progress
-    return snapshots, last, acc
+    return snapshots, last
 
 
 @pytest.mark.timeout(20)
 async def test_fast_stream_yields_few_renders_and_the_exact_final_text() -> None:
     deltas = [f"t{i} " for i in range(10_000)]
     provider = ScriptedProvider(deltas)
-    snapshots, last, acc = await _collect(provider)
+    snapshots, last = await _collect(provider)
     assert snapshots[-1] == (True, "".join(deltas), "done")
     assert len(snapshots) <= 5  # instant stream: (almost) only the final render
-    assert len(acc.parts) == 10_002  # every part reached the accumulator
+    assert last.run.event_count == 10_002  # every part reached the run record
     assert provider.calls == [("m", [{"role": "user", "content": "hi"}], {"x": 1})]
-    assert last.view.usage == Usage(3, 10_000)
+    assert last.run.usage == Usage(3, 10_000)
 
 
 @pytest.mark.timeout(20)
@@ -84,9 +73,9 @@ async def test_paced_stream_renders_at_most_once_per_interval() -> None:
     provider = ScriptedProvider(["ab"] * 60, pace=0.005)  # ~0.3 s or more of streaming
     loop = asyncio.get_running_loop()
     start = loop.time()
-    snapshots, last, _ = await _collect(provider, interval=0.05)
+    snapshots, last = await _collect(provider, interval=0.05)
     elapsed = loop.time() - start
-    assert last.view.text == "ab" * 60
+    assert last.run.text == "ab" * 60
     intermediate = [s for s in snapshots if not s[0]]
     assert 1 <= len(intermediate) <= elapsed / 0.05 + 1
     texts = [s[1] for s in snapshots]
@@ -98,9 +87,9 @@ async def test_stop_cancels_the_provider_and_keeps_the_partial_text() -> None:
     provider = ScriptedProvider(["x"], pace=0.005, forever=True)
     control = RunControl()
     snapshots = []
-    async for progress in stream_run(RunRequest(provider, "m", []), control, interval=0.02, accumulator=Parts()):
-        snapshots.append((progress.final, progress.view.status, progress.view.text))
-        if not progress.final and progress.view.text:
+    async for progress in stream_run(RunRequest(provider, "m", []), control, interval=0.02):
+        snapshots.append((progress.final, progress.run.status, progress.run.text))
+        if not progress.final and progress.run.text:
             assert control.request_stop()
     final, status, text = snapshots[-1]
     assert final and status == "stopped" and text.startswith("x")
@@ -111,19 +100,19 @@ async def test_stop_cancels_the_provider_and_keeps_the_partial_text() -> None:
 @pytest.mark.timeout(20)
 async def test_error_ends_the_run_with_partial_text() -> None:
     provider = ScriptedProvider(["par", "tial"], error=StreamError("cut", "api_error", "req_1"))
-    snapshots, last, _ = await _collect(provider)
+    snapshots, last = await _collect(provider)
     assert snapshots[-1] == (True, "partial", "error")
-    assert "req_1" in last.view.error_text
+    assert "req_1" in last.run.error_text
 
 
 @pytest.mark.timeout(20)
 async def test_one_run_per_session() -> None:
     control = RunControl()
     provider = ScriptedProvider(["x"], pace=0.01, forever=True)
-    runs = stream_run(RunRequest(provider, "m", []), control, interval=0.01, accumulator=Parts())
+    runs = stream_run(RunRequest(provider, "m", []), control, interval=0.01)
     await runs.__anext__()
     with pytest.raises(RuntimeError, match="already in progress"):
-        await stream_run(RunRequest(provider, "m", []), control, accumulator=Parts()).__anext__()
+        await stream_run(RunRequest(provider, "m", []), control).__anext__()
     await runs.aclose()  # the consumer goes away (page closed): the provider is cancelled too
     assert provider.closed.is_set()
     assert not control.running
@@ -132,15 +121,15 @@ async def test_one_run_per_session() -> None:
 @pytest.mark.timeout(20)
 async def test_an_unexpected_exception_still_ends_the_run_readably() -> None:
     provider = ScriptedProvider(["so far"], error=RuntimeError("boom"))
-    snapshots, last, _ = await _collect(provider)
+    snapshots, last = await _collect(provider)
     assert snapshots[-1] == (True, "so far", "error")
-    assert last.view.error_text == "**Unexpected error** (RuntimeError): boom"
+    assert last.run.error_text == "**Unexpected error** (RuntimeError): boom"
 
 
 @pytest.mark.timeout(20)
 async def test_the_run_is_over_when_the_final_progress_is_handed_out() -> None:
     control = RunControl()
-    async for progress in stream_run(RunRequest(ScriptedProvider(["a", "b"]), "m", []), control, accumulator=Parts()):
+    async for progress in stream_run(RunRequest(ScriptedProvider(["a", "b"]), "m", []), control):
         if progress.final:
             assert not control.running  # a consumer may stop iterating here; the next run can start
             break

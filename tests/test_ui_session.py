@@ -4,47 +4,35 @@ from __future__ import annotations
 
 import copy
 
-from playground.responses import Reasoning, finish_reason
-from playground.ui.render import TurnView
+from playground.responses import Reasoning, ToolCall, ToolCalls, finish_reason
+from playground.run import RunRecord
 from playground.ui.session import TOOL_RESULT_HINT, Exchange, Session, history_message
 
 
-class Message:
-    """Stands in for TurnAccumulator: only ``to_message()`` is read here."""
-
-    def __init__(self, content: list[dict]) -> None:
-        self.content = content
-
-    def to_message(self) -> dict:
-        return {"role": "assistant", "content": list(self.content)}
-
-
-def _view(status: str, text: str = "") -> TurnView:
-    view = TurnView()
-    if text:
-        view.add(text)
+def _view(status: str, *parts: object) -> RunRecord:
+    view = RunRecord()
+    for part in parts:
+        view.add(part)
     {"done": view.mark_done, "stopped": view.mark_stopped}[status]()
     return view
 
 
 def test_finished_turn_is_sent_back_unchanged_with_signatures() -> None:
-    blocks = [{"type": "thinking", "thinking": "hmm", "signature": "sig"}, {"type": "text", "text": "Hi"}]
-    assert history_message(Message(blocks), _view("done", "Hi"), native=True) == {
-        "role": "assistant", "content": blocks}
+    view = _view("done", Reasoning("hmm"), Reasoning(signature="sig"), "Hi")
+    assert history_message(view, native=True) == {"role": "assistant", "content": [
+        {"type": "thinking", "thinking": "hmm", "signature": "sig"}, {"type": "text", "text": "Hi"}]}
 
 
 def test_stopped_turn_keeps_only_what_the_api_accepts() -> None:
-    blocks = [{"type": "thinking", "thinking": "unsigned"}, {"type": "text", "text": "par"},
-              {"type": "tool_use", "id": "t1", "name": "f", "input": {}}]
-    msg = history_message(Message(blocks), _view("stopped", "par"), native=True)
-    assert msg == {"role": "assistant", "content": [{"type": "text", "text": "par"}]}
-    assert history_message(Message([{"type": "thinking", "thinking": "x", "signature": "s"}]),
-                           _view("stopped"), native=True) is None
+    # thinking cut before its signature, text, a tool call: only the text may go back
+    view = _view("stopped", Reasoning("unsigned"), "par", ToolCalls([ToolCall("t1", "f", {})]))
+    assert history_message(view, native=True) == {"role": "assistant", "content": [{"type": "text", "text": "par"}]}
+    assert history_message(_view("stopped", Reasoning("x"), Reasoning(signature="s")), native=True) is None
 
 
 def test_openai_backend_history_is_plain_text() -> None:
-    assert history_message(None, _view("done", "hello"), native=False) == {"role": "assistant", "content": "hello"}
-    assert history_message(None, _view("done"), native=False) is None
+    assert history_message(_view("done", "hello"), native=False) == {"role": "assistant", "content": "hello"}
+    assert history_message(_view("done"), native=False) is None
 
 
 def test_history_skips_exchanges_without_an_answer() -> None:
@@ -72,12 +60,12 @@ def test_after_a_tool_call_the_next_message_is_the_tool_result() -> None:
 
 def test_chat_shows_user_files_and_the_turn() -> None:
     s = Session()
-    view = TurnView()
+    view = RunRecord()
     view.add(Reasoning("thinking..."))
     view.add("Answer")
     view.add(finish_reason("end_turn"))
     view.mark_done()
-    s.exchanges = [Exchange("look", files=["/tmp/x/cat.png", "/tmp/x/doc.pdf"], view=view)]
+    s.exchanges = [Exchange("look", files=["/tmp/x/cat.png", "/tmp/x/doc.pdf"], run=view)]
     chat = s.chat()
     assert chat[0] == {"role": "user", "content": [
         "look", {"path": "/tmp/x/cat.png", "mime_type": "image/png", "orig_name": "cat.png"},
@@ -97,8 +85,8 @@ def test_sessions_copied_by_gradio_state_start_empty_and_share_nothing() -> None
 def test_editing_a_user_bubble_rewinds_to_that_turn() -> None:
     from playground.ui.handlers import _edited_text
 
-    def thought_turn() -> TurnView:
-        view = TurnView()
+    def thought_turn() -> RunRecord:
+        view = RunRecord()
         view.add(Reasoning("hmm"))
         view.add("Answer")
         view.add(finish_reason("end_turn"))
@@ -106,8 +94,8 @@ def test_editing_a_user_bubble_rewinds_to_that_turn() -> None:
         return view
 
     s = Session()
-    first = Exchange("first", files=["/tmp/x/cat.png"], view=thought_turn())
-    s.exchanges = [first, Exchange("second", view=thought_turn()), Exchange("third", view=_view("done", "ok"))]
+    first = Exchange("first", files=["/tmp/x/cat.png"], run=thought_turn())
+    s.exchanges = [first, Exchange("second", run=thought_turn()), Exchange("third", run=_view("done", "ok"))]
     chat = s.chat()
     second_bubble = next(i for i, m in enumerate(chat) if m == {"role": "user", "content": "second"})
     assert s.rewind_to(second_bubble + 1) is None and len(s.exchanges) == 3  # an answer bubble: no rewind

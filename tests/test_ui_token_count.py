@@ -44,7 +44,7 @@ async def test_the_count_is_what_the_next_run_reports(backends) -> None:
     counted = _count(await count_next_request(backends, session, prompt, "", *values))
     async for _ in Handlers(backends).send(session, prompt, "", *values):
         pass
-    assert session.last_view.usage.input_tokens == counted
+    assert session.last_run.usage.input_tokens == counted
     # the conversation so far is counted too: a follow-up costs more than the same words alone
     follow_up = _count(await count_next_request(backends, session, "And then?", "", *values))
     alone = _count(await count_next_request(backends, Session(), "And then?", "", *values))
@@ -60,7 +60,7 @@ async def test_a_files_only_follow_up_counts_what_send_sends(backends) -> None:
     counted = _count(await count_next_request(backends, session, prompt, "", *values))
     async for _ in Handlers(backends).send(session, prompt, "", *values):
         pass
-    assert session.last_view.usage.input_tokens == counted
+    assert session.last_run.usage.input_tokens == counted
 
 
 async def test_nothing_typed_and_unencodable_text_are_explained(backends) -> None:

@@ -1,12 +1,12 @@
-"""Recording a finished chat turn in the run history: the one call the Playground's handler makes.
+"""Recording a finished run in the run history: :func:`run_fields` is what every stored run takes from
+its :class:`~playground.run.RunRecord` (the chat's :func:`record_turn` and the tuning runner both use it).
 
-    record_turn(view, request.messages, settings, backend=target.api_base or target.kind,
-                api_key=target.api_key, files=files, accumulator=progress.accumulator, owner=session.owner)
+    record_turn(run, request.messages, settings, backend=target.api_base or target.kind,
+                api_key=target.api_key, files=files, owner=session.owner)
 
-``view`` is the UI's per-turn view (``playground.ui.render.TurnView``; only its attributes are read,
-so this module needs no UI import). ``settings`` (as sent: fitted to the model) are stored whole as the
-run's ``params``, so a rerun starts from exactly them. The key is never stored: settings hold none,
-and the store scrubs ``api_key`` from every field.
+``settings`` (as sent: fitted to the model) are stored whole as the run's ``params``, so a rerun starts
+from exactly them. The key is never stored: settings hold none, and the store scrubs ``api_key`` from
+every field.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dataclasses import asdict
 from typing import Any
 
 from .. import catalog, store
+from ..run import RunRecord
 from ..settings import RunSettings
 
 
@@ -31,9 +32,28 @@ def _media_refs(files: Sequence[str]) -> list[dict[str, Any]]:
     return refs
 
 
-def record_turn(view: Any, messages: list[dict[str, Any]], settings: RunSettings, *,
+def _seconds(ms: float | None) -> float | None:
+    return None if ms is None else ms / 1000
+
+
+def run_fields(run: RunRecord, model: str) -> dict[str, Any]:
+    """The stored run's output, usage, cost, timing (seconds, as the history keeps them), headers, request
+    body and error, all read from ``run``. A stopped run is stored with the error ``"stopped"``."""
+    return dict(
+        output=run.text, thinking=run.thinking, tool_calls=[asdict(c) for c in run.tool_calls],
+        stop_reason=run.finish.raw if run.finish is not None else None,
+        usage=asdict(run.usage) if run.usage is not None else {},
+        cost_usd=catalog.usage_cost_usd(model, run.usage) if run.usage is not None else None,
+        ttft_s=_seconds(run.ttft_ms), duration_s=_seconds(run.total_ms), tokens_per_s=run.output_tokens_per_second,
+        headers=dict(run.headers.headers) if run.headers is not None else {},
+        request_body=run.request.body if run.request is not None else {},
+        error=run.error_text if run.status == "error" else "stopped" if run.status == "stopped" else None,
+    )
+
+
+def record_turn(run: RunRecord, messages: list[dict[str, Any]], settings: RunSettings, *,
                 backend: str = "", api_key: str | None = None, files: Sequence[str] = (), kind: str = "chat",
-                accumulator: Any = None, owner: str | None = None) -> int | None:
+                owner: str | None = None) -> int | None:
     """Store one finished (or stopped, or failed) turn; returns the run id, or None if history is off.
 
     ``owner`` is the browser session's owner id (``Session.owner``): in ``session`` history scope only
@@ -43,29 +63,11 @@ def record_turn(view: Any, messages: list[dict[str, Any]], settings: RunSettings
     """
     model = settings.model_id
     try:
-        usage = asdict(view.usage) if getattr(view, "usage", None) is not None else {}
-        requests = getattr(view, "requests", None) or []
-        finish = getattr(view, "finish", None)
-        first, started, ended = view.first_token_at, view.started, view.ended_at
-        duration = (ended - started) if ended is not None else None
-        ttft = (first - started) if first is not None else None
-        out_tokens = usage.get("output_tokens") or 0
-        tps = out_tokens / (ended - first) if (first is not None and ended and ended > first and out_tokens) else None
-        u = getattr(view, "usage", None)
-        cost_usd = catalog.usage_cost_usd(model, u) if u is not None else None
-        calls = getattr(accumulator, "tool_calls", None) or []
-        tool_calls = [asdict(c) for c in calls]
-        error = view.error_text if getattr(view, "status", "") == "error" else (
-            "stopped" if getattr(view, "status", "") == "stopped" else None)
         return store.record_run(
             kind=kind, backend=backend, model=model, params=settings.to_json(), system=settings.system or None,
-            messages=messages, media=_media_refs(files), output=view.text, thinking=view.thinking,
-            tool_calls=tool_calls, stop_reason=finish.raw if finish is not None else None, usage=usage,
-            cost_usd=cost_usd, ttft_s=ttft, duration_s=duration, tokens_per_s=tps,
-            headers=dict(view.headers.headers) if getattr(view, "headers", None) is not None else {},
-            request_body=requests[-1].body if requests else {}, error=error, owner=owner, secrets=[api_key],
+            messages=messages, media=_media_refs(files), owner=owner, secrets=[api_key], **run_fields(run, model),
         )
     except store.HistoryError:
         return None
-    except (AttributeError, TypeError, ValueError):  # a view without the expected shape: skip, never break chat
+    except (AttributeError, TypeError, ValueError):  # not a run record: skip, never break chat
         return None

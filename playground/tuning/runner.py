@@ -15,18 +15,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from .. import catalog
-from ..responses import FinishReason, HeadersResponse, Reasoning, RequestRecord, RetryNotice, ToolCalls, Usage
+from ..responses import ToolCall, Usage
+from ..run import RunRecord
 from ..secrets import scrub
 from ..settings import RunSettings
 from ..store import Run, RunStore
 from .cost import SpendCap
+from .record import run_fields
 
 
 def user_messages(prompt: str) -> list[dict[str, Any]]:
@@ -46,34 +47,79 @@ class Job:
 
 @dataclass
 class JobResult:
-    """What one job produced so far (partial while running)."""
+    """What one job produced so far (partial while running): its settings, and a view of its
+    :class:`~playground.run.RunRecord` (``run``, made fresh when the job starts) in the units the tuning
+    tables show (seconds)."""
 
     key: Any
     settings: RunSettings
     meta: dict[str, Any] = field(default_factory=dict)
-    text: str = ""
-    thinking: str = ""
-    tool_calls: list[dict[str, Any]] = field(default_factory=list)
-    stop_reason: str | None = None
-    stop_sequence: str | None = None
-    usage: Usage | None = None
+    run: RunRecord = field(default_factory=RunRecord)
     cost_usd: float | None = None
-    ttft_s: float | None = None
-    duration_s: float | None = None
-    tokens_per_s: float | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    request_body: dict[str, Any] = field(default_factory=dict)
-    retries: list[str] = field(default_factory=list)
-    error: str | None = None
     cancelled: bool = False
     started: bool = False
     done: bool = False
     run_id: int | None = None
 
     @property
+    def text(self) -> str:
+        return self.run.text
+
+    @property
+    def thinking(self) -> str:
+        return self.run.thinking
+
+    @property
+    def tool_calls(self) -> list[ToolCall]:
+        return self.run.tool_calls
+
+    @property
+    def stop_reason(self) -> str | None:
+        finish = self.run.finish
+        return None if finish is None else finish.raw or finish.reason
+
+    @property
+    def stop_sequence(self) -> str | None:
+        return None if self.run.finish is None else self.run.finish.stop_sequence
+
+    @property
+    def usage(self) -> Usage | None:
+        return self.run.usage
+
+    @property
     def output_tokens(self) -> int:
         """Output tokens reported by the API (0 until usage arrives)."""
         return self.usage.output_tokens if self.usage else 0
+
+    @property
+    def ttft_s(self) -> float | None:
+        return None if self.run.ttft_ms is None else self.run.ttft_ms / 1000
+
+    @property
+    def duration_s(self) -> float | None:
+        """The run's total time (None until it ends)."""
+        return None if self.run.total_ms is None else self.run.total_ms / 1000
+
+    @property
+    def tokens_per_s(self) -> float | None:
+        return self.run.output_tokens_per_second
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return dict(self.run.headers.headers) if self.run.headers is not None else {}
+
+    @property
+    def request_body(self) -> dict[str, Any]:
+        return self.run.request.body if self.run.request is not None else {}
+
+    @property
+    def retries(self) -> list[str]:
+        return [str(notice) for notice in self.run.retries]
+
+    @property
+    def error(self) -> str | None:
+        """The failure (key-free), or None."""
+        return self.run.error_text if self.run.status == "error" else None
 
     def status(self) -> str:
         """queued | running | done | error | cancelled."""
@@ -197,42 +243,37 @@ class Runner:
         result = self.results[key]
         if not result.done:
             result.cancelled = True
+            result.run.mark_stopped()
             result.done = True
             queue.put_nowait(Update(key, result, True))
 
     async def _run_one(self, job: Job, provider: Any, semaphore: asyncio.Semaphore,
                        queue: asyncio.Queue[Update]) -> None:
         result = self.results[job.key]
-        start = time.perf_counter()
-        first: float | None = None
         try:
             async with semaphore:
                 if self._is_cancelled(job.key):
                     raise asyncio.CancelledError
                 result.started = True
+                result.run = RunRecord()  # the clock starts now, not while the job was queued
                 queue.put_nowait(Update(job.key, result, False))
-                start = time.perf_counter()
                 gen = provider.create_async_generator(
                     job.settings.model_id, job.messages, api_key=self._api_key, api_base=self.api_base,
                     max_retries=self.max_retries, timeout=self.timeout,
                     **job.settings.to_kwargs(), **self.extra_kwargs,
                 )
+                add = result.run.add
                 async with contextlib.aclosing(gen):
                     async for part in gen:
-                        if first is None and isinstance(part, str | Reasoning | ToolCalls):
-                            first = time.perf_counter()
-                            result.ttft_s = first - start
-                        self._apply(result, part)
+                        add(part)
                         queue.put_nowait(Update(job.key, result, False))
+            result.run.mark_done()
         except asyncio.CancelledError:
             result.cancelled = True
+            result.run.mark_stopped()
         except Exception as exc:  # noqa: BLE001 — one cell's failure must never abort the sweep
-            result.error = scrub(f"{type(exc).__name__}: {exc}", self._api_key)
-        end = time.perf_counter()
+            result.run.mark_error(exc, scrub(f"{type(exc).__name__}: {exc}", self._api_key))
         if result.started:
-            result.duration_s = end - start
-            if first is not None and result.output_tokens and end > first:
-                result.tokens_per_s = result.output_tokens / (end - first)
             if result.usage is not None:
                 result.cost_usd = catalog.usage_cost_usd(job.settings.model_id, result.usage)
                 if self.spend_cap is not None:
@@ -246,37 +287,13 @@ class Runner:
         result.done = True
         queue.put_nowait(Update(job.key, result, True))
 
-    @staticmethod
-    def _apply(result: JobResult, part: Any) -> None:
-        if isinstance(part, str):
-            result.text += part
-        elif isinstance(part, Reasoning):
-            result.thinking += part.text
-        elif isinstance(part, ToolCalls):
-            result.tool_calls += [asdict(c) for c in part.calls]
-        elif isinstance(part, FinishReason):
-            result.stop_reason = part.raw or part.reason
-            result.stop_sequence = part.stop_sequence
-        elif isinstance(part, Usage):
-            result.usage = part
-        elif isinstance(part, HeadersResponse):
-            result.headers = dict(part.headers)
-        elif isinstance(part, RequestRecord):
-            result.request_body = part.body
-        elif isinstance(part, RetryNotice):
-            result.retries.append(str(part))
-
     def _to_run(self, job: Job, result: JobResult) -> Run:
         s = job.settings
         return Run(
             kind=self.kind, backend=self.backend, model=s.model_id, params=s.to_json(), system=s.system or None,
-            messages=job.messages, media=list(job.meta.get("media", [])), output=result.text,
-            thinking=result.thinking, tool_calls=result.tool_calls, stop_reason=result.stop_reason,
-            usage=asdict(result.usage) if result.usage else {}, cost_usd=result.cost_usd, ttft_s=result.ttft_s,
-            duration_s=result.duration_s, tokens_per_s=result.tokens_per_s, headers=result.headers,
-            request_body=result.request_body,
-            error=result.error or ("cancelled" if result.cancelled else None), group_id=self.group_id,
+            messages=job.messages, media=list(job.meta.get("media", [])), group_id=self.group_id,
             parent_id=job.meta.get("parent_id"), label=str(job.meta.get("label", "")), owner=self.owner,
+            **run_fields(result.run, s.model_id),
         )
 
 

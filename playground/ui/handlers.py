@@ -18,13 +18,14 @@ import gradio as gr
 
 from playground import catalog
 from playground.errors import PlaygroundError
+from playground.run import EVENTS_CAP, RunRecord
 from playground.secrets import scrub
 from playground.settings import RunSettings
 from playground.tuning.record import record_turn
 from playground.ui import inspector
 from playground.ui.backends import ANTHROPIC, OFFLINE, OPENAI, Backends
 from playground.ui.context import read_settings
-from playground.ui.render import EVENTS_CAP, TurnView
+from playground.ui.messages import describe_error
 from playground.ui.runner import RunRequest, stream_run
 from playground.ui.session import Exchange, Session, history_message
 
@@ -35,15 +36,15 @@ FAULTS = ("", "rate_limit", "overloaded", "server_error", "mid_stream_error", "d
           "fail_once_rate_limit", "fail_once_overloaded")
 
 
-def inspector_values(view: TurnView | None, model: str | None, api_key: str | None) -> tuple[str, ...]:
-    """All inspector tabs for ``view``, in ``INSPECTOR_KEYS`` order."""
+def inspector_values(run: RunRecord | None, model: str | None, api_key: str | None) -> tuple[str, ...]:
+    """All inspector tabs for ``run``, in ``INSPECTOR_KEYS`` order."""
     return (
-        inspector.request_view(view, api_key),
-        inspector.headers_view(view, api_key),
-        inspector.usage_view(view, model),
-        inspector.timing_view(view),
-        inspector.events_view(view, api_key),
-        inspector.errors_view(view),
+        inspector.request_view(run, api_key),
+        inspector.headers_view(run, api_key),
+        inspector.usage_view(run, model),
+        inspector.timing_view(run),
+        inspector.events_view(run, api_key),
+        inspector.errors_view(run),
     )
 
 
@@ -141,10 +142,9 @@ class Handlers:
             exchange.model = model = settings.model_id
             target, kwargs, user_message = prepare_run(self.backends, session, text, files, api_key, settings)
         except (PlaygroundError, OSError) as exc:
-            view = TurnView()
-            view.mark_error(exc)
-            exchange.view = view
-            yield (session.chat(), gr.update(), *_buttons(False), *inspector_values(view, exchange.model, api_key))
+            failed = exchange.run = RunRecord()
+            failed.mark_error(exc, describe_error(exc))
+            yield (session.chat(), gr.update(), *_buttons(False), *inspector_values(failed, exchange.model, api_key))
             return
         kwargs["raw_events"] = EVENTS_CAP  # the Events tab shows the wire events
         request = RunRequest(target.provider, model, [*session.history(), user_message], kwargs)
@@ -152,25 +152,24 @@ class Handlers:
         shown_requests, shown_headers = 0, None
         async with contextlib.aclosing(stream_run(request, session.control)) as run:
             async for progress in run:
-                view = exchange.view = progress.view
+                record = exchange.run = progress.run
                 if progress.final:
-                    if view.error_text:  # errors never carry keys by design; scrub anyway (unexpected errors)
-                        view.error_text = scrub(view.error_text, api_key, target.api_key)
-                    exchange.user_message = _sent_user_message(view, user_message, target.kind != OPENAI)
-                    exchange.assistant_message = history_message(progress.accumulator, view, target.kind != OPENAI)
+                    if record.error_text:  # errors never carry keys by design; scrub anyway (unexpected errors)
+                        record.error_text = scrub(record.error_text, api_key, target.api_key)
+                    exchange.user_message = _sent_user_message(record, user_message, target.kind != OPENAI)
+                    exchange.assistant_message = history_message(record, target.kind != OPENAI)
                     # Only the final answer here (what the person waits for): the inspector views and the
                     # buttons follow in `after_run`, a separate update, so the browser paints this first.
                     yield (session.chat(), gr.skip(), *_buttons(True), *(gr.skip(),) * len(INSPECTOR_KEYS))
                     try:  # the run history is a convenience: a failing write must not break the session
-                        record_turn(view, request.messages, settings, backend=target.api_base or target.kind,
-                                    api_key=target.api_key, files=files, accumulator=progress.accumulator,
-                                    owner=session.owner)
+                        record_turn(record, request.messages, settings, backend=target.api_base or target.kind,
+                                    api_key=target.api_key, files=files, owner=session.owner)
                     except Exception as exc:  # noqa: BLE001
                         log.warning("run history write failed: %s", type(exc).__name__)
                     return
-                req = inspector.request_view(view, api_key) if len(view.requests) != shown_requests else gr.skip()
-                hdr = inspector.headers_view(view, api_key) if view.headers is not shown_headers else gr.skip()
-                shown_requests, shown_headers = len(view.requests), view.headers
+                req = inspector.request_view(record, api_key) if len(record.requests) != shown_requests else gr.skip()
+                hdr = inspector.headers_view(record, api_key) if record.headers is not shown_headers else gr.skip()
+                shown_requests, shown_headers = len(record.requests), record.headers
                 yield (session.chat(), gr.skip(), *_buttons(True), req, hdr, *(gr.skip(),) * 4)
 
     @staticmethod
@@ -179,8 +178,7 @@ class Handlers:
         if session.busy:  # this send was refused because one is streaming: leave that run's UI alone
             return (gr.skip(),) * (2 + len(INSPECTOR_KEYS))
         last = session.exchanges[-1] if session.exchanges else None
-        view = last.view if last else None
-        return (*_buttons(False), *inspector_values(view, last.model if last else None, api_key))
+        return (*_buttons(False), *inspector_values(last.run if last else None, last.model if last else None, api_key))
 
     @staticmethod
     async def stop(session: Session) -> None:
@@ -256,10 +254,10 @@ def _no_change() -> tuple[Any, ...]:
     return (gr.skip(),) * (4 + len(INSPECTOR_KEYS))
 
 
-def _sent_user_message(view: TurnView, built: dict[str, Any], native: bool) -> dict[str, Any]:
+def _sent_user_message(run: RunRecord, built: dict[str, Any], native: bool) -> dict[str, Any]:
     """The user message exactly as the provider sent it (with its media blocks), else the one we built."""
-    if native and view.requests:
-        messages = view.requests[-1].body.get("messages") or []
+    if native and run.request is not None:
+        messages = run.request.body.get("messages") or []
         if messages and isinstance(messages[-1], dict) and messages[-1].get("role") == "user":
             return messages[-1]
     return built
@@ -292,7 +290,7 @@ class ChatAPI:
         request = RunRequest(target.provider, settings.model_id, [{"role": "user", "content": message}], kwargs)
         async with contextlib.aclosing(stream_run(request)) as run:
             async for progress in run:
-                view = progress.view
-                if progress.final and view.status == "error":
-                    raise gr.Error(f"{view.error_text} (partial reply: {view.text!r})")
-                yield view.text
+                record = progress.run
+                if progress.final and record.status == "error":
+                    raise gr.Error(f"{record.error_text} (partial reply: {record.text!r})")
+                yield record.text

@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from playground.errors import PlaygroundError
-from playground.ui.render import RENDER_INTERVAL, Throttle, TurnView
+from playground.run import RunRecord
+from playground.ui.messages import describe_error
+from playground.ui.render import RENDER_INTERVAL, Throttle, render_interval
 
 log = logging.getLogger(__name__)
 
@@ -74,37 +76,27 @@ class RunControl:
 class RunProgress:
     """The run so far. The same object is yielded each time (mutated in between); ``final`` on the last."""
 
-    view: TurnView
-    accumulator: Any  # playground.turn.TurnAccumulator: the history-ready message
+    run: RunRecord  # everything about the run: what the chat shows, the inspector, the history message
     final: bool = False
 
 
-def _accumulator() -> Any:
-    from playground.turn import TurnAccumulator  # the provider engineer's module; imported on first run
-
-    return TurnAccumulator()
-
-
-async def stream_run(
-    request: RunRequest, control: RunControl | None = None, *, interval: float = RENDER_INTERVAL,
-    accumulator: Any = None,
-) -> AsyncIterator[RunProgress]:
+async def stream_run(request: RunRequest, control: RunControl | None = None, *, interval: float = RENDER_INTERVAL
+                     ) -> AsyncIterator[RunProgress]:
     """Run ``request`` and yield progress at most every ``interval`` seconds, then once with ``final=True``.
 
-    Errors never escape: they end the run with ``view.status == "error"`` and the partial output kept.
-    ``accumulator`` (anything with ``add(part)``) defaults to a new ``TurnAccumulator``.
+    Errors never escape: they end the run with ``run.status == "error"`` and the partial output kept.
     """
     control = control or RunControl()
     stop = control.begin()
-    view = TurnView()
-    progress = RunProgress(view, accumulator if accumulator is not None else _accumulator())
+    run = RunRecord()
+    progress = RunProgress(run)
 
     async def pump() -> None:
         parts = request.provider.create_async_generator(request.model, request.messages, **request.kwargs)
+        add = run.add
         try:
             async for part in parts:
-                view.add(part)
-                progress.accumulator.add(part)
+                add(part)
         finally:
             await parts.aclose()
 
@@ -114,28 +106,28 @@ async def stream_run(
     throttle.due()  # the first render waits one interval: usually the first tokens are there by then
     try:
         while not task.done():
-            throttle.interval = view.render_interval(interval)
-            timeout = throttle.remaining() if view.dirty else throttle.interval
+            throttle.interval = render_interval(run, interval)
+            timeout = throttle.remaining() if run.dirty else throttle.interval
             await asyncio.wait({task, stop_wait}, timeout=max(timeout, 0.001), return_when=asyncio.FIRST_COMPLETED)
             if stop.is_set() and not task.done():
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
                 break
-            if not task.done() and view.dirty and throttle.due():
-                view.dirty = False
+            if not task.done() and run.dirty and throttle.due():
+                run.dirty = False
                 yield progress
         # Stopped: cancelled by Stop (or by Gradio), or failed while being cancelled.
         if task.cancelled() or (stop.is_set() and task.exception() is not None):
-            view.mark_stopped()
+            run.mark_stopped()
         elif (exc := task.exception()) is not None:
             if not isinstance(exc, PlaygroundError):  # a bug, not an API answer: leave a trace (type only)
                 log.warning("run failed with an unexpected %s", type(exc).__name__)
-            view.mark_error(exc)
+            run.mark_error(exc, describe_error(exc))
         else:
-            view.mark_done()
+            run.mark_done()
         progress.final = True
-        view.dirty = False
+        run.dirty = False
         control.end()  # before the last yield: a consumer that stops iterating here sees the run as over
         yield progress
     finally:

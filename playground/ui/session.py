@@ -3,7 +3,7 @@
 Each :class:`Exchange` pairs a user prompt with the assistant's turn. The chat is derived from
 the exchanges (so Undo/Retry/Clear are list operations), and the API history is built from the
 messages *as they were sent and received*: the user message from the request body (media blocks
-included) and the assistant message from ``TurnAccumulator.to_message()`` (thinking signatures
+included) and the assistant message from the run record's ``to_message()`` (thinking signatures
 included).
 """
 
@@ -15,8 +15,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from playground.run import RunRecord
 from playground.store import new_owner
-from playground.ui.render import TurnView
+from playground.ui.render import chat_messages
 from playground.ui.runner import RunControl
 
 TOOL_RESULT_HINT = "Your next message will be sent as the tool result."
@@ -29,7 +30,7 @@ class Exchange:
     text: str
     files: list[str] = field(default_factory=list)  # local paths of uploads (Gradio's cache)
     user_message: dict[str, Any] | None = None  # the API user message as sent
-    view: TurnView | None = None
+    run: RunRecord | None = None  # the assistant's turn
     assistant_message: dict[str, Any] | None = None  # None: no usable answer (not sent back)
     model: str = ""
 
@@ -48,18 +49,18 @@ def _tool_use_ids(message: dict[str, Any] | None) -> list[str]:
     return [b["id"] for b in message["content"] if isinstance(b, dict) and b.get("type") == "tool_use" and "id" in b]
 
 
-def history_message(accumulator: Any, view: TurnView, native: bool) -> dict[str, Any] | None:
+def history_message(run: RunRecord, native: bool) -> dict[str, Any] | None:
     """The assistant message to send back next turn, or None when there is nothing usable.
 
-    ``native`` (Anthropic backends) keeps the accumulator's blocks: thinking with signatures,
+    ``native`` (Anthropic backends) keeps the run's blocks: thinking with signatures,
     redacted thinking, text, tool_use. A stopped or failed turn keeps only what the API accepts
     back: text, and thinking blocks that did get their signature.
     """
     if not native:
-        return {"role": "assistant", "content": view.text} if view.text else None
-    message = accumulator.to_message()
+        return {"role": "assistant", "content": run.text} if run.text else None
+    message = run.to_message()
     content = message.get("content")
-    if isinstance(content, list) and view.status != "done":
+    if isinstance(content, list) and run.status != "done":
         content = [
             b for b in content
             if isinstance(b, dict)
@@ -115,8 +116,8 @@ class Session:
         then its turn's messages."""
         for k, ex in enumerate(self.exchanges):
             yield k, ex.user_display()
-            if ex.view is not None:
-                for message in ex.view.messages():
+            if ex.run is not None:
+                for message in chat_messages(ex.run):
                     yield k, message
 
     def chat(self) -> list[dict[str, Any]]:
@@ -127,8 +128,9 @@ class Session:
         return out
 
     @property
-    def last_view(self) -> TurnView | None:
-        return self.exchanges[-1].view if self.exchanges else None
+    def last_run(self) -> RunRecord | None:
+        """The last exchange's run, if any."""
+        return self.exchanges[-1].run if self.exchanges else None
 
     def pop(self) -> Exchange | None:
         """Remove and return the last exchange (Undo / Retry)."""
@@ -146,7 +148,7 @@ class Session:
                 pending = message
             elif role == "assistant" and pending is not None:
                 self.exchanges.append(Exchange(text=_text_of(pending), user_message=pending,
-                                               assistant_message=message, view=view_of(message)))
+                                               assistant_message=message, run=record_of(message)))
                 pending = None
         return len(self.exchanges)
 
@@ -177,11 +179,11 @@ def _text_of(message: dict[str, Any]) -> str:
     return "\n".join(p for p in parts if p)
 
 
-def view_of(message: dict[str, Any]) -> TurnView:
-    """A finished view of a stored assistant message (for showing a conversation loaded from history)."""
+def record_of(message: dict[str, Any]) -> RunRecord:
+    """A finished run record of a stored assistant message (for showing a conversation loaded from history)."""
     from playground.responses import Reasoning, ToolCall, ToolCalls
 
-    view = TurnView()
+    view = RunRecord()
     content = message.get("content")
     for block in [content] if isinstance(content, str) else (content or []):
         if isinstance(block, str):
