@@ -103,13 +103,13 @@ def drive_session(url: str, session: int, turns: int, max_tokens: int, start: An
 async def replay(prompts: list[str], max_tokens: int) -> dict[str, str]:
     """What the backend produces for each prompt: the same request, straight to an unpaced emulator
     with the same seed (built with the same settings code the app's /chat endpoint uses)."""
+    from playground.backends import OFFLINE, OFFLINE_KEY
     from playground.emulator import Emulator
     from playground.providers import Anthropic
     from playground.turn import TurnAccumulator
-    from playground.ui.backends import OFFLINE_KEY
     from playground.ui.settings import to_provider_kwargs
 
-    kwargs = to_provider_kwargs({"backend": "offline", "system": "", "max_tokens": max_tokens})
+    kwargs = to_provider_kwargs({"backend": OFFLINE.kind, "system": "", "max_tokens": max_tokens})
     kwargs = {k: v for k, v in kwargs.items() if v is not None}
     out: dict[str, str] = {}
     async with Emulator(seed=SEED) as emu:

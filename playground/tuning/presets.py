@@ -15,11 +15,11 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..store import check_params, default_path
+from ..config import current
+from ..store import check_params
 from .settings import RunSettings
 from .share import check_extras
 
-ENV_PATH = "PLAYGROUND_PRESETS_PATH"
 _NAME = re.compile(r"^[\w .\-]{1,64}$")
 _EXTRAS = "playground"  # the entry's key for the Playground extras (RunSettings.from_dict ignores it)
 
@@ -29,9 +29,9 @@ class PresetError(ValueError):
 
 
 def default_presets_path() -> Path:
-    """``$PLAYGROUND_PRESETS_PATH``, else ``presets.json`` beside the history database."""
-    env = os.environ.get(ENV_PATH)
-    return Path(env).expanduser() if env else default_path().with_name("presets.json")
+    """``PLAYGROUND_PRESETS_PATH``, else ``presets.json`` beside the history database."""
+    config = current()
+    return config.presets_path or config.history_path.with_name("presets.json")
 
 
 class PresetStore:

@@ -20,7 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from playground.ui.backends import Backends
+from playground.backends import Backends
+from playground.config import Config
 from playground.ui.settings import SETTING_KEYS
 
 
@@ -38,6 +39,11 @@ class UIContext:
     # (the model-list refresh), so a setting they restore is not overwritten by it.
     after_load: list[dict[str, Any]] = field(default_factory=list)
     prompt: Any = None  # gr.MultimodalTextbox: the chat's message box (a share link may fill it)
+
+    @property
+    def config(self) -> Config:
+        """The app's configuration (read once at start-up)."""
+        return self.backends.config
 
     @property
     def settings_inputs(self) -> list[Any]:

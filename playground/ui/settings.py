@@ -13,6 +13,7 @@ import json
 import math
 from typing import Any
 
+from playground.backends import OFFLINE, get_backend
 from playground.errors import ParameterError
 
 # The keys of a settings dict, in the order the UI collects them.
@@ -28,7 +29,7 @@ THINKING_MODES = ("off", "budget", "adaptive")
 CACHE_MODES = ("off", "system", "auto")
 CACHE_TTLS = ("5m", "1h")
 DEFAULTS: dict[str, Any] = {
-    "backend": "offline", "base_url": "", "model": "", "system": "", "temperature": None, "top_p": None,
+    "backend": OFFLINE.kind, "base_url": "", "model": "", "system": "", "temperature": None, "top_p": None,
     "top_k": None, "max_tokens": 1024, "stop_sequences": "", "thinking": "off", "thinking_budget": 2048,
     "effort": "", "stream": True, "tools": "", "tool_choice": "auto", "fault": "",
     "endless": False, "cache": "off", "cache_ttl": "5m", "redact_thinking": False,
@@ -144,7 +145,8 @@ def to_provider_kwargs(settings: dict[str, Any]) -> dict[str, Any]:
         "effort": (s["effort"] or None),
         "headers": None,
     }
-    if s["backend"] == "offline":  # never send test headers to a real backend
+    backend = get_backend(s["backend"])
+    if backend.emulator_switches:  # never send test headers to a real backend
         headers = {FAULT_HEADER: str(s["fault"])} if s["fault"] else {}
         if s["endless"]:
             headers[ENDLESS_HEADER] = "1"
@@ -161,7 +163,7 @@ def to_provider_kwargs(settings: dict[str, Any]) -> dict[str, Any]:
         kwargs["thinking"] = budget
     elif mode == "adaptive":
         kwargs["thinking"] = {"type": "adaptive"}
-    if s["backend"] != "openai":  # cache_control is a Messages API field
+    if backend.supports_cache:  # cache_control is a Messages API field
         _apply_cache(kwargs, s["cache"] or "off", s["cache_ttl"] or "5m")
     return kwargs
 
