@@ -28,11 +28,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from playground.backends import OFFLINE, OFFLINE_KEY, Target  # noqa: E402
 from playground.emulator import Emulator  # noqa: E402
 from playground.evals import EvalRun, client, parse_spec  # noqa: E402
 from playground.evals.client import send  # noqa: E402
-from playground.providers import Anthropic  # noqa: E402
-from playground.ui.backends import OFFLINE, OFFLINE_KEY, Target  # noqa: E402
 
 SPEC = """
 [eval]
@@ -156,7 +155,7 @@ async def main() -> None:
     args = parser.parse_args()
     spec_text = make_spec(args.attempts)
     async with offline_backend(args.emulator) as api_base:
-        target = Target(OFFLINE, Anthropic, api_base, OFFLINE_KEY)
+        target = Target(OFFLINE, api_base, OFFLINE_KEY)
         total = len(EvalRun(parse_spec(spec_text), target).planned)
         await direct_once(spec_text, target, 4)  # warm the sampler and connections
         print(f"{total} attempts per run, offline backend unpaced ({args.emulator}), {args.rounds} round(s), "

@@ -103,11 +103,11 @@ def drive_session(url: str, session: int, turns: int, max_tokens: int, start: An
 async def replay(prompts: list[str], max_tokens: int) -> dict[str, str]:
     """What the backend produces for each prompt: the same request, straight to an unpaced emulator
     with the same seed (built with the same settings code the app's /chat endpoint uses)."""
+    from playground.backends import OFFLINE_KEY
     from playground.emulator import Emulator
     from playground.providers import Anthropic
     from playground.settings import RunSettings
     from playground.turn import TurnAccumulator
-    from playground.ui.backends import OFFLINE_KEY
 
     kwargs = RunSettings.from_json({"backend": "offline", "max_tokens": max_tokens}).to_kwargs()
     out: dict[str, str] = {}

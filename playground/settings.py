@@ -30,6 +30,7 @@ from typing import Any
 
 from . import catalog
 from .apiversion import DEFAULT_API_VERSION, removes_sampling, sampling_removed_reason
+from .backends import BACKENDS, Backend, get_backend
 from .errors import ParameterError
 
 THINKING_MODES = ("off", "budget", "adaptive")
@@ -98,10 +99,15 @@ class RunSettings:
         return RunSettings.from_json({**self.to_json(), **changes})
 
     @property
+    def backend_row(self) -> Backend:
+        """This request's row of the backend table (what it supports, which key it may use)."""
+        return get_backend(self.backend)
+
+    @property
     def model_id(self) -> str:
-        """The model as sent: aliases resolved; blank -> the offline sampler offline, else the default model."""
+        """The model as sent: aliases resolved; blank -> the backend's preferred model."""
         if not self.model.strip():
-            return catalog.EMULATOR_MODEL if self.backend == "offline" else catalog.DEFAULT_MODEL
+            return self.backend_row.default_model or catalog.DEFAULT_MODEL
         return catalog.resolve(self.model.strip())
 
     # -- JSON ------------------------------------------------------------------------------------
@@ -228,9 +234,10 @@ class RunSettings:
             kwargs["effort"] = self.effort
         if self.response_format is not None:
             kwargs["response_format"] = dict(self.response_format)
-        if self.api_version != DEFAULT_API_VERSION and self.backend != "openai":  # an Anthropic header
+        row = self.backend_row
+        if self.api_version != DEFAULT_API_VERSION and row.messages_api:  # an Anthropic header
             kwargs["api_version"] = self.api_version
-        if self.backend != "openai" and self.cache != "off":  # cache_control is a Messages API field
+        if row.supports_cache and self.cache != "off":  # cache_control is a Messages API field
             control = {"type": "ephemeral"} if self.cache_ttl == "5m" else {"type": "ephemeral", "ttl": self.cache_ttl}
             if self.cache == "system" and system is not None:
                 system = [{"type": "text", "text": self.system, "cache_control": control}]
@@ -238,7 +245,7 @@ class RunSettings:
                 kwargs["extra_data"] = {"cache_control": control}
         if system is not None:
             kwargs["system"] = system
-        if self.backend == "offline":  # never send test headers to a real backend
+        if row.emulator_switches:  # never send test headers to a real backend
             headers = {FAULT_HEADER: self.fault} if self.fault else {}
             if self.endless:
                 headers[ENDLESS_HEADER] = "1"
@@ -260,7 +267,7 @@ class RunSettings:
 
     def cache_problem(self) -> tuple[str, str] | None:
         """Caching the system prompt needs one: ``("cache", fix)`` when there is none."""
-        if self.cache == "system" and not self.system.strip() and self.backend != "openai":
+        if self.cache == "system" and not self.system.strip() and self.backend_row.supports_cache:
             return ("cache", "there is no system prompt to cache: write one, or cache the whole prompt.")
         return None
 
@@ -483,7 +490,7 @@ def _model(value: Any) -> str:
 
 
 _FIELD_CHECKS: dict[str, Any] = {
-    "backend": _choice(("offline", "anthropic", "openai"), "offline"),
+    "backend": lambda v: _choice(tuple(BACKENDS), "offline")(v),
     "base_url": lambda v: _text(v).strip(),
     "model": _model,
     "system": _text,
@@ -627,7 +634,8 @@ def _unfit(s: RunSettings) -> tuple[dict[str, Any], dict[str, str]]:
     """The changes that fit ``s`` to its model, and a note per field changed."""
     changes: dict[str, Any] = {}
     notes: dict[str, str] = {}
-    states = control_states(s.model_id, s.api_version if s.backend != "openai" else DEFAULT_API_VERSION)
+    row = s.backend_row
+    states = control_states(s.model_id, s.api_version if row.messages_api else DEFAULT_API_VERSION)
     for name in SAMPLING:
         if getattr(s, name) is not None and not states[name].enabled:
             changes[name] = None
@@ -643,7 +651,7 @@ def _unfit(s: RunSettings) -> tuple[dict[str, Any], dict[str, str]]:
     if s.thinking != "off" and not states[f"thinking:{s.thinking}"].enabled:
         changes["thinking"] = "off"
         notes["thinking"] = f"thinking turned off: {states[f'thinking:{s.thinking}'].reason}"
-    if s.backend != "offline":
+    if not row.emulator_switches:
         # Hidden off the offline backend and never sent there: cleared without a note.
         changes.update({name: False if name != "fault" else "" for name in OFFLINE_ONLY if getattr(s, name)})
     return changes, notes

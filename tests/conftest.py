@@ -51,3 +51,13 @@ def _private_run_history(tmp_path_factory: pytest.TempPathFactory):
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+@pytest.fixture(autouse=True)
+def _no_installed_config():
+    """An app built in a test installs its configuration for the process (``playground.config.current``):
+    forget it afterwards, so the next test reads its own environment."""
+    yield
+    from playground import config
+
+    config.install(None)

@@ -9,12 +9,11 @@ from typing import Any
 
 import pytest
 
+from playground.backends import OFFLINE, OFFLINE_KEY, OPENAI, Target
 from playground.evals import EvalRun, ResponseCache, parse_spec
 from playground.evals.cache import request_key
 from playground.evals.client import build_request, cache_key
 from playground.evals.runner import ATTEMPTS_FILE, COST_CAP, CostCapRefused, read_attempts
-from playground.providers import Anthropic
-from playground.ui.backends import OFFLINE, OFFLINE_KEY, Target
 
 SPEC = """
 [eval]
@@ -45,7 +44,7 @@ value = 1000
 
 
 def target(emu: Any, key: str = OFFLINE_KEY) -> Target:
-    return Target(OFFLINE, Anthropic, emu.api_base, key)
+    return Target(OFFLINE, emu.api_base, key)
 
 
 async def collect(run: EvalRun, **kwargs: Any) -> list:
@@ -54,19 +53,19 @@ async def collect(run: EvalRun, **kwargs: Any) -> list:
 
 def test_cache_keys_cover_the_request_and_the_repeat_but_not_the_key() -> None:
     settings = {"model": "m", "max_tokens": 10}
-    r = build_request(settings, "hi", None, OFFLINE, 7)
-    a = Target(OFFLINE, Anthropic, "http://127.0.0.1:1/v1", "key-one")
-    b = Target(OFFLINE, Anthropic, "http://127.0.0.1:1/v1", "key-two")
+    r = build_request(settings, "hi", None, OFFLINE.kind, 7)
+    a = Target(OFFLINE, "http://127.0.0.1:1/v1", "key-one")
+    b = Target(OFFLINE, "http://127.0.0.1:1/v1", "key-two")
     assert cache_key(a, r, 0) == cache_key(b, r, 0)  # the API key is not part of it
     assert cache_key(a, r, 0) != cache_key(a, r, 1)
-    assert cache_key(a, r, 0) != cache_key(a, build_request(settings, "hi!", None, OFFLINE, 7), 0)
-    assert cache_key(a, r, 0) != cache_key(a, build_request({**settings, "temperature": 0.1}, "hi", None, OFFLINE, 7), 0)
-    assert cache_key(a, r, 0) != cache_key(a, build_request(settings, "hi", None, OFFLINE, 8), 0)  # seed header
+    assert cache_key(a, r, 0) != cache_key(a, build_request(settings, "hi!", None, OFFLINE.kind, 7), 0)
+    assert cache_key(a, r, 0) != cache_key(a, build_request({**settings, "temperature": 0.1}, "hi", None, OFFLINE.kind, 7), 0)
+    assert cache_key(a, r, 0) != cache_key(a, build_request(settings, "hi", None, OFFLINE.kind, 8), 0)  # seed header
     assert request_key("offline", "u", {"x": 1, "y": 2}, 0) == request_key("offline", "u", {"y": 2, "x": 1}, 0)
     # a restarted emulator listens on another port: still the same offline request
-    assert cache_key(a, r, 0) == cache_key(Target(OFFLINE, Anthropic, "http://127.0.0.1:2/v1", "k"), r, 0)
-    remote = Target("openai", Anthropic, "http://host-a/v1", None)
-    assert cache_key(remote, r, 0) != cache_key(Target("openai", Anthropic, "http://host-b/v1", None), r, 0)
+    assert cache_key(a, r, 0) == cache_key(Target(OFFLINE, "http://127.0.0.1:2/v1", "k"), r, 0)
+    remote = Target(OPENAI, "http://host-a/v1")
+    assert cache_key(remote, r, 0) != cache_key(Target(OPENAI, "http://host-b/v1"), r, 0)
     assert r.kwargs["headers"] == {"x-emulator-seed": "7"}
     assert "headers" not in build_request(settings, "hi", None, "anthropic", 7).kwargs  # never sent for real
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 import pytest
 
 from playground import catalog, store
+from playground.backends import Backends
+from playground.config import Config
 from playground.errors import PlaygroundError
 from playground.tuning.runner import Job, Runner
 from playground.tuning.settings import RunSettings
-from playground.ui.backends import Backends
 from playground.ui.handlers import Handlers
 from playground.ui.session import Session
 from playground.ui.settings import DEFAULTS, SETTING_KEYS
@@ -20,7 +21,7 @@ from playground.ui.tuning.common import load_run, missing_run, reader_owner
 
 @pytest.fixture(scope="module")
 def backends():
-    b = Backends(None, {"tokens_per_second": 500})
+    b = Backends(Config(emulator_tps=500))
     yield b
     b.close()
 
@@ -86,7 +87,7 @@ def test_history_tab_header_says_which_scope_applies(monkeypatch, tmp_path) -> N
     from playground.ui.app import build_app
 
     def notice_text() -> str:
-        demo = build_app(Backends(None, {}, start_offline=lambda **_: None))
+        demo = build_app(Backends(start_offline=lambda **_: None))
         config = demo.get_config_file()
         return next(c["props"]["value"] for c in config["components"] if c["props"].get("elem_id") == "history_notice")
 

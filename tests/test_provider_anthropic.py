@@ -493,11 +493,11 @@ def fixture_png() -> bytes:
 
 
 def test_settings_environment_wins_over_dotenv_and_hide_keys(tmp_path: Any) -> None:
-    from playground.config import load_settings
+    from playground.config import load_keys
 
     dotenv = tmp_path / ".env"
     dotenv.write_text("ANTHROPIC_API_KEY=from-dotenv-key-1111\nANTHROPIC_BASE_URL=http://dotenv.example\n")
-    settings = load_settings({"ANTHROPIC_API_KEY": KEY}, dotenv)
+    settings = load_keys({"ANTHROPIC_API_KEY": KEY}, dotenv)
     assert settings.anthropic_api_key == KEY and settings.anthropic_api_base == "http://dotenv.example/v1"
     assert KEY not in repr(settings) and "from-dotenv" not in repr(settings)
-    assert load_settings({}, tmp_path / "missing.env").anthropic_api_base == "https://api.anthropic.com/v1"
+    assert load_keys({}, tmp_path / "missing.env").anthropic_api_base == "https://api.anthropic.com/v1"

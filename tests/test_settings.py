@@ -8,11 +8,12 @@ from urllib.parse import parse_qsl
 import pytest
 
 from playground import store
+from playground.backends import Backends
+from playground.config import Config
 from playground.settings import FIELDS, RunSettings, SettingsError, control_states, upgrade_json
 from playground.tuning import share
 from playground.tuning.presets import PresetStore
 from playground.tuning.runner import Runner, user_messages
-from playground.ui.backends import Backends
 from playground.ui.context import read_settings
 from playground.ui.handlers import Handlers
 from playground.ui.session import Session
@@ -134,7 +135,7 @@ PROMPT = "What is the weather in Paris?"
 
 @pytest.fixture
 def backends():
-    b = Backends(None, {"tokens_per_second": 0})
+    b = Backends(Config(emulator_tps=0))
     yield b
     b.close()
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from playground import config as app_config
 from playground import store
 from playground.store import HistoryError, Run, RunStore, media_ref, record_run
 
@@ -208,7 +209,7 @@ def test_a_database_from_before_owners_is_migrated_on_open(tmp_path):
 
 
 def test_history_scope_defaults_and_invalid_values(monkeypatch, caplog):
-    monkeypatch.setattr(store.config, "_warned_scopes", set())
+    monkeypatch.setattr(app_config, "_warned_scopes", set())
     monkeypatch.delenv("PLAYGROUND_HISTORY_SCOPE", raising=False)
     monkeypatch.chdir(Path(__file__).parent)  # no .env here
     monkeypatch.delenv("SPACE_ID", raising=False)
@@ -224,7 +225,7 @@ def test_history_scope_defaults_and_invalid_values(monkeypatch, caplog):
     monkeypatch.setenv("PLAYGROUND_HISTORY_SCOPE", "session")
     assert store.history_scope() == "session"
     monkeypatch.setenv("PLAYGROUND_HISTORY_SCOPE", "sesion")  # a typo falls back to the private scope, loudly
-    with caplog.at_level("WARNING", logger="playground.store"):
+    with caplog.at_level("WARNING", logger="playground.config"):
         assert store.history_scope() == "session"
     assert "PLAYGROUND_HISTORY_SCOPE='sesion'" in caplog.text and "session | shared" in caplog.text
 

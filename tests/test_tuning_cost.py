@@ -8,6 +8,7 @@ import threading
 import pytest
 
 from playground import catalog
+from playground.config import ConfigError
 from playground.tuning.cost import SpendCap, SpendCapExceeded, estimate, estimate_input_tokens
 
 
@@ -48,7 +49,10 @@ def test_cap_refuses_past_the_cap_and_counts_spend():
 def test_cap_env_default_and_thread_safety(monkeypatch):
     monkeypatch.setenv("PLAYGROUND_SPEND_CAP_USD", "2.5")
     assert SpendCap().cap_usd == 2.5
-    monkeypatch.setenv("PLAYGROUND_SPEND_CAP_USD", "lots")
+    monkeypatch.setenv("PLAYGROUND_SPEND_CAP_USD", "lots")  # named, not silently replaced by the default
+    with pytest.raises(ConfigError, match="PLAYGROUND_SPEND_CAP_USD"):
+        SpendCap()
+    monkeypatch.delenv("PLAYGROUND_SPEND_CAP_USD")
     assert SpendCap().cap_usd == 1.0
     cap = SpendCap(100)
     threads = [threading.Thread(target=lambda: [cap.add(0.001) for _ in range(1000)]) for _ in range(4)]

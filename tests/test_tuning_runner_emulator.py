@@ -64,15 +64,14 @@ async def test_tuning_runs_obey_the_servers_timeout_and_private_host_guard(repla
     chat (``PLAYGROUND_TIMEOUT``, the private-host guard on a Space) holds for them too."""
     from replay import Reply
 
-    from playground.providers import Anthropic
-    from playground.ui.backends import Target
+    from playground.backends import ANTHROPIC, Target
     from playground.ui.tuning.common import tuning_runner
 
     job = Job(0, RunSettings(model="playground-tiny", max_tokens=16), [{"role": "user", "content": "hi"}])
     base = replay_server.api_base
 
     replay_server.reply(Reply(200, body=b"{}", delay=5))  # answers after 5 s; the server allows 0.3 s
-    slow = Target("anthropic", Anthropic, base, "k", allow_private=True, timeout=0.3)
+    slow = Target(ANTHROPIC, base, "k", allow_private=True, timeout=0.3)
     started = time.monotonic()
     timed_out = [u.result async for u in tuning_runner(slow, None, {}, kind="sweep", max_retries=0).run([job])
                  if u.done][0]
@@ -80,7 +79,7 @@ async def test_tuning_runs_obey_the_servers_timeout_and_private_host_guard(repla
     assert time.monotonic() - started < 3
 
     seen = len(replay_server.requests)
-    guarded = Target("anthropic", Anthropic, base, "k", allow_private=False)
+    guarded = Target(ANTHROPIC, base, "k", allow_private=False)
     refused = [u.result async for u in tuning_runner(guarded, None, {}, kind="compare", max_retries=0).run([job])
                if u.done][0]
     assert refused.error and "127.0.0.1" in refused.error, refused.error

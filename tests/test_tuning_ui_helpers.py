@@ -95,11 +95,11 @@ def testsweep_plan_counts_prices_and_refuses_what_a_model_rejects():
 
 
 def test_history_tab_says_history_is_ephemeral_on_a_space(monkeypatch, tmp_path):
+    from playground.backends import Backends
     from playground.ui.app import build_app
-    from playground.ui.backends import Backends
 
     def notice_text() -> str:
-        demo = build_app(Backends(None, {}, start_offline=lambda **_: None))
+        demo = build_app(Backends(start_offline=lambda **_: None))
         config = demo.get_config_file()
         return next(c["props"]["value"] for c in config["components"] if c["props"].get("elem_id") == "history_notice")
 

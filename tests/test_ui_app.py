@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from playground.ui.app import DEFAULT_CONCURRENCY, build_app, concurrency_limit, launch_options
-from playground.ui.backends import Backends
+from playground import catalog
+from playground import config as app_config
+from playground.backends import Backends
+from playground.config import Config
+from playground.ui.app import build_app, launch_options
 
 PINNED = ("prompt", "send", "stop", "chat", "model", "system", "temperature", "top_p", "top_k", "max_tokens",
           "stop_sequences", "api_key", "inspector", "usage", "headers")
@@ -20,7 +23,7 @@ class NoEmulator:
 
 @pytest.fixture(scope="module")
 def config() -> dict:
-    return build_app(Backends(None, {}, lambda **_: NoEmulator())).get_config_file()
+    return build_app(Backends(Config(), start_offline=lambda **_: NoEmulator())).get_config_file()
 
 
 def test_pinned_elem_ids_exist_once(config) -> None:
@@ -42,13 +45,24 @@ def test_only_the_chat_endpoint_is_public(config) -> None:
     assert public == ["chat"], public
 
 
-def test_launch_options_and_limits(monkeypatch) -> None:
+def test_launch_options() -> None:
     options = launch_options()
     assert options["run_history"] is False  # it would keep inputs, the key too, in browser storage
     assert "img-src 'self' data: blob:" in options["head"]
-    monkeypatch.delenv("PLAYGROUND_CONCURRENCY", raising=False)
-    assert concurrency_limit() == DEFAULT_CONCURRENCY
-    monkeypatch.setenv("PLAYGROUND_CONCURRENCY", "4")
-    assert concurrency_limit() == 4
-    monkeypatch.setenv("PLAYGROUND_CONCURRENCY", "many")
-    assert concurrency_limit() == DEFAULT_CONCURRENCY
+
+
+def _component(config: dict, elem_id: str) -> dict:
+    return next(c for c in config["components"] if c["props"].get("elem_id") == elem_id)
+
+
+def test_the_configuration_passed_in_decides_the_default_backend_and_is_the_processes() -> None:
+    with_key = Config(anthropic_api_key="sk-ant-server-0000", spend_cap_usd=2.5)
+    page = build_app(Backends(with_key, start_offline=lambda **_: NoEmulator())).get_config_file()
+    backend = _component(page, "backend")["props"]
+    assert backend["value"] == "anthropic"
+    assert [choice[1] for choice in backend["choices"]] == ["offline", "anthropic", "openai"]
+    assert _component(page, "model")["props"]["value"] == catalog.DEFAULT_MODEL
+    assert app_config.current() is with_key  # the store and presets read this one, not the environment
+    offline = build_app(Backends(Config(), start_offline=lambda **_: NoEmulator())).get_config_file()
+    assert _component(offline, "backend")["props"]["value"] == "offline"
+    assert _component(offline, "model")["props"]["value"] == catalog.EMULATOR_MODEL

@@ -7,7 +7,8 @@ import asyncio
 import pytest
 
 from playground import catalog
-from playground.ui.backends import Backends
+from playground.backends import Backends
+from playground.config import Config
 from playground.ui.handlers import Handlers
 from playground.ui.session import Session
 from playground.ui.settings import DEFAULTS, SETTING_KEYS
@@ -15,7 +16,7 @@ from playground.ui.settings import DEFAULTS, SETTING_KEYS
 
 @pytest.fixture(scope="module")
 def handlers():
-    backends = Backends(None, {"tokens_per_second": 300})
+    backends = Backends(Config(emulator_tps=300))
     yield Handlers(backends)
     backends.close()
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from playground import catalog
-from playground.ui.backends import ANTHROPIC, OPENAI, Backends
+from playground.backends import Backends
+from playground.config import Config
 from playground.ui.handlers import Handlers
 from playground.ui.session import Session
 from playground.ui.settings import DEFAULTS, SETTING_KEYS
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.timeout(60)
 
 @pytest.fixture(scope="module")
 def backends():
-    backends = Backends(None, {"tokens_per_second": 0})
+    backends = Backends(Config(emulator_tps=0))
     yield backends
     backends.close()
 
@@ -84,9 +85,9 @@ async def test_problems_are_explained_not_raised(backends, tmp_path: Path, monke
     refused = await count_next_request(backends, Session(), {"text": "Hi", "files": [str(fake)]}, "", *_values())
     assert refused.startswith("**Could not count tokens:**") and "PNG" in refused
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
-    no_key = await count_next_request(backends, Session(), "Hi", "", *_values(backend=ANTHROPIC))
+    no_key = await count_next_request(backends, Session(), "Hi", "", *_values(backend="anthropic"))
     assert no_key.startswith("**Could not count tokens:**") and "key" in no_key.lower()
-    openai = await count_next_request(backends, Session(), "Hi", "", *_values(backend=OPENAI))
+    openai = await count_next_request(backends, Session(), "Hi", "", *_values(backend="openai"))
     assert "OpenAI-compatible" in openai
 
 

@@ -19,8 +19,9 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from ..errors import PlaygroundError
-from ..ui.backends import ANTHROPIC, OFFLINE, OFFLINE_KEY, OPENAI, Target, env_api_key
+from ..backends import ANTHROPIC, BACKENDS, OFFLINE, OFFLINE_KEY, OPENAI, Target
+from ..config import load_keys
+from ..errors import MissingAuthError, PlaygroundError
 from .cache import ResponseCache
 from .reports import format_table, write_csv, write_json, write_junit
 from .runner import COST_CAP, CostCapRefused, EvalRun
@@ -35,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run SPEC.toml and report")
     run.add_argument("spec", metavar="SPEC.toml")
-    run.add_argument("--backend", choices=(OFFLINE, ANTHROPIC, OPENAI),
+    run.add_argument("--backend", choices=tuple(BACKENDS),
                      help="default: [defaults].backend, else anthropic when ANTHROPIC_API_KEY is set, else offline")
     run.add_argument("--base-url", help="the OpenAI-compatible endpoint's base URL (with /v1)")
     run.add_argument("--repeat", type=int, metavar="N", help="attempts per (variant, case); overrides eval.repeats")
@@ -69,8 +70,8 @@ def _new_run_dir(spec: EvalSpec, requested: str | None) -> Path:
 def _backend(args: argparse.Namespace, spec: EvalSpec) -> str:
     kind = args.backend or spec.target.get("backend")
     if kind is None:
-        return ANTHROPIC if env_api_key() else OFFLINE
-    if kind not in (OFFLINE, ANTHROPIC, OPENAI):
+        return ANTHROPIC.kind if load_keys().anthropic_api_key else OFFLINE.kind
+    if kind not in BACKENDS:
         raise SpecError(f"defaults.backend: expected offline, anthropic or openai, got {kind!r}")
     return kind
 
@@ -78,23 +79,23 @@ def _backend(args: argparse.Namespace, spec: EvalSpec) -> str:
 @contextlib.asynccontextmanager
 async def open_target(kind: str, base_url: str | None) -> AsyncIterator[Target]:
     """The backend for a command-line run; ``offline`` starts the emulator in this process (unpaced)."""
-    from ..providers import Anthropic, OpenaiAPI
-
-    if kind == OFFLINE:
+    config = load_keys()
+    if kind == OFFLINE.kind:
         from ..emulator import Emulator
 
         async with Emulator(tokens_per_second=0) as emu:
-            yield Target(OFFLINE, Anthropic, emu.api_base, OFFLINE_KEY)
-    elif kind == ANTHROPIC:
-        key = env_api_key()
-        if not key:
-            raise SpecError("--backend anthropic needs ANTHROPIC_API_KEY (environment or .env)")
-        yield Target(ANTHROPIC, Anthropic, None, key)
+            yield Target(OFFLINE, emu.api_base, OFFLINE_KEY)
+    elif kind == ANTHROPIC.kind:
+        try:  # the backend table decides which key goes where, as in the app
+            key = ANTHROPIC.key_for(config, None, config.anthropic_api_base)
+        except MissingAuthError:
+            raise SpecError("--backend anthropic needs ANTHROPIC_API_KEY (environment or .env)") from None
+        yield Target(ANTHROPIC, config.anthropic_api_base, key)
     else:
-        base = (base_url or "").strip().rstrip("/")
+        base = (base_url or config.openai_base_url or "").strip().rstrip("/")
         if not base.startswith(("http://", "https://")):
             raise SpecError("--backend openai needs --base-url, like http://localhost:8000/v1")
-        yield Target(OPENAI, OpenaiAPI, base, None)  # the key comes from OPENAI_API_KEY, if set
+        yield Target(OPENAI, base, OPENAI.key_for(config, None, base))  # OPENAI_API_KEY only for OPENAI_BASE_URL
 
 
 class Progress:

@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from .. import catalog
+from ..backends import Target, get_backend
 from ..secrets import scrub
-from ..ui.backends import OFFLINE, Target
 from .cache import ResponseCache, request_key
 from .spec import provider_kwargs
 
@@ -62,7 +62,7 @@ def build_request(settings: Mapping[str, Any], prompt: str, system: str | None, 
                   seed: int | None) -> Request:
     """The request for one attempt. ``seed`` goes to the offline backend only (as ``x-emulator-seed``)."""
     kwargs = provider_kwargs({**settings, "backend": backend, "system": system or ""})
-    if backend == OFFLINE and seed is not None:
+    if get_backend(backend).emulator_switches and seed is not None:
         kwargs["headers"] = {**(kwargs.get("headers") or {}), SEED_HEADER: str(seed)}
     kwargs = {k: v for k, v in kwargs.items() if v is not None}
     return Request(str(settings.get("model") or ""), [{"role": "user", "content": prompt}], kwargs)
@@ -98,7 +98,7 @@ async def send(target: Target, request: Request) -> Reply:
 def cache_key(target: Target, request: Request, repeat: int) -> str:
     """The cache key of ``request`` as repeat ``repeat`` on ``target``. The offline backend's address
     changes with every start (a free port), and its replies do not depend on it: left out."""
-    base = "" if target.kind == OFFLINE else (target.api_base or "")
+    base = "" if target.backend.is_offline else (target.api_base or "")
     return request_key(target.kind, base, request.to_json(), repeat)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import catalog
-from ..ui.backends import Target
+from ..backends import Target
 from .asserts import Observation
 from .cache import ResponseCache
 from .client import Reply, Request, build_request, complete

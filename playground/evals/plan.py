@@ -13,8 +13,8 @@ import random
 from dataclasses import dataclass, field
 
 from .. import catalog
+from ..backends import Target
 from ..tuning.cost import estimate_input_tokens
-from ..ui.backends import Target
 from .asserts import GRADER_TYPES
 from .cache import ResponseCache
 from .client import Request, attempt_seed, build_request, cache_key

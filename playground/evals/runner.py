@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..ui.backends import Target
+from ..backends import Target
 from .asserts import AssertResult, Observation, combine, evaluate, graded_result
 from .cache import ResponseCache
 from .client import Reply, complete

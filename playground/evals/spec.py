@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..backends import get_backend
 from ..settings import RunSettings, SettingsError
 
 RESERVED_COLUMNS = ("_id", "_ideal", "_tags", "_threshold")
@@ -172,7 +173,7 @@ def variant_settings(defaults: Mapping[str, Any], overrides: Mapping[str, Any], 
 def check_model_rules(spec: EvalSpec, backend: str) -> None:
     """Per-model parameter rules (sampling, thinking...) of the Messages API, checked for every
     variant before the run; an OpenAI-compatible endpoint has its own rules and is not checked here."""
-    if backend == "openai":
+    if not get_backend(backend).messages_api:  # an OpenAI-compatible endpoint has its own rules
         return
     for v in spec.variants:
         settings = run_settings({**v.settings, "backend": backend})

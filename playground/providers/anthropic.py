@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from .. import catalog
 from ..apiversion import DEFAULT_API_VERSION
-from ..config import load_settings
+from ..config import is_no_key, load_keys
 from ..errors import MissingAuthError
 from ..media import Media, check_media_set, load_media_async
 from ..netguard import check_base_url_async
@@ -70,8 +70,9 @@ class Anthropic(BatchCalls, FileCalls, OpenaiAPI):
         return cls.get_headers(stream, api_key, headers, api_version=p["api_version"] or API_VERSION)
 
     @classmethod
-    def _resolve_key(cls, api_key: str | None) -> str:
-        key = api_key or load_settings().anthropic_api_key
+    def _resolve_key(cls, api_key: str | None, api_base: str | None = None) -> str:
+        # NO_KEY: the caller says there is no key for this request; never substitute the environment's.
+        key = api_key if is_no_key(api_key) else api_key or load_keys().anthropic_api_key
         if not key:
             raise MissingAuthError()
         return key
@@ -80,8 +81,8 @@ class Anthropic(BatchCalls, FileCalls, OpenaiAPI):
     def _resolve_base(cls, api_base: str | None) -> str:
         if api_base:
             return checked_base(api_base)
-        settings = load_settings()
-        return checked_base(settings.anthropic_api_base) if settings.anthropic_base_url else cls.api_base
+        keys = load_keys()
+        return checked_base(keys.anthropic_api_base) if keys.anthropic_base_url else cls.api_base
 
     @classmethod
     def _stream_mapper(cls, request_id: str | None) -> anthropic_events.StreamMapper:

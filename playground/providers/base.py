@@ -132,7 +132,8 @@ class ProviderBase:
         raise NotImplementedError
 
     @classmethod
-    def _resolve_key(cls, api_key: str | None) -> str | None:
+    def _resolve_key(cls, api_key: str | None, api_base: str | None = None) -> str | None:
+        """The key to send to ``api_base`` (the caller's, else the provider's fallback), or None."""
         raise NotImplementedError
 
     @classmethod
@@ -167,7 +168,7 @@ class ProviderBase:
                                allow_private_hosts: bool = True, **kwargs: Any) -> list[str]:
         """Model ids from ``GET {api_base}/models``, following ``has_more``/``last_id`` pages.
         Cached per (base URL, key) for the process; ``refresh=True`` asks again."""
-        key = cls._resolve_key(api_key)
+        key = cls._resolve_key(api_key, api_base)
         base = cls._resolve_base(api_base)
         await check_base_url_async(base, allow_private_hosts)
         cache_key = (cls.__name__, base, hashlib.sha256((key or "").encode()).hexdigest())

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, ClassVar
 
-from ..config import load_settings
+from ..config import is_no_key, load_keys, same_base_url
 from ..errors import ParameterError
 from ..media import Media, check_media_set, load_media_async
 from ..netguard import check_base_url_async
@@ -49,12 +49,19 @@ class OpenaiAPI(ProviderBase):
         return out
 
     @classmethod
-    def _resolve_key(cls, api_key: str | None) -> str | None:
-        return api_key or load_settings().openai_api_key
+    def _resolve_key(cls, api_key: str | None, api_base: str | None = None) -> str | None:
+        """``api_key``; none for :data:`~playground.config.NO_KEY`; else ``OPENAI_API_KEY``, but only
+        for ``OPENAI_BASE_URL`` (or OpenAI's own API when that is unset): never for another host."""
+        if api_key or is_no_key(api_key):
+            return api_key or None
+        keys = load_keys()
+        if api_base and not same_base_url(api_base, keys.openai_base_url or cls.api_base):
+            return None
+        return keys.openai_api_key
 
     @classmethod
     def _resolve_base(cls, api_base: str | None) -> str:
-        return checked_base(api_base or load_settings().openai_base_url or cls.api_base)
+        return checked_base(api_base or load_keys().openai_base_url or cls.api_base)
 
     @classmethod
     def _stream_mapper(cls, request_id: str | None) -> ChatStreamMapper:
@@ -188,7 +195,7 @@ class OpenaiAPI(ProviderBase):
              "thinking": thinking, "tool_choice": tool_choice, "effort": effort, "system": system, "tools": tools,
              "extra_data": extra_data, "response_format": response_format, "api_version": api_version}
         cls._validate(model, p)
-        key = cls._resolve_key(api_key)
+        key = cls._resolve_key(api_key, api_base)
         base = cls._resolve_base(api_base)
         if not allow_private_hosts:
             await check_base_url_async(base, False)

@@ -37,8 +37,6 @@ from typing import Any
 
 from .config import (  # noqa: F401  (re-exported: callers use ``store.default_path()`` and friends)
     APP_DIR,
-    ENV_PATH,
-    ENV_SCOPE,
     SCOPES,
     default_path,
     ephemeral_notice,

@@ -1,69 +1,40 @@
-"""Where the run history lives and who may read it, from the environment (then ``.env``).
+"""Where the run history lives and who may read it, from the app's configuration
+(:func:`playground.config.current`: ``PLAYGROUND_HISTORY_PATH``, ``PLAYGROUND_HISTORY_SCOPE``, ``SPACE_ID``).
 
-``PLAYGROUND_HISTORY_PATH`` picks the file; ``PLAYGROUND_HISTORY_SCOPE`` says whether readers filter
-on the owner id (``session``: a public Space) or not (``shared``: one local user). On a Hugging Face
-Space (``SPACE_ID`` set) the disk is ephemeral, and the notices say so.
+The scope says whether readers filter on the owner id (``session``: a public Space) or not (``shared``:
+one local user). On a Hugging Face Space (``SPACE_ID`` set) the disk is ephemeral, and the notices say so.
 """
 
 from __future__ import annotations
 
-import logging
-import os
 import secrets
 from pathlib import Path
 
-ENV_PATH = "PLAYGROUND_HISTORY_PATH"
-ENV_SCOPE = "PLAYGROUND_HISTORY_SCOPE"
-APP_DIR = "anthropic-playground"
-SCOPES = ("session", "shared")
+from playground import config as app_config
+from playground.config import APP_DIR, HISTORY_SCOPES
 
-_log = logging.getLogger(__name__)
-_warned_scopes: set[str] = set()
-
-
-def _from_dotenv(name: str, path: str = ".env") -> str | None:
-    if not os.path.isfile(path):
-        return None
-    from dotenv import dotenv_values  # only when there is a file to read
-
-    return dotenv_values(path).get(name) or None
+__all__ = ["APP_DIR", "SCOPES", "default_path", "ephemeral_notice", "history_scope", "is_ephemeral", "new_owner",
+           "read_owner", "scope_notice"]
+SCOPES = HISTORY_SCOPES
 
 
 def default_path() -> Path:
-    """``PLAYGROUND_HISTORY_PATH`` (environment, then ``.env``), else ``$XDG_DATA_HOME`` (or
-    ``~/.local/share``)/anthropic-playground/history.sqlite3."""
-    env = os.environ.get(ENV_PATH) or _from_dotenv(ENV_PATH)
-    if env:
-        return Path(env).expanduser()
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return Path(base) / APP_DIR / "history.sqlite3"
+    """``PLAYGROUND_HISTORY_PATH``, else ``$XDG_DATA_HOME`` (or ``~/.local/share``)/anthropic-playground/history.sqlite3."""
+    return app_config.current().history_path
 
 
 def is_ephemeral() -> bool:
     """True on a Hugging Face Space, whose disk is wiped when the Space restarts."""
-    return bool(os.environ.get("SPACE_ID"))
+    return app_config.current().hosted
 
 
 def history_scope() -> str:
     """``session`` (each browser session sees only its own runs) or ``shared`` (every run is visible).
 
-    ``PLAYGROUND_HISTORY_SCOPE`` (environment, then ``.env``); unset: ``session`` on a Hugging Face Space
-    (``SPACE_ID`` set: strangers share the server), else ``shared`` (one local user, one history).
+    ``PLAYGROUND_HISTORY_SCOPE``; unset: ``session`` on a Hugging Face Space (``SPACE_ID`` set: strangers
+    share the server), else ``shared`` (one local user, one history). An invalid value means ``session``.
     """
-    raw = os.environ.get(ENV_SCOPE) or _from_dotenv(ENV_SCOPE)
-    if not raw or not raw.strip():
-        return "session" if is_ephemeral() else "shared"
-    value = raw.strip().lower()
-    if value in SCOPES:
-        return value
-    # An invalid value falls back to the private scope with a warning rather than stopping the app:
-    # a typo in a privacy setting must never widen who sees what (so not "shared"), and a Space that
-    # fails to boot over it helps nobody (its visitors cannot read the log; the owner can).
-    if value not in _warned_scopes:
-        _warned_scopes.add(value)
-        _log.warning("%s=%r is not one of %s: using 'session' (each browser session sees only its own runs)",
-                     ENV_SCOPE, raw, " | ".join(SCOPES))
-    return "session"
+    return app_config.current().history_scope
 
 
 def new_owner() -> str:

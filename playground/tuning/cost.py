@@ -8,16 +8,14 @@ that would have fit, but never lets one through that could overrun it.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .. import catalog
+from ..config import current
 
-DEFAULT_CAP_USD = 1.00
-ENV_CAP = "PLAYGROUND_SPEND_CAP_USD"
 CHARS_PER_TOKEN = 3.5  # conservative for English: more tokens per character than the usual ~4
 
 
@@ -65,12 +63,8 @@ def estimate(requests: Iterable[tuple[str, int]], input_tokens: int) -> Estimate
 
 
 def default_cap() -> float:
-    """``$PLAYGROUND_SPEND_CAP_USD`` if set and valid, else :data:`DEFAULT_CAP_USD`."""
-    try:
-        value = float(os.environ.get(ENV_CAP, DEFAULT_CAP_USD))
-    except ValueError:
-        return DEFAULT_CAP_USD
-    return value if value >= 0 else DEFAULT_CAP_USD
+    """The configured ``PLAYGROUND_SPEND_CAP_USD`` (default :data:`DEFAULT_CAP_USD`)."""
+    return current().spend_cap_usd
 
 
 class SpendCap:

@@ -17,11 +17,11 @@ import re
 import threading
 from pathlib import Path
 
+from ..config import current
 from ..settings import RunSettings, upgrade_json
-from ..store import check_params, default_path
+from ..store import check_params
 from .share import NOT_SHARED
 
-ENV_PATH = "PLAYGROUND_PRESETS_PATH"
 _NAME = re.compile(r"^[\w .\-]{1,64}$")
 
 
@@ -30,9 +30,9 @@ class PresetError(ValueError):
 
 
 def default_presets_path() -> Path:
-    """``$PLAYGROUND_PRESETS_PATH``, else ``presets.json`` beside the history database."""
-    env = os.environ.get(ENV_PATH)
-    return Path(env).expanduser() if env else default_path().with_name("presets.json")
+    """``PLAYGROUND_PRESETS_PATH``, else ``presets.json`` beside the history database."""
+    config = current()
+    return config.presets_path or config.history_path.with_name("presets.json")
 
 
 class PresetStore:

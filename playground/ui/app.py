@@ -7,15 +7,15 @@ the tuning tabs (``playground.ui.tuning.build_tuning_tabs``) follow.
 from __future__ import annotations
 
 import functools
-import os
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from playground import catalog
+from playground import config as app_config
+from playground.backends import BACKENDS, Backends
+from playground.config import Config
 from playground.settings import FIELDS, OFFLINE_ONLY, RunSettings
-from playground.ui.backends import LABELS, OFFLINE, Backends
 from playground.ui.context import UIContext
 from playground.ui.controls import max_tokens_for_thinking, model_controls, settings_problems
 from playground.ui.handlers import FAULTS, INSPECTOR_KEYS, ChatAPI, Handlers
@@ -28,7 +28,6 @@ STYLE = Path(__file__).with_name("style.css")
 # from fetching remote images (a Markdown image in a reply would otherwise load by itself).
 # form-action: the sanitizer keeps <form>, so a reply could show a look-alike form posting to its own site.
 HEAD = "<meta http-equiv=\"Content-Security-Policy\" content=\"img-src 'self' data: blob:; form-action 'self'\">"
-DEFAULT_CONCURRENCY = 32  # async, I/O-bound runs throttled to 20 renders/s each: see README
 
 
 def theme() -> gr.themes.Base:
@@ -51,12 +50,6 @@ def launch_options() -> dict[str, Any]:
     }
 
 
-def concurrency_limit() -> int:
-    """``PLAYGROUND_CONCURRENCY`` or the default: how many runs the queue serves at once."""
-    raw = os.environ.get("PLAYGROUND_CONCURRENCY", "")
-    return int(raw) if raw.strip().isdigit() and int(raw) > 0 else DEFAULT_CONCURRENCY
-
-
 def _number_box(name: str) -> gr.Textbox:
     return gr.Textbox("", label=name, placeholder="default", elem_id=name, lines=1, max_lines=1, min_width=80)
 
@@ -69,15 +62,15 @@ RESPONSE_FORMAT_HINT = ('Blank = text. {"type": "json_object"}, or {"type": "jso
 def _settings_column(backends: Backends) -> dict[str, Any]:
     """The settings components, keyed by FIELDS (plus the key box and refresh button)."""
     c: dict[str, Any] = {}
-    c["backend"] = gr.Dropdown([(label, kind) for kind, label in LABELS.items()], value=backends.default_kind,
+    default = backends.default
+    c["backend"] = gr.Dropdown([(b.label, b.kind) for b in BACKENDS.values()], value=default.kind,
                                label="Backend", elem_id="backend")
     c["base_url"] = gr.Textbox(label="Base URL", placeholder="http://localhost:8000/v1", elem_id="base_url",
                                visible=False)
     c["api_key"] = gr.Textbox(label="API key", type="password", elem_id="api_key",
                               placeholder="sk-ant-… (kept only in this browser session)")
     with gr.Row(equal_height=True):
-        c["model"] = gr.Dropdown([catalog.EMULATOR_MODEL if backends.default_kind == OFFLINE
-                                  else catalog.DEFAULT_MODEL], allow_custom_value=True, label="Model",
+        c["model"] = gr.Dropdown([default.default_model], allow_custom_value=True, label="Model",
                                  elem_id="model", scale=4)
         c["refresh"] = gr.Button("↻", elem_id="refresh_models", scale=0, min_width=40)
     c["system"] = gr.Textbox(label="System prompt", lines=3, elem_id="system")
@@ -117,7 +110,7 @@ def _settings_column(backends: Backends) -> dict[str, Any]:
         gr.Markdown(RESPONSE_FORMAT_HINT, elem_id="response_format_hint")
         c["api_version"] = gr.Dropdown(["2023-06-01", "2026-10-21"], value=DEFAULTS["api_version"],
                                        allow_custom_value=True, label="anthropic-version", elem_id="api_version")
-    with gr.Group(visible=backends.default_kind == OFFLINE) as c["offline_options"]:
+    with gr.Group(visible=default.emulator_switches) as c["offline_options"]:
         c["fault"] = gr.Dropdown([(f or "none", f) for f in FAULTS], value="", label="Inject a fault (offline only)",
                                  elem_id="fault")
         c["endless"] = gr.Checkbox(False, label="Run to max_tokens (no natural end; offline only)",
@@ -163,9 +156,11 @@ def show_inspector_tab(key: str) -> list[Any]:
     return [gr.update(visible=True if k == key else "hidden") for k in INSPECTOR_TABS]
 
 
-def build_app(backends: Backends | None = None) -> gr.Blocks:
-    """The whole app. ``backends`` defaults to :meth:`Backends.from_env` (offline emulator without a key)."""
-    backends = backends or Backends.from_env()
+def build_app(backends: Backends | None = None, config: Config | None = None) -> gr.Blocks:
+    """The whole app on ``backends`` (default: ``Backends(config)``; ``config`` default: read from the
+    environment now). The backends' configuration becomes the process's (``playground.config.current``)."""
+    backends = backends or Backends(config)
+    app_config.install(backends.config)
     handlers = Handlers(backends)
     with gr.Blocks(title="Anthropic Playground", analytics_enabled=False) as demo:
         session = gr.State(Session())  # deep-copied per browser session (Session.__deepcopy__: fresh)

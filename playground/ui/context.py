@@ -20,8 +20,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from playground.backends import Backends
+from playground.config import Config
 from playground.settings import FIELDS, RunSettings
-from playground.ui.backends import Backends
 
 
 def read_settings(values: Sequence[Any]) -> RunSettings:
@@ -47,6 +48,11 @@ class UIContext:
     after_load: list[dict[str, Any]] = field(default_factory=list)
     prompt: Any = None  # gr.MultimodalTextbox: the chat's message box (a share link may fill it)
     chatbot: Any = None  # gr.Chatbot: the chat (History's "Copy to the Playground" loads a conversation)
+
+    @property
+    def config(self) -> Config:
+        """The app's configuration (read once at start-up)."""
+        return self.backends.config
 
     @property
     def settings_inputs(self) -> list[Any]:

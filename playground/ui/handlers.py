@@ -16,14 +16,13 @@ from typing import Any
 
 import gradio as gr
 
-from playground import catalog
+from playground.backends import Backends, get_backend
 from playground.errors import PlaygroundError
 from playground.run import EVENTS_CAP, RunRecord
 from playground.secrets import scrub
 from playground.settings import RunSettings
 from playground.tuning.record import record_turn
 from playground.ui import inspector
-from playground.ui.backends import ANTHROPIC, OFFLINE, OPENAI, Backends
 from playground.ui.context import read_settings
 from playground.ui.messages import describe_error
 from playground.ui.runner import RunRequest, stream_run
@@ -64,7 +63,7 @@ def prepare_run(backends: Backends, session: Session, text: str, files: list[str
     kwargs = fitted.to_kwargs()
     target = backends.target(settings.backend, api_key, settings.base_url)
     user_message = session.next_user_message(text)
-    kwargs.update(api_key=target.api_key, api_base=target.api_base, **target.guard_kwargs())
+    kwargs.update(target.provider_kwargs())
     if files:
         kwargs["media"] = read_media(files)
     return target, {k: v for k, v in kwargs.items() if v is not None}, user_message
@@ -88,28 +87,28 @@ class Handlers:
     # -- models and backends -------------------------------------------------------------
     async def refresh_models(self, backend: str, api_key: str, base_url: str, current: str | None) -> Any:
         """Reload the model list from the chosen backend, keeping the current id if it is still there."""
-        if backend == OPENAI and not (base_url or "").strip():
-            return gr.update()  # nothing to ask yet: the list loads once a base URL is given
         try:
-            models = await self.backends.models(backend, api_key, base_url)
+            chosen = get_backend(backend)
+            if chosen.takes_base_url and not (base_url or "").strip() and not chosen.operator_base(self.backends.config):
+                return gr.update()  # nothing to ask yet: the list loads once a base URL is given
+            models = await self.backends.models(chosen, api_key, base_url)
         except Exception as exc:  # noqa: BLE001 - any failure here must leave the dropdown usable
             message = str(exc) if isinstance(exc, PlaygroundError) else type(exc).__name__
             gr.Warning(f"Could not list models ({message}); type a model id instead.")
             return gr.update()
         if not models:
             return gr.update()
-        value = current if current in models else (
-            catalog.EMULATOR_MODEL if backend == OFFLINE and catalog.EMULATOR_MODEL in models else models[0])
-        if backend == ANTHROPIC and current not in models and catalog.DEFAULT_MODEL in models:
-            value = catalog.DEFAULT_MODEL
+        preferred = chosen.default_model
+        value = current if current in models else preferred if preferred in models else models[0]
         return gr.update(choices=models, value=value)
 
     @staticmethod
     def backend_changed(backend: str) -> tuple[Any, Any, Any, Any]:
-        """Show the base URL only for OpenAI-compatible, the emulator options only offline (and reset the
-        fault); clear the key box so a key typed for one backend is not sent to another."""
-        return (gr.update(visible=backend == OPENAI), gr.update(visible=backend == OFFLINE), gr.update(value=""),
-                gr.update(value=""))
+        """Show the base URL only where the visitor gives one, the emulator options only offline (and
+        reset the fault); clear the key box so a key typed for one backend is not sent to another."""
+        chosen = get_backend(backend)
+        return (gr.update(visible=chosen.takes_base_url), gr.update(visible=chosen.emulator_switches),
+                gr.update(value=""), gr.update(value=""))
 
     # -- a run ---------------------------------------------------------------------------
     async def send(self, session: Session, prompt: dict | str | None, api_key: str, *values: Any
@@ -156,8 +155,8 @@ class Handlers:
                 if progress.final:
                     if record.error_text:  # errors never carry keys by design; scrub anyway (unexpected errors)
                         record.error_text = scrub(record.error_text, api_key, target.api_key)
-                    exchange.user_message = _sent_user_message(record, user_message, target.kind != OPENAI)
-                    exchange.assistant_message = history_message(record, target.kind != OPENAI)
+                    exchange.user_message = _sent_user_message(record, user_message, target.backend.messages_api)
+                    exchange.assistant_message = history_message(record, target.backend.messages_api)
                     # Only the final answer here (what the person waits for): the inspector views and the
                     # buttons follow in `after_run`, a separate update, so the browser paints this first.
                     yield (session.chat(), gr.skip(), *_buttons(True), *(gr.skip(),) * len(INSPECTOR_KEYS))
@@ -279,14 +278,14 @@ class ChatAPI:
         if not (message or "").strip():
             raise gr.Error("message is empty")
         message, system = valid_text(message), valid_text(system or "")
-        kind = self.backends.default_kind
+        backend = self.backends.default
         try:
-            target = self.backends.target(kind)
-            settings = RunSettings.from_json({"backend": kind, "model": model or "", "system": system,
+            target = self.backends.target(backend)
+            settings = RunSettings.from_json({"backend": backend.kind, "model": model or "", "system": system,
                                               "max_tokens": max_tokens})
         except PlaygroundError as exc:
             raise gr.Error(str(exc)) from None
-        kwargs = {**settings.to_kwargs(), "api_key": target.api_key, "api_base": target.api_base}
+        kwargs = {**settings.to_kwargs(), **target.provider_kwargs()}
         request = RunRequest(target.provider, settings.model_id, [{"role": "user", "content": message}], kwargs)
         async with contextlib.aclosing(stream_run(request)) as run:
             async for progress in run:

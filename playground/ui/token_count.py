@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from playground import catalog
+from playground.backends import Backends, get_backend
 from playground.errors import PlaygroundError
 from playground.secrets import scrub
-from playground.ui.backends import OPENAI, Backends
 from playground.ui.context import read_settings
 from playground.ui.handlers import prepare_run, read_inputs
 from playground.ui.messages import escape_markdown
@@ -48,11 +48,12 @@ async def count_next_request(backends: Backends, session: Session, prompt: dict 
     text, files, values = read_inputs(prompt, values)
     try:
         settings = read_settings(values)
+        backend = get_backend(settings.backend)
     except PlaygroundError as exc:
         return f"**Could not count tokens:** {escape_markdown(str(exc))}"
     model = settings.model_id
-    if settings.backend == OPENAI:
-        return "Token counting needs the Messages API: OpenAI-compatible endpoints have no count endpoint."
+    if not backend.supports_count_tokens:
+        return f"Token counting needs the Messages API: {backend.label}s have no count endpoint."
     if not text.strip() and not files:
         return "Type a message (or attach a file) first: the count is for the next request."
     try:  # the very request Send would make (same messages, system, tools and attachments)

@@ -1,5 +1,5 @@
-"""The server's own key (``ANTHROPIC_API_KEY``) never leaves for a host a visitor typed in, and a key
-typed for one backend is not carried over to another."""
+"""The server's own keys (``ANTHROPIC_API_KEY``, ``OPENAI_API_KEY``) never leave for a host a visitor typed
+in, and a key typed for one backend is not carried over to another."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from ui import bot_texts, choose, fill, send, wait_done
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 SERVER_KEY = "sk-ant-api03-SERVERSIDESECRET-0000"
 VISITOR_KEY = "sk-ant-api03-VISITORSECRET-1111"
-APP_ENV = {"ANTHROPIC_API_KEY": SERVER_KEY, "PLAYGROUND_ALLOW_PRIVATE_HOSTS": "1", "PLAYGROUND_TIMEOUT": "3"}
+SERVER_OPENAI_KEY = "sk-proj-SERVEROPENAISECRET-2222"
+APP_ENV = {"ANTHROPIC_API_KEY": SERVER_KEY, "OPENAI_API_KEY": SERVER_OPENAI_KEY,
+           "PLAYGROUND_ALLOW_PRIVATE_HOSTS": "1", "PLAYGROUND_TIMEOUT": "3"}
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +35,6 @@ def test_keys_go_only_where_the_visitor_sent_them(page, app, endpoint, shot) -> 
     assert "stop reason:" in bot_texts(page)[-1]
     auths = endpoint.authorizations()
     assert auths, "the endpoint was called"
-    for auth in auths:
-        assert "SERVERSIDESECRET" not in auth and "VISITORSECRET" not in auth, auth
+    assert auths == [""] * len(auths), auths  # the model list and the Send: no key at all
     assert "SERVERSIDESECRET" not in app.log() and "SERVERSIDESECRET" not in page.content()
+    assert "SERVEROPENAISECRET" not in app.log() and "SERVEROPENAISECRET" not in page.content()

@@ -29,7 +29,7 @@ def build_tuning_tabs(ctx: UIContext) -> None:
     """Add the Compare, Sweep, History and Export / Share tabs (call inside the top-level ``gr.Tabs``)."""
     with gr.Tab("Compare", id="tuning_compare") as compare_page:
         # Session state lives inside a tab: a non-Tab child of gr.Tabs confuses its tab order.
-        spend = gr.State(cost.SpendCap())
+        spend = gr.State(cost.SpendCap(ctx.config.spend_cap_usd))
         # The chat's Session carries the browser session's owner id: it keys the history these tabs
         # read and write and their live runners (a stand-alone build gets its own Session).
         session = ctx.session if ctx.session is not None else gr.State(Session())

@@ -81,8 +81,7 @@ def inherited_summary(settings: RunSettings, varied: Sequence[str] = ()) -> str:
             shown.append(f"response format {value.get('type')}")
         else:
             shown.append(f"{name} `{value}`")
-    backend = {"offline": "offline emulator", "anthropic": "Anthropic API", "openai": "OpenAI-compatible endpoint"}
-    head = f"**Inherited from the Playground** ({backend.get(settings.backend, settings.backend)}): "
+    head = f"**Inherited from the Playground** ({settings.backend_row.label}): "
     return head + (", ".join(shown) if shown else "nothing but the defaults") + "."
 
 
