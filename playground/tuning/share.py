@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from .. import catalog
+from ..secrets import redactor
 from .settings import RunSettings
 
 _FLOATS = ("temperature", "top_p")
@@ -55,7 +56,8 @@ def to_query(settings: RunSettings, *, prompt: str = "", include_prompt: bool = 
     pairs.extend(extra_pairs.items())
     if include_prompt and prompt:
         pairs.append(("prompt", prompt))
-    return urlencode(pairs)
+    mask = redactor()  # a key pasted into a prompt or system text must not travel in a link
+    return urlencode([(name, mask.text(value)) for name, value in pairs])
 
 
 def from_query(params: Mapping[str, str]) -> tuple[RunSettings, str, list[str]]:
