@@ -16,9 +16,9 @@ from typing import Any
 
 import gradio as gr
 
-from playground import catalog
+from playground import catalog, store
 from playground.errors import PlaygroundError
-from playground.secrets import scrub
+from playground.secrets import redactor
 from playground.tuning.record import record_turn
 from playground.ui import inspector
 from playground.ui.backends import ANTHROPIC, OFFLINE, OPENAI, Backends
@@ -151,8 +151,8 @@ class Handlers:
             async for progress in run:
                 view = exchange.view = progress.view
                 if progress.final:
-                    if view.error_text:  # errors never carry keys by design; scrub anyway (unexpected errors)
-                        view.error_text = scrub(view.error_text, api_key, target.api_key)
+                    if view.error_text:  # errors never carry keys by design; mask anyway (unexpected errors)
+                        view.error_text = redactor(api_key, target.api_key).text(view.error_text)
                     exchange.user_message = _sent_user_message(view, user_message, target.kind != OPENAI)
                     exchange.assistant_message = history_message(progress.accumulator, view, target.kind != OPENAI)
                     # Only the final answer here (what the person waits for): the inspector views and the
@@ -162,6 +162,8 @@ class Handlers:
                         record_turn(view, request.messages, model, kwargs, backend=target.api_base or target.kind,
                                     api_key=target.api_key, files=files, accumulator=progress.accumulator,
                                     owner=session.owner)
+                        if notice := store.get_store().pop_notice(session.owner):  # the storage limits pruned
+                            gr.Info(notice)
                     except Exception as exc:  # noqa: BLE001
                         log.warning("run history write failed: %s", type(exc).__name__)
                     return
