@@ -71,10 +71,16 @@ def check_depth(value: Any, field: str, limit: int = MAX_JSON_DEPTH) -> None:
         raise _refusal(field, limit)
 
 
-def loads_checked(text: str, field: str, limit: int = MAX_JSON_DEPTH) -> Any:
-    """``json.loads(text)`` for a user-typed ``field``: too deep or invalid JSON is a ParameterError naming it."""
+def check_text_depth(text: str, field: str, limit: int = MAX_JSON_DEPTH) -> None:
+    """Raise ParameterError naming ``field`` when JSON ``text`` nests deeper than ``limit`` (checked
+    without parsing, so call it before ``json.loads``)."""
     if text_depth(text) > limit:
         raise _refusal(field, limit)
+
+
+def loads_checked(text: str, field: str, limit: int = MAX_JSON_DEPTH) -> Any:
+    """``json.loads(text)`` for a user-typed ``field``: too deep or invalid JSON is a ParameterError naming it."""
+    check_text_depth(text, field, limit)
     try:
         return json.loads(text)
     except ValueError as exc:

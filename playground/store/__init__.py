@@ -31,7 +31,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -186,8 +186,7 @@ class RunStore:
         removed (older runs, or this run's prompt), None when nothing was."""
         check_params(run.params)
         secret_tuple = tuple(s for s in (*secrets, *server_secrets()) if s)
-        row = asdict(run)
-        row.pop("id")
+        row = {name: getattr(run, name) for name in _COLUMNS}  # not asdict: it recurses into deep values
         row["created_at"] = run.created_at or time.time()
         for name in _JSON_FIELDS:  # deep input is kept, its pathological part elided (json would fail on it)
             row[name] = elide_deep(row[name])

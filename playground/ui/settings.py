@@ -14,6 +14,7 @@ import math
 from typing import Any
 
 from playground.errors import ParameterError
+from playground.jsondepth import check_text_depth
 
 # The keys of a settings dict, in the order the UI collects them.
 SETTING_KEYS: tuple[str, ...] = (
@@ -89,6 +90,7 @@ def parse_tools(text: str | None) -> list[dict[str, Any]] | None:
     """The tools box: blank -> None; else a JSON list (or one object) of Anthropic tool dicts."""
     if not text or not text.strip():
         return None
+    check_text_depth(text, "tools")  # before json.loads, which would overflow the stack on deep input
     try:
         tools = json.loads(text)
     except json.JSONDecodeError as exc:
