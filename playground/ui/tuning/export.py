@@ -21,6 +21,7 @@ from .common import (
     load_run,
     missing_run,
     playground_extras,
+    reader_owner,
     target_for,
     ui_values,
 )
@@ -93,43 +94,22 @@ def export_tab(ctx: UIContext, session: Any) -> dict[str, Any]:
                      [export_status, curl, package, sdk, raw], **PRIVATE)
 
     gr.Markdown("### Presets")
-    presets = PresetStore()
+    handlers = PresetHandlers(PresetStore())
     with gr.Row():
         preset_name = gr.Textbox(label="Save the Playground settings as", elem_id="preset_name")
         save_btn = gr.Button("Save preset", elem_id="preset_save")
     with gr.Row():
-        preset_list = gr.Dropdown(_safe_names(presets), label="Presets", elem_id="preset_list",
+        # The initial choices go into the page's /config, which every visitor gets: on a hosted Space
+        # (history per session) a new session has no presets, so none are listed there.
+        preset_list = gr.Dropdown(handlers.initial_choices(), label="Presets", elem_id="preset_list",
                                   allow_custom_value=False)
         load_btn = gr.Button("Load into Playground", elem_id="preset_load")
         delete_btn = gr.Button("Delete", elem_id="preset_delete")
     restored = [ctx.settings[k] for k in RESTORED_KEYS]
 
-    def save(name: str, *values: Any) -> Any:
-        settings = UIContext.collect(*values)
-        try:
-            run, _ = base_settings(settings)
-            presets.save(name or "", run, playground_extras(settings))
-        except (PresetError, PlaygroundError, store.HistoryError) as exc:
-            gr.Warning(str(exc))
-            return gr.update()
-        gr.Info(f"Preset {name.strip()!r} saved.")
-        return gr.update(choices=_safe_names(presets), value=name.strip())
-
-    def load(name: str) -> list[Any]:
-        try:
-            values = ui_values(*presets.preset(name or ""))
-        except PresetError as exc:
-            gr.Warning(str(exc))
-            return [gr.update()] * len(RESTORED_KEYS)
-        return [values[k] for k in RESTORED_KEYS]
-
-    def delete(name: str) -> Any:
-        presets.delete(name or "")
-        return gr.update(choices=_safe_names(presets), value=None)
-
-    save_btn.click(save, [preset_name, *ctx.settings_inputs], preset_list, **PRIVATE)
-    load_btn.click(load, preset_list, restored, **PRIVATE)
-    delete_btn.click(delete, preset_list, preset_list, **PRIVATE)
+    save_btn.click(handlers.save, [preset_name, session, *ctx.settings_inputs], preset_list, **PRIVATE)
+    load_btn.click(handlers.load, [preset_list, session], restored, **PRIVATE)
+    delete_btn.click(handlers.delete, [preset_list, session], preset_list, **PRIVATE)
 
     gr.Markdown("### Share link")
     with gr.Row():
@@ -154,11 +134,54 @@ def export_tab(ctx: UIContext, session: Any) -> dict[str, Any]:
     return {"prompt": prompt, "note": note}
 
 
-def _safe_names(presets: PresetStore) -> list[str]:
-    try:
-        return presets.names()
-    except PresetError:
-        return []
+class PresetHandlers:
+    """The preset buttons, as plain methods (testable without a browser). Each takes the chat's
+    ``Session`` state: presets follow the history scope, so on a hosted Space a session sees, loads
+    and deletes only its own presets (see :class:`~playground.tuning.presets.PresetStore`)."""
+
+    def __init__(self, presets: PresetStore) -> None:
+        self.presets = presets
+
+    def initial_choices(self) -> list[str]:
+        """What the dropdown lists before any session acts: the shared presets, or none per session."""
+        return self._names(None) if store.history_scope() == "shared" else []
+
+    def save(self, name: str, session: Any, *values: Any) -> Any:
+        """Save the Playground settings as ``name`` for this session; the dropdown update."""
+        settings = UIContext.collect(*values)
+        owner = reader_owner(session)
+        try:
+            run, _ = base_settings(settings)
+            self.presets.save(name or "", run, playground_extras(settings), owner=owner)
+        except (PresetError, PlaygroundError, store.HistoryError) as exc:
+            gr.Warning(str(exc))
+            return gr.update()
+        gr.Info(f"Preset {name.strip()!r} saved.")
+        return gr.update(choices=self._names(owner), value=name.strip())
+
+    def load(self, name: str, session: Any) -> list[Any]:
+        """The restored Playground values of this session's preset ``name``."""
+        try:
+            values = ui_values(*self.presets.preset(name or "", owner=reader_owner(session)))
+        except PresetError as exc:
+            gr.Warning(str(exc))
+            return [gr.update()] * len(RESTORED_KEYS)
+        return [values[k] for k in RESTORED_KEYS]
+
+    def delete(self, name: str, session: Any) -> Any:
+        """Delete this session's preset ``name``; the dropdown update."""
+        owner = reader_owner(session)
+        try:
+            self.presets.delete(name or "", owner=owner)
+        except PresetError as exc:
+            gr.Warning(str(exc))
+        return gr.update(choices=self._names(owner), value=None)
+
+    def _names(self, owner: str | None) -> list[str]:
+        try:
+            return self.presets.names(owner)
+        except PresetError:
+            return []
 
 
 def restore_from_link(request: gr.Request) -> list[Any]:
