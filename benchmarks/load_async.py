@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import time
@@ -165,8 +166,10 @@ def main() -> int:
     with running_app("load-async", env) as app:
         pid = app.process.pid
         rss_before, cpu_before = rss_mib(pid), _cpu_seconds(pid)
+        client_before = time.process_time()
         runs, wall = asyncio.run(drive(app.url, args.sessions, args.turns, args.max_tokens))
         cpu, rss_after = _cpu_seconds(pid) - cpu_before, rss_mib(pid)
+        client_cpu = time.process_time() - client_before
         log = app.log()
 
     expected = asyncio.run(replay(sorted({r.prompt for r in runs}), args.max_tokens))
@@ -177,7 +180,8 @@ def main() -> int:
           f"latency={args.latency_ms} ms max_tokens={args.max_tokens} "
           f"app_concurrency={args.app_concurrency or 'default'}")
     print(f"errors={len(failed)} mixed={len(mixed)} wall={wall:.1f} s app_cpu={cpu:.1f} s "
-          f"({100 * cpu / wall:.0f}% of one core)")
+          f"({100 * cpu / wall:.0f}% of one core), client cpu={client_cpu:.1f} s")
+    print(f"load average (1 min) at the end: {os.getloadavg()[0]:.1f}")
     print(f"app RSS before={rss_before:.0f} MiB after={rss_after:.0f} MiB")
     if ttfts:
         print(f"TTFT  p50={statistics.median(ttfts) * 1000:.0f} ms  p95={pct(ttfts, 0.95) * 1000:.0f} ms  "

@@ -8,6 +8,7 @@ A provider subclass supplies the wire specifics through a handful of class-level
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -240,23 +241,24 @@ class ProviderBase:
         batches = cls._attempts(url=url, headers=headers, body=body, stream=stream, session=session, proxy=proxy,
                                 policy=policy, secret=secret, raw_events=raw_events)
         mask = redactor(secret)
-        if not mask:  # no key anywhere (the offline emulator): nothing to mask, no cost
-            async for batch in batches:
-                yield batch
-            return
-        masker = PartMasker(mask)
-        try:
-            async for batch in batches:
-                if shown := masker.parts(batch):
-                    yield shown
-        except Exception as exc:
-            if held := masker.finish():  # text held back before the error still belongs to the output
+        async with contextlib.aclosing(batches):  # a consumer that stops early closes the response too
+            if not mask:  # no key anywhere (the offline emulator): nothing to mask, no cost
+                async for batch in batches:
+                    yield batch
+                return
+            masker = PartMasker(mask)
+            try:
+                async for batch in batches:
+                    if shown := masker.parts(batch):
+                        yield shown
+            except Exception as exc:
+                if held := masker.finish():  # text held back before the error still belongs to the output
+                    yield held
+                if isinstance(exc, StreamError | APIConnectionError):
+                    exc.args = tuple(mask.text(str(a)) for a in exc.args)
+                raise
+            if held := masker.finish():
                 yield held
-            if isinstance(exc, StreamError | APIConnectionError):
-                exc.args = tuple(mask.text(str(a)) for a in exc.args)
-            raise
-        if held := masker.finish():
-            yield held
 
     @classmethod
     async def _attempts(cls, *, url: str, headers: dict[str, str], body: dict[str, Any], stream: bool,
