@@ -125,3 +125,28 @@ def test_limits_come_from_the_environment_with_hosted_defaults() -> None:
     assert parse_size("X", "512k") == 512 * 1024
     with pytest.raises(ValueError, match=f"{ENV_MAX_BYTES_PER_SESSION}='lots': give a whole number"):
         store_limits({ENV_MAX_BYTES_PER_SESSION: "lots"}, scope="shared")
+
+
+@pytest.mark.timeout(60)
+async def test_the_playground_tells_the_user_when_history_was_pruned(tmp_path, monkeypatch) -> None:
+    from playground import catalog, store
+    from playground.ui import handlers as handlers_mod
+    from playground.ui.backends import Backends
+    from playground.ui.session import Session
+    from playground.ui.settings import DEFAULTS, SETTING_KEYS
+
+    monkeypatch.setenv("PLAYGROUND_HISTORY_PATH", str(tmp_path / "pruned.sqlite3"))
+    monkeypatch.setenv(ENV_MAX_RUNS_PER_SESSION, "1")
+    shown: list[str] = []
+    monkeypatch.setattr(handlers_mod.gr, "Info", shown.append)
+    backends = Backends(None, {"tokens_per_second": 0})
+    try:
+        chat, session = handlers_mod.Handlers(backends), Session()
+        values = [{**DEFAULTS, "model": catalog.EMULATOR_MODEL, "max_tokens": 8}[k] for k in SETTING_KEYS]
+        for text in ("first", "second"):
+            async for _ in chat.send(session, text, "", *values):
+                pass
+    finally:
+        backends.close()
+    assert shown == ["History keeps at most 1 run per session: the oldest run was removed."]
+    assert [r.messages[-1]["content"] for r in store.get_store().search()] == ["second"]

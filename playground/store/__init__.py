@@ -230,7 +230,8 @@ class RunStore:
                                               "LIMIT -1 OFFSET ?", (owner, keep, limits.runs_per_session - 1))]
             if old:
                 conn.executemany("DELETE FROM runs WHERE id = ?", [(i,) for i in old])
-                notes.append(f"History keeps at most {limits.runs_per_session} runs per session: the oldest "
+                kept = limits.runs_per_session
+                notes.append(f"History keeps at most {kept} run{'s' if kept != 1 else ''} per session: the oldest "
                              f"{_runs(len(old))} removed.")
         for cap, where, args, whose in ((limits.bytes_per_session, "owner IS ?", (owner,), "this session's"),
                                         (limits.total_bytes, "1", (), "the app's")):
