@@ -140,6 +140,17 @@ class BlockedAddressError(PlaygroundError):
     """A custom base URL points at a private or loopback address and the guard is on."""
 
 
+class RedirectError(PlaygroundError):
+    """The server answered with a redirect (3xx). The Messages and OpenAI APIs never redirect, so
+    the providers do not follow one (a redirect could lead past the private-host guard)."""
+
+    def __init__(self, url: str, status: int, location: str | None, message: str | None = None) -> None:
+        self.url, self.status, self.location = url, status, location
+        where = f"to {location}" if location else "without a Location"
+        super().__init__(message or f"{url} answered HTTP {status}, a redirect {where}. The API does not redirect, "
+                         "so it was not followed; if that address is the real endpoint, use it as the base URL.")
+
+
 # Added by the provider engineer: a stall mid-stream is both a stream error (output partial)
 # and a timeout, so either `except` clause catches it.
 class StreamTimeoutError(StreamError, APITimeoutError):

@@ -192,17 +192,19 @@ async def load_media_async(data: Source, filename: str = "", *, session: Any = N
 
 async def fetch_url(url: str, *, session: Any = None, allow_private: bool = True,
                     limit: int = MAX_REQUEST_BYTES) -> bytes:
-    """GET ``url`` and return at most ``limit`` bytes, else MediaError."""
+    """GET ``url`` and return at most ``limit`` bytes, else MediaError. Redirects are followed (at
+    most a few), each hop checked against the private-host guard before it is requested, whether or
+    not a ``session`` is given. A hop to a private address raises BlockedAddressError."""
     import aiohttp
 
-    from .netguard import check_base_url_async
+    from .errors import ParameterError, RedirectError
+    from .transport.client import get_following_redirects, open_session
 
-    await check_base_url_async(url, allow_private)
     own = session is None
     if own:
-        session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60, sock_connect=10))
+        session = open_session(60, allow_private=allow_private)
     try:
-        async with session.get(url) as response:
+        async with await get_following_redirects(session, url, allow_private=allow_private) as response:
             if response.status != 200:
                 raise MediaError("media", f"{url}: the server answered HTTP {response.status}.")
             parts: list[bytes] = []
@@ -213,7 +215,13 @@ async def fetch_url(url: str, *, session: Any = None, allow_private: bool = True
                     raise MediaError("media", f"{url} is larger than the API's 32 MB request limit.")
                 parts.append(chunk)
             return b"".join(parts)
-    except (aiohttp.ClientError, TimeoutError) as exc:
+    except RedirectError as exc:
+        raise MediaError("media", f"could not download {url}: {exc}") from None
+    except ParameterError as exc:  # a redirect to something that is not an http(s) URL
+        if isinstance(exc, MediaError):
+            raise
+        raise MediaError("media", f"could not download {url}: a redirect led to an unusable address ({exc}).") from None
+    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
         raise MediaError("media", f"could not download {url}: {type(exc).__name__}.") from None
     finally:
         if own:

@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import catalog
+from . import catalog, jsondepth
 from .apiversion import DEFAULT_API_VERSION, removes_sampling, sampling_removed_reason
 from .backends import BACKENDS, Backend, get_backend
 from .errors import ParameterError
@@ -47,7 +47,6 @@ ENDLESS_HEADER = "x-emulator-no-eos"
 REDACT_THINKING_HEADER = "x-emulator-redact-thinking"
 OFFLINE_ONLY = ("fault", "endless", "redact_thinking")
 SAMPLING = ("temperature", "top_p", "top_k")
-MAX_JSON_DEPTH = 64  # deeper tools / schemas are refused by name before anything recurses through them
 
 
 class SettingsError(ParameterError):
@@ -414,20 +413,10 @@ def _stops(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
-def json_depth_problem(value: Any, limit: int = MAX_JSON_DEPTH) -> str | None:
-    """Why ``value`` is nested too deeply to take (iterative: deep input cannot exhaust the stack)."""
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, Mapping):
-            children = item.values()
-        elif isinstance(item, list | tuple):
-            children = item
-        else:
-            continue
-        if depth > limit:
-            return f"is nested more than {limit} levels deep; flatten it."
-        stack.extend((child, depth + 1) for child in children)
+def json_depth_problem(value: Any) -> str | None:
+    """Why ``value`` is nested too deeply to take, or None (one limit for every JSON field: jsondepth)."""
+    if jsondepth.depth(value) > jsondepth.MAX_JSON_DEPTH:
+        return f"nests deeper than {jsondepth.MAX_JSON_DEPTH} levels; flatten it."
     return None
 
 
@@ -562,12 +551,12 @@ def _json_text(name: str) -> Any:
             return text
         if not text.strip():
             return None
+        if jsondepth.text_depth(text) > jsondepth.MAX_JSON_DEPTH:  # before json.loads recurses through it
+            raise ValueError(f"nests deeper than {jsondepth.MAX_JSON_DEPTH} levels; flatten it.")
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
             raise ValueError(f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}).") from None
-        except RecursionError:
-            raise ValueError(f"is nested more than {MAX_JSON_DEPTH} levels deep; flatten it.") from None
     return parse
 
 

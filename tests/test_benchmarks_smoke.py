@@ -60,3 +60,11 @@ def test_screenshot_script_runs(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-4000:]
     with Image.open(out) as image:
         assert image.size == (1360, 1180)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_load_async_runs() -> None:
+    out = run("load_async.py", "--sessions", "3", "--turns", "2", "--latency-ms", "0", "--tokens-per-second", "0",
+              "--max-tokens", "20")
+    assert "runs=6" in out and "errors=0 mixed=0" in out and "p95" in out and "RSS before" in out

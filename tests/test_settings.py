@@ -68,7 +68,7 @@ def test_nested_json_is_refused_by_name_without_recursing() -> None:
     deep = '{"name": "t", "input_schema": ' + '{"a": ' * 2000 + "1" + "}" * 2000 + "}"
     with pytest.raises(SettingsError) as err:
         RunSettings.from_ui({"tools": "[" + deep + "]"})
-    assert err.value.problems[0][0] == "tools" and "nested more than" in err.value.problems[0][1]
+    assert err.value.problems[0][0] == "tools" and "nests deeper than 64 levels" in err.value.problems[0][1]
 
 
 def test_fit_clears_what_the_model_does_not_take_and_says_so() -> None:

@@ -32,8 +32,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch-delay-ms", type=float, default=0.0,
                         help="time each Message Batch request takes, so a batch can be watched in progress "
                              "(default 0; per batch: header x-emulator-batch-delay-ms)")
+
+    parser.add_argument("--idle-timeout", type=float, default=60.0, metavar="SECONDS",
+                        help="close a connection that sends no complete request for this long: idle, or headers "
+                             "trickling in (default 60; 0 = no limit)")
+    parser.add_argument("--body-timeout", type=float, default=30.0, metavar="SECONDS",
+                        help="answer 408 when a declared request body takes longer than this (default 30; 0 = no limit)")
     args = parser.parse_args(argv)
-    for name in ("latency_ms", "tokens_per_second", "batch_delay_ms"):
+    for name in ("latency_ms", "tokens_per_second", "batch_delay_ms", "idle_timeout", "body_timeout"):
         if getattr(args, name) < 0:
             parser.error(f"--{name.replace('_', '-')} must be >= 0")
     return args
@@ -43,7 +49,8 @@ async def serve(args: argparse.Namespace) -> None:
     """Start the server, print its URL, wait for SIGINT/SIGTERM, stop cleanly."""
     emulator = Emulator(api_key=args.api_key, latency_ms=args.latency_ms,
                         tokens_per_second=args.tokens_per_second, seed=args.seed, fault=args.fault,
-                        redact_thinking=args.redact_thinking, batch_delay_ms=args.batch_delay_ms)
+                        redact_thinking=args.redact_thinking, batch_delay_ms=args.batch_delay_ms,
+                        idle_timeout=args.idle_timeout, body_timeout=args.body_timeout)
     await emulator.start(args.host, args.port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -14,6 +14,7 @@ from .batch_store import EXPIRY_S, RETENTION_S, BatchStore
 from .sampler import NGramModel, default_model
 from .server import Settings, build_app
 
+NO_IDLE_LIMIT_S = 7 * 24 * 3600.0  # what idle_timeout=0 (no limit) means in practice
 SHUTDOWN_GRACE_S = 0.25
 _warmed: set[int] = set()
 _warm_lock = threading.Lock()
@@ -44,12 +45,16 @@ class Emulator:
                  seed: int | None = None, fault: str | None = None, *, slow_pause_ms: float = 1000.0,
                  max_request_bytes: int | None = None, redact_thinking: bool = False,
                  batch_delay_ms: float = 0.0, batch_expiry_s: float = EXPIRY_S,
-                 batch_retention_s: float = RETENTION_S) -> None:
+                 batch_retention_s: float = RETENTION_S, idle_timeout: float = 60.0,
+                 body_timeout: float = 30.0) -> None:
+        for name, value in (("idle_timeout", idle_timeout), ("body_timeout", body_timeout)):
+            if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+                raise ValueError(f"{name} must be a number of seconds >= 0 (0 = no limit), got {value!r}")
         self.settings = Settings(api_key=api_key, latency_ms=latency_ms, tokens_per_second=tokens_per_second,
                                  seed=seed, fault=faults.parse(fault), slow_pause_ms=slow_pause_ms,
                                  redact_thinking=redact_thinking, model=default_model(),
                                  batches=BatchStore(expiry_s=batch_expiry_s, retention_s=batch_retention_s),
-                                 batch_delay_ms=batch_delay_ms)
+                                 batch_delay_ms=batch_delay_ms, idle_timeout=idle_timeout, body_timeout=body_timeout)
         if max_request_bytes is not None:
             self.settings.max_request_bytes = max_request_bytes
         self._runner: web.AppRunner | None = None
@@ -75,8 +80,11 @@ class Emulator:
         if self._runner is not None:
             raise RuntimeError("this Emulator is already started")
         # A short shutdown grace: stop() must not wait for a paced or "slow" stream to finish.
+        # keepalive_timeout also runs from the moment a connection opens, and only a complete request
+        # stops it: an idle socket and a request whose headers trickle in are both closed after it.
         runner = web.AppRunner(build_app(self.settings), access_log=None, handle_signals=False,
-                               shutdown_timeout=SHUTDOWN_GRACE_S)
+                               shutdown_timeout=SHUTDOWN_GRACE_S,
+                               keepalive_timeout=self.settings.idle_timeout or NO_IDLE_LIMIT_S)
         await runner.setup()
         site = web.TCPSite(runner, host, port)
         try:

@@ -61,6 +61,10 @@ class Settings:
     slow_pause_ms: float = 1000.0
     redact_thinking: bool = False
     max_request_bytes: int = MAX_REQUEST_BYTES
+    # Seconds a connection may sit without sending a complete request (idle, or headers trickling in),
+    # and seconds a declared body may take to arrive; 0 = no limit.
+    idle_timeout: float = 60.0
+    body_timeout: float = 30.0
     ratelimits: RateLimits = field(default_factory=RateLimits)
     fail_once: FailOnce = field(default_factory=FailOnce)
     model: NGramModel = field(default_factory=default_model)
@@ -136,9 +140,13 @@ async def read_json(call: Call) -> None:
     if request.content_length is not None and request.content_length > limit:
         raise _too_large(limit)
     try:
-        call.raw = await request.read()
+        async with asyncio.timeout(call.settings.body_timeout or None):
+            call.raw = await request.read()
     except web.HTTPRequestEntityTooLarge:
         raise _too_large(limit) from None
+    except TimeoutError:  # a client that declared a body and stopped sending it
+        raise ApiError(408, f"The request body did not arrive within {call.settings.body_timeout:g} seconds.",
+                       "timeout_error", headers={"connection": "close"}) from None
     try:
         call.body = json.loads(call.raw)
     except (UnicodeDecodeError, ValueError) as exc:

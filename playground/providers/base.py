@@ -8,6 +8,7 @@ A provider subclass supplies the wire specifics through a handful of class-level
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -26,10 +27,11 @@ from ..errors import (
 )
 from ..netguard import check_base_url_async
 from ..responses import HeadersResponse, Part, RawEvent, RequestRecord, RetryNotice
-from ..secrets import redact_headers, scrub
+from ..secrets import redact_headers, redactor
 from ..transport.client import TRANSPORT_ERRORS, open_session, read_body, send
 from ..transport.retry import RetryPolicy, server_delay
 from ..transport.sse import SSEDecoder
+from .masking import PartMasker
 
 MAX_REQUEST_BYTES = 32 * 1000 * 1000  # the API's request size limit (413 above it)
 # At most this much is decoded before the parts it holds are handed on. Reads start small so the
@@ -56,7 +58,8 @@ class Mapper(Protocol):
 
 
 def http_error(status: int, headers: Mapping[str, str], raw: bytes, secret: str | None = None) -> APIStatusError:
-    """The typed error for an error response. Keys are scrubbed from the message."""
+    """The typed error for an error response. Every key the server knows and ``secret`` are masked
+    in the message and in the body kept for the Errors view (an upstream may echo a key)."""
     error_type, message, body = None, "", None
     text = raw.decode("utf-8", "replace")
     try:
@@ -76,9 +79,10 @@ def http_error(status: int, headers: Mapping[str, str], raw: bytes, secret: str 
     request_id = headers.get("request-id") or headers.get("x-request-id")
     if not request_id and isinstance(body, dict) and isinstance(body.get("request_id"), str):
         request_id = body["request_id"]
+    mask = redactor(secret)
     return error_class_for_status(status)(
-        status, str(error_type or _DEFAULT_ERROR_TYPES.get(status, "api_error")), scrub(str(message), secret),
-        request_id, body, server_delay(headers),
+        status, mask.text(str(error_type or _DEFAULT_ERROR_TYPES.get(status, "api_error"))), mask.text(str(message)),
+        request_id and mask.text(request_id), mask.value(body), server_delay(headers),
     )
 
 
@@ -243,7 +247,35 @@ class ProviderBase:
         """Send ``body`` with retries and yield every part of the run (see playground.responses),
         in batches: one batch per network chunk, so the per-part cost is a list step, not an
         async-generator hop (the caller flattens). The first ``raw_events`` wire events of each
-        attempt also come as :class:`RawEvent` parts."""
+        attempt also come as :class:`RawEvent` parts. Every key the server knows and ``secret``
+        are masked in every part (see providers.masking)."""
+        batches = cls._attempts(url=url, headers=headers, body=body, stream=stream, session=session, proxy=proxy,
+                                policy=policy, secret=secret, raw_events=raw_events)
+        mask = redactor(secret)
+        async with contextlib.aclosing(batches):  # a consumer that stops early closes the response too
+            if not mask:  # no key anywhere (the offline emulator): nothing to mask, no cost
+                async for batch in batches:
+                    yield batch
+                return
+            masker = PartMasker(mask)
+            try:
+                async for batch in batches:
+                    if shown := masker.parts(batch):
+                        yield shown
+            except Exception as exc:
+                if held := masker.finish():  # text held back before the error still belongs to the output
+                    yield held
+                if isinstance(exc, StreamError | APIConnectionError):
+                    exc.args = tuple(mask.text(str(a)) for a in exc.args)
+                raise
+            if held := masker.finish():
+                yield held
+
+    @classmethod
+    async def _attempts(cls, *, url: str, headers: dict[str, str], body: dict[str, Any], stream: bool,
+                        session: Any, proxy: str | None, policy: RetryPolicy, secret: str | None,
+                        raw_events: int) -> AsyncIterator[Sequence[Part]]:
+        # The attempts of :meth:`_run`, unmasked.
         body_text = json.dumps(body, ensure_ascii=False)
         data = body_text.encode()
         if len(data) > MAX_REQUEST_BYTES:
@@ -272,18 +304,13 @@ class ProviderBase:
                         reason = f"{error.status} {error.error_type}: {error.message}"
                         notice = RetryNotice(attempt + 1, policy.max_retries, policy.delay(attempt, lowered), reason)
                     elif stream and not lowered.get("content-type", "").startswith("application/json"):
-                        try:
-                            async for batch in cls._stream(response, request_id, raw_events, secret):
-                                yield batch
-                        except StreamError as exc:
-                            # An error event's message comes from the server: keep any key out of it.
-                            exc.args = tuple(scrub(str(a), secret) for a in exc.args)
-                            raise
+                        async for batch in cls._stream(response, request_id, raw_events):
+                            yield batch
                         return
                     else:
                         raw = await read_body(response)
                         if raw_events > 0:
-                            yield (RawEvent("body", scrub(raw.decode("utf-8", "replace"), secret)),)
+                            yield (RawEvent("body", raw.decode("utf-8", "replace")),)
                         yield cls._parse_json(raw, request_id)
                         return
             yield (notice,)
@@ -291,8 +318,7 @@ class ProviderBase:
             await asyncio.sleep(notice.delay)
 
     @classmethod
-    async def _stream(cls, response: Any, request_id: str | None, raw_events: int = 0,
-                      secret: str | None = None) -> AsyncIterator[list[Part]]:
+    async def _stream(cls, response: Any, request_id: str | None, raw_events: int = 0) -> AsyncIterator[list[Part]]:
         # The hot path: whole chunks in, one batch of parts out per chunk, no per-line awaits.
         # Raw events go out before the parts they make, so an ``error`` event is seen even though
         # mapping it raises.
@@ -313,7 +339,7 @@ class ProviderBase:
                 if raw_left > 0 and events:
                     shown = events[:raw_left]
                     raw_left -= len(shown)
-                    yield [RawEvent(name, scrub(data, secret)) for name, data in shown]
+                    yield [RawEvent(name, data) for name, data in shown]
                 batch = feed_many(events)
                 if batch:
                     yield batch

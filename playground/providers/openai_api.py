@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from ..config import is_no_key, load_keys, same_base_url
 from ..errors import ParameterError
+from ..jsondepth import check_depth
 from ..media import Media, check_media_set, load_media_async
 from ..netguard import check_base_url_async
 from ..params import normalize_tool_choice
@@ -194,6 +195,9 @@ class OpenaiAPI(ProviderBase):
         p = {"temperature": temperature, "top_p": top_p, "top_k": top_k, "max_tokens": max_tokens, "stop": stop,
              "thinking": thinking, "tool_choice": tool_choice, "effort": effort, "system": system, "tools": tools,
              "extra_data": extra_data, "response_format": response_format, "api_version": api_version}
+        for name in ("tools", "system", "extra_data"):  # before any recursive JSON work on them
+            check_depth(p[name], name)
+        check_depth(messages, "messages")
         cls._validate(model, p)
         key = cls._resolve_key(api_key, api_base)
         base = cls._resolve_base(api_base)

@@ -31,10 +31,12 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..jsondepth import elide_deep
+from ..secrets import server_secrets
 from .config import (  # noqa: F401  (re-exported: callers use ``store.default_path()`` and friends)
     APP_DIR,
     SCOPES,
@@ -47,6 +49,7 @@ from .config import (  # noqa: F401  (re-exported: callers use ``store.default_p
     scope_notice,
 )
 from .guard import HistoryError, check_params, deep_scrub, media_ref, scrub_headers, strip_media  # noqa: F401
+from .limits import StoreLimits, store_limits
 
 
 @dataclass
@@ -102,14 +105,24 @@ CREATE INDEX IF NOT EXISTS runs_model ON runs(model);
 CREATE INDEX IF NOT EXISTS runs_group ON runs(group_id);
 """
 # Applied after _SCHEMA and after migrating an older table (an index on a missing column would fail).
-_INDEXES = "CREATE INDEX IF NOT EXISTS runs_owner ON runs(owner, id);"
+# runs_owner_bytes covers the size sums the limits need, so they read the index, not every row.
+_INDEXES = """CREATE INDEX IF NOT EXISTS runs_owner ON runs(owner, id);
+CREATE INDEX IF NOT EXISTS runs_owner_bytes ON runs(owner, id, stored_bytes);"""
+# Not a Run field: the bytes a row takes (its text columns), for the storage limits.
+_SIZE_COLUMN = "stored_bytes"
+# A request body's message that is the same as the stored message i is kept once, as this reference.
+_REF = "$playground_ref"
+_ALL_MESSAGES = "messages"
 
 
 class RunStore:
     """SQLite-backed history. Thread-safe: each thread gets its own connection (WAL mode)."""
 
-    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, limits: StoreLimits | None = None) -> None:
+        """``limits`` default to :func:`~playground.store.limits.store_limits` (the environment)."""
         self.path = Path(path) if path is not None else default_path()
+        self.limits = store_limits() if limits is None else limits
+        self._notices: dict[str | None, list[str]] = {}
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
@@ -123,9 +136,9 @@ class RunStore:
     def _migrate(conn: sqlite3.Connection) -> None:
         """Add columns that a database made by an older version lacks (its rows get NULL: no owner)."""
         have = {r[1] for r in conn.execute("PRAGMA table_info(runs)").fetchall()}
-        for name in _COLUMNS:
+        for name in (*_COLUMNS, _SIZE_COLUMN):
             if name not in have:
-                kind = "REAL" if name in _REAL_COLUMNS else "INTEGER" if name == "parent_id" else "TEXT"
+                kind = "REAL" if name in _REAL_COLUMNS else "INTEGER" if name in ("parent_id", _SIZE_COLUMN) else "TEXT"
                 try:
                     conn.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind}")
                 except sqlite3.OperationalError as exc:  # another process added it first
@@ -157,24 +170,92 @@ class RunStore:
         self._local = threading.local()
 
     def record(self, run: Run, *, secrets: Iterable[str | None] = ()) -> int:
-        """Store ``run`` and return its id. Refuses credentials in params; scrubs ``secrets`` everywhere."""
+        """Store ``run`` and return its id. Refuses credentials in params; scrubs ``secrets`` (and every
+        key the server knows) everywhere. When the write pruned older runs (see :attr:`limits`), a
+        sentence saying so waits for :meth:`pop_notice` of the run's owner."""
+        run_id, notice = self.record_with_notice(run, secrets=secrets)
+        if notice:
+            with self._lock:
+                self._notices.setdefault(run.owner, []).append(notice)
+        return run_id
+
+    def record_with_notice(self, run: Run, *, secrets: Iterable[str | None] = ()) -> tuple[int, str | None]:
+        """:meth:`record`, returning ``(id, notice)``: ``notice`` tells the user what the storage limits
+        removed (older runs, or this run's prompt), None when nothing was."""
         check_params(run.params)
-        secret_tuple = tuple(s for s in secrets if s)
-        row = asdict(run)
-        row.pop("id")
+        secret_tuple = tuple(s for s in (*secrets, *server_secrets()) if s)
+        row = {name: getattr(run, name) for name in _COLUMNS}  # not asdict: it recurses into deep values
         row["created_at"] = run.created_at or time.time()
+        for name in _JSON_FIELDS:  # deep input is kept, its pathological part elided (json would fail on it)
+            row[name] = elide_deep(row[name])
         row["headers"] = scrub_headers(run.headers, *secret_tuple)
-        row["request_body"] = strip_media(run.request_body)
+        row["request_body"] = strip_media(row["request_body"])
         for name in ("params", "messages", "request_body", "tool_calls", "output", "thinking", "system",
                      "error", "label", "backend"):
             row[name] = deep_scrub(row[name], secret_tuple)
         row["messages"] = strip_media(row["messages"])
+        row["request_body"] = _share_messages(row["request_body"], row["messages"])
         for name in _JSON_FIELDS:
             row[name] = json.dumps(row[name], ensure_ascii=False, default=str)
-        cols = ", ".join(_COLUMNS)
-        marks = ", ".join("?" for _ in _COLUMNS)
-        cur = self._conn().execute(f"INSERT INTO runs ({cols}) VALUES ({marks})", [row[c] for c in _COLUMNS])
-        return int(cur.lastrowid)
+        notes: list[str] = []
+        size = _row_bytes(row)
+        cap = min((c for c in (self.limits.bytes_per_session, self.limits.total_bytes) if c), default=None)
+        if cap is not None and size > cap:  # this run alone is over a limit: keep it without its prompt
+            for name in ("messages", "request_body"):
+                row[name] = json.dumps(f"<{len(row[name].encode()):,} bytes: over the history size limit, not kept>")
+            size = _row_bytes(row)
+            notes.append(f"This run's prompt ({_mib(size)} and more) is over the history size limit "
+                         f"({_mib(cap)}); the run is saved without it.")
+        cols = ", ".join((*_COLUMNS, _SIZE_COLUMN))
+        marks = ", ".join("?" for _ in range(len(_COLUMNS) + 1))
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")  # insert and prune as one step, so concurrent writers agree on the totals
+        try:
+            cur = conn.execute(f"INSERT INTO runs ({cols}) VALUES ({marks})", [*(row[c] for c in _COLUMNS), size])
+            run_id = int(cur.lastrowid)
+            notes += self._prune(conn, run.owner, run_id)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return run_id, " ".join(notes) or None
+
+    def _prune(self, conn: sqlite3.Connection, owner: str | None, keep: int) -> list[str]:
+        """Delete the oldest runs over the limits (never ``keep``, the run just written); sentences for the user."""
+        limits, notes = self.limits, []
+        if limits.runs_per_session:
+            old = [r[0] for r in conn.execute("SELECT id FROM runs WHERE owner IS ? AND id != ? ORDER BY id DESC "
+                                              "LIMIT -1 OFFSET ?", (owner, keep, limits.runs_per_session - 1))]
+            if old:
+                conn.executemany("DELETE FROM runs WHERE id = ?", [(i,) for i in old])
+                kept = limits.runs_per_session
+                notes.append(f"History keeps at most {kept} run{'s' if kept != 1 else ''} per session: the oldest "
+                             f"{_runs(len(old))} removed.")
+        for cap, where, args, whose in ((limits.bytes_per_session, "owner IS ?", (owner,), "this session's"),
+                                        (limits.total_bytes, "1", (), "the app's")):
+            if not cap:
+                continue
+            total = conn.execute(f"SELECT COALESCE(SUM(stored_bytes), 0) FROM runs WHERE {where}", args).fetchone()[0]
+            if total <= cap:
+                continue
+            removed = []
+            for run_id, size in conn.execute(f"SELECT id, COALESCE(stored_bytes, 0) FROM runs WHERE {where} AND id != ? "
+                                             "ORDER BY id", (*args, keep)).fetchall():
+                if total <= cap:
+                    break
+                removed.append((run_id,))
+                total -= size
+            conn.executemany("DELETE FROM runs WHERE id = ?", removed)
+            if removed:
+                notes.append(f"History is limited to {_mib(cap)} for {whose} runs: the oldest {_runs(len(removed))} "
+                             "removed.")
+        return notes
+
+    def pop_notice(self, owner: str | None) -> str | None:
+        """The storage-limit notices of ``owner``'s writes since the last call (None: nothing to say)."""
+        with self._lock:
+            notes = self._notices.pop(owner, None)
+        return " ".join(notes) if notes else None
 
     def get(self, run_id: int, *, owner: str | None = None) -> Run | None:
         """The run with this id, or None; with ``owner``, None also when the run is someone else's
@@ -226,10 +307,48 @@ class RunStore:
 
 def _from_row(row: sqlite3.Row) -> Run:
     data = dict(row)
+    data.pop(_SIZE_COLUMN, None)
     for name in _JSON_FIELDS:
         data[name] = json.loads(data[name]) if data.get(name) else ({} if name in (
             "params", "usage", "headers", "request_body") else [])
+    data["request_body"] = _unshare_messages(data["request_body"], data["messages"])
     return Run(**data)
+
+
+def _share_messages(body: Any, messages: Any) -> Any:
+    """``body`` with the messages it shares with ``messages`` replaced by references (a prompt is stored once)."""
+    sent = body.get("messages") if isinstance(body, dict) else None
+    if not isinstance(sent, list) or not isinstance(messages, list) or not messages:
+        return body
+    if sent == messages:
+        return {**body, "messages": {_REF: _ALL_MESSAGES}}
+    shared = [{_REF: i} if i < len(messages) and m == messages[i] else m for i, m in enumerate(sent)]
+    return {**body, "messages": shared}
+
+
+def _unshare_messages(body: Any, messages: Any) -> Any:
+    """The inverse of :func:`_share_messages`."""
+    sent = body.get("messages") if isinstance(body, dict) else None
+    if sent == {_REF: _ALL_MESSAGES}:
+        return {**body, "messages": messages}
+    if isinstance(sent, list) and isinstance(messages, list):
+        def resolve(m: Any) -> Any:
+            ref = m.get(_REF) if isinstance(m, dict) and len(m) == 1 else None
+            return messages[ref] if isinstance(ref, int) and 0 <= ref < len(messages) else m
+        return {**body, "messages": [resolve(m) for m in sent]}
+    return body
+
+
+def _row_bytes(row: dict[str, Any]) -> int:
+    return sum(len(v.encode()) for v in row.values() if isinstance(v, str))
+
+
+def _mib(size: int) -> str:
+    return f"{size / 1024**2:,.1f} MiB"
+
+
+def _runs(n: int) -> str:
+    return "run was" if n == 1 else f"{n} runs were"
 
 
 _default: RunStore | None = None
@@ -266,5 +385,5 @@ def record_run(*, secrets: Iterable[str | None] = (), store: RunStore | None = N
         return (store or get_store()).record(run, secrets=secrets)
     except HistoryError:
         raise
-    except (sqlite3.Error, OSError):
+    except (sqlite3.Error, OSError, RecursionError, TypeError, ValueError):  # never break a chat over history
         return None

@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ..secrets import SECRET_HEADERS, redact, scrub
+from ..secrets import SECRET_HEADERS, map_strings, redact, scrub
 
 # Parameter names that can only be a credential: a run carrying one is refused, not "cleaned",
 # because a caller that puts a key there has a bug we want to hear about.
@@ -73,10 +73,6 @@ def strip_media(obj: Any) -> Any:
 
 
 def deep_scrub(obj: Any, secrets: tuple[str | None, ...]) -> Any:
-    if isinstance(obj, str):
-        return _KEY_VALUE_RE.sub(lambda m: redact(m.group(0)), scrub(obj, *secrets))
-    if isinstance(obj, list):
-        return [deep_scrub(v, secrets) for v in obj]
-    if isinstance(obj, dict):
-        return {k: deep_scrub(v, secrets) for k, v in obj.items()}
-    return obj
+    """A copy of ``obj`` with ``secrets`` and anything shaped like a key masked in every string
+    (iterative: deep input cannot overflow the stack)."""
+    return map_strings(obj, lambda text: _KEY_VALUE_RE.sub(lambda m: redact(m.group(0)), scrub(text, *secrets)))

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
+from ..secrets import redactor
 from ..settings import FIELDS, OFFLINE_ONLY, RunSettings, upgrade_json
 
 MAX_FIELD_CHARS = 20_000  # a shared link is not a file transfer
@@ -32,6 +33,7 @@ def to_query(settings: RunSettings, *, prompt: str = "", include_prompt: bool = 
     """The query string (without ``?``) for ``settings``; ``prompt`` is included only if ``include_prompt``.
     Raises ValueError naming a field the link cannot carry (longer than ``MAX_FIELD_CHARS``), rather
     than making a link that silently lacks it."""
+    mask = redactor().text  # a link is meant to be passed around: no key the server knows goes in it
     pairs: list[tuple[str, str]] = [("model", settings.model)]
     for name, value in settings.changed().items():
         if name in NOT_SHARED or name == "model":
@@ -42,10 +44,11 @@ def to_query(settings: RunSettings, *, prompt: str = "", include_prompt: bool = 
         if len(text) > MAX_FIELD_CHARS:
             raise ValueError(f"the link cannot carry {name}: it is longer than {MAX_FIELD_CHARS:,} characters "
                              "(save a preset instead).")
-        pairs.append((name, text))
+        pairs.append((name, mask(text)))
     if include_prompt and prompt:
-        pairs.append(("prompt", prompt))
-    return urlencode(pairs)
+        pairs.append(("prompt", mask(prompt)))
+    mask = redactor()  # a key pasted into a prompt or system text must not travel in a link
+    return urlencode([(name, mask.text(value)) for name, value in pairs])
 
 
 def from_query(params: Mapping[str, str]) -> tuple[RunSettings, str, list[str], set[str]]:

@@ -16,10 +16,11 @@ from typing import Any
 
 import gradio as gr
 
+from playground import store
 from playground.backends import Backends, get_backend
 from playground.errors import PlaygroundError
 from playground.run import EVENTS_CAP, RunRecord
-from playground.secrets import scrub
+from playground.secrets import redactor
 from playground.settings import RunSettings
 from playground.tuning.record import record_turn
 from playground.ui import inspector
@@ -153,8 +154,8 @@ class Handlers:
             async for progress in run:
                 record = exchange.run = progress.run
                 if progress.final:
-                    if record.error_text:  # errors never carry keys by design; scrub anyway (unexpected errors)
-                        record.error_text = scrub(record.error_text, api_key, target.api_key)
+                    if record.error_text:  # errors never carry keys by design; mask anyway (unexpected errors)
+                        record.error_text = redactor(api_key, target.api_key).text(record.error_text)
                     exchange.user_message = _sent_user_message(record, user_message, target.backend.messages_api)
                     exchange.assistant_message = history_message(record, target.backend.messages_api)
                     # Only the final answer here (what the person waits for): the inspector views and the
@@ -163,6 +164,8 @@ class Handlers:
                     try:  # the run history is a convenience: a failing write must not break the session
                         record_turn(record, request.messages, settings, backend=target.api_base or target.kind,
                                     api_key=target.api_key, files=files, owner=session.owner)
+                        if notice := store.get_store().pop_notice(session.owner):  # the storage limits pruned
+                            gr.Info(notice)
                     except Exception as exc:  # noqa: BLE001
                         log.warning("run history write failed: %s", type(exc).__name__)
                     return

@@ -10,8 +10,10 @@ from playground.errors import (
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
+    BlockedAddressError,
     MissingAuthError,
     ParameterError,
+    RedirectError,
     StreamError,
 )
 
@@ -58,6 +60,10 @@ def describe_error(exc: BaseException) -> str:
         return f"**Could not connect**: {escape_markdown(str(exc))}"
     if isinstance(exc, MissingAuthError):
         return f"**No API key**: {escape_markdown(str(exc))}"
+    if isinstance(exc, BlockedAddressError):
+        return f"**Private address refused**: {escape_markdown(str(exc))}"
+    if isinstance(exc, RedirectError):
+        return f"**Redirect not followed**: {escape_markdown(str(exc))}"
     if isinstance(exc, ParameterError):
         return f"**Invalid `{escape_markdown(exc.param)}`**: {escape_markdown(str(exc).split(': ', 1)[-1])}"
     return f"**Unexpected error** ({type(exc).__name__}): {escape_markdown(str(exc))}"

@@ -14,7 +14,7 @@ from playground.tuning.presets import PresetError, PresetStore
 from playground.tuning.runner import user_messages
 from playground.ui.context import UIContext, read_settings
 
-from .common import PRIVATE, RESTORED_KEYS, load_run, missing_run, restore_values, target_for
+from .common import PRIVATE, RESTORED_KEYS, load_run, missing_run, reader_owner, restore_values, target_for
 
 
 def export_body(source: str, rid: Any, text: str, settings: RunSettings, api_base: str | None,
@@ -59,25 +59,27 @@ def export_tab(ctx: UIContext, session: Any) -> dict[str, Any]:
         sdk = gr.Code("", language="python", label="Python (official anthropic SDK)", elem_id="export_sdk",
                       max_lines=22)
 
-    presets = PresetStore()
-    handlers = ExportHandlers(ctx, presets)
+    handlers = ExportHandlers(ctx)
     export_btn.click(handlers.do_export, [source, rid, prompt, session, ctx.api_key, *ctx.settings_inputs],
                      [export_status, curl, package, sdk, raw], **PRIVATE)
 
     gr.Markdown("### Presets")
+    presets = PresetHandlers(PresetStore())
     with gr.Row():
         preset_name = gr.Textbox(label="Save the Playground settings as", elem_id="preset_name")
         save_btn = gr.Button("Save preset", elem_id="preset_save")
     with gr.Row():
-        preset_list = gr.Dropdown(_safe_names(presets), label="Presets", elem_id="preset_list",
+        # The initial choices go into the page's /config, which every visitor gets: on a hosted Space
+        # (history per session) a new session has no presets, so none are listed there.
+        preset_list = gr.Dropdown(presets.initial_choices(), label="Presets", elem_id="preset_list",
                                   allow_custom_value=False)
         load_btn = gr.Button("Load into Playground", elem_id="preset_load")
         delete_btn = gr.Button("Delete", elem_id="preset_delete")
     restored = [ctx.settings[k] for k in RESTORED_KEYS]
 
-    save_btn.click(handlers.save, [preset_name, *ctx.settings_inputs], preset_list, **PRIVATE)
-    load_btn.click(handlers.load, preset_list, restored, **PRIVATE)
-    delete_btn.click(handlers.delete, preset_list, preset_list, **PRIVATE)
+    save_btn.click(presets.save, [preset_name, session, *ctx.settings_inputs], preset_list, **PRIVATE)
+    load_btn.click(presets.load, [preset_list, session], restored, **PRIVATE)
+    delete_btn.click(presets.delete, [preset_list, session], preset_list, **PRIVATE)
 
     gr.Markdown("### Share link")
     with gr.Row():
@@ -95,9 +97,8 @@ def export_tab(ctx: UIContext, session: Any) -> dict[str, Any]:
 class ExportHandlers:
     """The Export / Share tab's handlers: plain methods, testable without a browser."""
 
-    def __init__(self, ctx: UIContext, presets: PresetStore) -> None:
+    def __init__(self, ctx: UIContext) -> None:
         self.ctx = ctx
-        self.presets = presets
 
     def do_export(self, src: str, run_id: Any, text: str, chat: Any, api_key: str, *values: Any) -> list[Any]:
         try:
@@ -113,31 +114,6 @@ class ExportHandlers:
                     "before running these.")
         return [note, out["curl"], out["package"], out["sdk"], out["json"]]
 
-    def save(self, name: str, *values: Any) -> Any:
-        try:
-            self.presets.save(name or "", read_settings(values))
-        except (PresetError, PlaygroundError, store.HistoryError) as exc:
-            gr.Warning(str(exc))
-            return gr.update()
-        gr.Info(f"Preset {name.strip()!r} saved.")
-        return gr.update(choices=_safe_names(self.presets), value=name.strip())
-
-    def load(self, name: str) -> list[Any]:
-        try:
-            settings, problems = self.presets.preset(name or "")
-        except PresetError as exc:
-            gr.Warning(str(exc))
-            return [gr.skip()] * len(RESTORED_KEYS)
-        skipped = "; ".join(f"{f}: {m}" for f, m in problems)
-        gr.Info(f"Preset {name!r} loaded into the Playground." + (f" Skipped: {skipped}" if skipped else ""))
-        return restore_values(settings)
-
-    def delete(self, name: str) -> Any:
-        self.presets.delete(name or "")
-        if name:
-            gr.Info(f"Preset {name!r} deleted.")
-        return gr.update(choices=_safe_names(self.presets), value=None)
-
     def make_link(self, text: str, with_prompt: bool, *values: Any) -> str:
         try:
             return share.to_query(read_settings(values), prompt=text or "", include_prompt=bool(with_prompt))
@@ -146,11 +122,57 @@ class ExportHandlers:
             return ""
 
 
-def _safe_names(presets: PresetStore) -> list[str]:
-    try:
-        return presets.names()
-    except PresetError:
-        return []
+class PresetHandlers:
+    """The preset buttons, as plain methods (testable without a browser). Each takes the chat's
+    ``Session`` state: presets follow the history scope, so on a hosted Space a session sees, loads
+    and deletes only its own presets (see :class:`~playground.tuning.presets.PresetStore`)."""
+
+    def __init__(self, presets: PresetStore) -> None:
+        self.presets = presets
+
+    def initial_choices(self) -> list[str]:
+        """What the dropdown lists before any session acts: the shared presets, or none per session."""
+        return self._names(None) if store.history_scope() == "shared" else []
+
+    def save(self, name: str, session: Any, *values: Any) -> Any:
+        """Save the Playground settings as ``name`` for this session; the dropdown update."""
+        owner = reader_owner(session)
+        try:
+            self.presets.save(name or "", read_settings(values), owner=owner)
+        except (PresetError, PlaygroundError, store.HistoryError) as exc:
+            gr.Warning(str(exc))
+            return gr.update()
+        gr.Info(f"Preset {name.strip()!r} saved.")
+        return gr.update(choices=self._names(owner), value=name.strip())
+
+    def load(self, name: str, session: Any) -> list[Any]:
+        """The restored Playground values of this session's preset ``name``."""
+        try:
+            settings, problems = self.presets.preset(name or "", owner=reader_owner(session))
+        except PresetError as exc:
+            gr.Warning(str(exc))
+            return [gr.skip()] * len(RESTORED_KEYS)
+        skipped = "; ".join(f"{f}: {m}" for f, m in problems)
+        gr.Info(f"Preset {name!r} loaded into the Playground." + (f" Skipped: {skipped}" if skipped else ""))
+        return restore_values(settings)
+
+    def delete(self, name: str, session: Any) -> Any:
+        """Delete this session's preset ``name``; the dropdown update."""
+        owner = reader_owner(session)
+        try:
+            self.presets.delete(name or "", owner=owner)
+        except PresetError as exc:
+            gr.Warning(str(exc))
+            return gr.update()
+        if name:
+            gr.Info(f"Preset {name!r} deleted.")
+        return gr.update(choices=self._names(owner), value=None)
+
+    def _names(self, owner: str | None) -> list[str]:
+        try:
+            return self.presets.names(owner)
+        except PresetError:
+            return []
 
 
 def restore_from_link(request: gr.Request) -> list[Any]:
