@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from playground import store
 from playground.responses import FinishReason, HeadersResponse, RequestRecord, ToolCall, ToolCalls, Usage
-from playground.tuning.record import record_turn, turn_params
+from playground.settings import RunSettings
+from playground.tuning.record import record_turn
 from playground.ui.render import TurnView
 
 KEY = "sk-ant-record-" + "Q" * 24
@@ -38,13 +39,14 @@ def test_record_turn_keeps_the_run_and_never_the_key(tmp_path, monkeypatch):
     view.mark_done()
     tiny = tmp_path / "a.png"
     tiny.write_bytes(b"\x89PNG\r\n\x1a\n1234")
-    kwargs = {"api_key": KEY, "api_base": None, "temperature": 0.5, "max_tokens": 50, "stop": ["END"],
-              "system": "sys", "tools": [{"name": "get_weather", "input_schema": {}}], "headers": {"x": "y"}}
-    run_id = record_turn(view, body["messages"], "claude-haiku-4-5", kwargs, backend="anthropic", api_key=KEY,
+    settings = RunSettings(backend="anthropic", model="claude-haiku-4-5", system="sys", temperature=0.5, max_tokens=50,
+                           stop_sequences=("END",), tools=({"name": "get_weather", "input_schema": {}},))
+    run_id = record_turn(view, body["messages"], settings, backend="anthropic", api_key=KEY,
                          files=[str(tiny)], accumulator=Acc())
     run = store.get_store().get(run_id)
     assert run.kind == "chat" and run.output == "Hello" and run.stop_reason == "tool_use"
-    assert run.params == {"temperature": 0.5, "max_tokens": 50, "stop": ["END"], "tools": ["get_weather"]}
+    # the settings are stored whole (tools included), so a rerun starts from exactly them
+    assert run.params == settings.to_json() and RunSettings.from_json(run.params) == settings
     assert run.ttft_s == 0.5 and run.duration_s == 1.5 and run.tokens_per_s == 20.0
     assert run.cost_usd == (10 * 1.0 + 20 * 5.0) / 1e6
     assert run.media == [{"sha256": run.media[0]["sha256"], "name": "a.png", "size": 12}]
@@ -53,19 +55,27 @@ def test_record_turn_keeps_the_run_and_never_the_key(tmp_path, monkeypatch):
     assert KEY not in repr(run)
 
 
-def test_params_drop_credentials_and_transport():
-    assert turn_params({"api_key": KEY, "api_base": "http://x", "headers": {"a": "b"}, "media": [], "top_k": 3}) == {
-        "top_k": 3}
-    assert record_turn(object(), [], "m", {}) is None  # a view of the wrong shape never breaks the chat
+def _finished_view() -> TurnView:
+    view = TurnView(Clock())
+    view.add("ok")
+    view.add(FinishReason("stop", "end_turn"))
+    view.mark_done()
+    return view
 
 
-def test_prompt_caching_is_a_parameter_and_the_system_prompt_stays_text():
-    from playground.tuning.record import system_text
+def test_a_key_pasted_into_the_settings_is_never_stored(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_HISTORY_PATH", str(tmp_path / "h.db"))
+    settings = RunSettings(system=f"my key is {KEY}", stop_sequences=(KEY,))
+    run = store.get_store().get(record_turn(_finished_view(), [], settings, api_key=KEY))
+    assert KEY not in repr(run) and run.system.startswith("my key is ")
+    assert record_turn(object(), [], RunSettings()) is None  # a view of the wrong shape never breaks the chat
 
-    marked = [{"type": "text", "text": "Be brief.", "cache_control": {"type": "ephemeral", "ttl": "1h"}}]
-    assert turn_params({"system": marked, "max_tokens": 5})["cache"] == {"on": "system", "type": "ephemeral",
-                                                                        "ttl": "1h"}
-    auto = {"extra_data": {"cache_control": {"type": "ephemeral"}}, "max_tokens": 5}
-    assert turn_params(auto)["cache"] == {"on": "auto", "type": "ephemeral"}
-    assert "cache" not in turn_params({"system": "Be brief.", "max_tokens": 5})
-    assert system_text(marked) == "Be brief." and system_text("plain") == "plain" and system_text(None) is None
+
+def test_prompt_caching_is_a_parameter_and_the_system_prompt_stays_text(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_HISTORY_PATH", str(tmp_path / "h.db"))
+    settings = RunSettings(system="Be brief.", cache="system", cache_ttl="1h")
+    assert settings.to_kwargs()["system"][0]["cache_control"] == {"type": "ephemeral", "ttl": "1h"}  # sent as blocks
+    run = store.get_store().get(record_turn(_finished_view(), [], settings))
+    assert (run.params["cache"], run.params["cache_ttl"]) == ("system", "1h") and run.system == "Be brief."
+    plain = store.get_store().get(record_turn(_finished_view(), [], RunSettings(system="Be brief.")))
+    assert plain.params["cache"] == "off" and plain.system == "Be brief."

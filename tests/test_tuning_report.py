@@ -6,13 +6,13 @@ import csv
 import io
 
 from playground.responses import Usage
+from playground.settings import RunSettings
 from playground.tuning.report import result_row, summarize, to_csv
 from playground.tuning.runner import JobResult
-from playground.tuning.settings import RunSettings
 
 
 def res(key, temp, stop, text, repeat=0, error=None, out_tokens=10, duration=1.0, cost=0.01):
-    r = JobResult(key, RunSettings(temperature=temp, stop=tuple(stop)),
+    r = JobResult(key, RunSettings(temperature=temp, stop_sequences=tuple(stop)),
                   {"cell": key, "repeat": repeat, "values": {"temperature": temp, "stop": list(stop)}})
     r.text, r.error, r.done, r.started = text, error, True, True
     r.duration_s, r.ttft_s, r.cost_usd = duration, 0.1, cost
@@ -30,6 +30,7 @@ def test_rows_and_summary():
     row = result_row(results[0], ["temperature", "stop"])
     assert row["temperature"] == 0.0 and row["stop"] == "END" and row["status"] == "done"
     assert row["output_tokens"] == 10 and row["output_chars"] == 5 and row["cost_usd"] == 0.01
+    assert row["model"] == "playground-tiny"  # the model as sent (blank settings: the offline sampler)
     assert result_row(results[3], ["temperature"])["status"] == "error"
     summary = summarize(results, ["temperature", "stop"])
     assert len(summary) == 2
