@@ -7,17 +7,17 @@ import json
 from typing import Any
 
 import pytest
+from playground.ui.backends import Backends
+from playground.ui.settings import DEFAULTS, SETTING_KEYS, parse_tools
 
 from playground import catalog, store
 from playground.errors import ParameterError
 from playground.jsondepth import MAX_JSON_DEPTH, check_depth, depth, elide_deep, loads_checked, text_depth
 from playground.providers import Anthropic
 from playground.tuning.record import record_turn
-from playground.ui.backends import Backends
 from playground.ui.handlers import Handlers
 from playground.ui.runner import RunRequest, stream_run
 from playground.ui.session import Session
-from playground.ui.settings import DEFAULTS, SETTING_KEYS, parse_tools
 
 
 def _nested(levels: int) -> Any:

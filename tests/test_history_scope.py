@@ -10,13 +10,12 @@ from playground import catalog, store
 from playground.backends import Backends
 from playground.config import Config
 from playground.errors import PlaygroundError
+from playground.settings import FIELDS, RunSettings
 from playground.tuning.runner import Job, Runner
-from playground.tuning.settings import RunSettings
 from playground.ui.handlers import Handlers
 from playground.ui.session import Session
-from playground.ui.settings import DEFAULTS, SETTING_KEYS
-from playground.ui.tuning import export_body
 from playground.ui.tuning.common import load_run, missing_run, reader_owner
+from playground.ui.tuning.export import export_body
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +33,8 @@ def runs(monkeypatch, tmp_path):
 
 
 def _values(**overrides: object) -> list[object]:
-    settings = {**DEFAULTS, "model": catalog.EMULATOR_MODEL, "max_tokens": 16, **overrides}
-    return [settings[k] for k in SETTING_KEYS]
+    settings = {**RunSettings().to_ui(), "model": catalog.EMULATOR_MODEL, "max_tokens": 16, **overrides}
+    return [settings[k] for k in FIELDS]
 
 
 async def _chat(handlers: Handlers, session: Session, text: str) -> None:
@@ -70,7 +69,7 @@ async def test_two_sessions_see_only_their_own_runs(backends, runs, monkeypatch)
     assert load_run(unused, bob) is None
     assert missing_run(alice_chat.id) == f"No run {alice_chat.id} in this session's history."
     assert missing_run(float(unused)) == f"No run {unused} in this session's history."
-    settings = {**DEFAULTS, "model": catalog.EMULATOR_MODEL}
+    settings = RunSettings(model=catalog.EMULATOR_MODEL)
     with pytest.raises(PlaygroundError, match=f"^No run {alice_chat.id} in this session's history"):
         export_body("run", alice_chat.id, "", settings, None, bob)
     body, _ = export_body("run", alice_chat.id, "", settings, None, alice)

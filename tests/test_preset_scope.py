@@ -9,12 +9,12 @@ import warnings
 from typing import Any
 
 import pytest
+from playground.tuning.settings import RunSettings
+from playground.ui.settings import DEFAULTS, SETTING_KEYS
 
 from playground import catalog
 from playground.tuning.presets import PresetStore
-from playground.tuning.settings import RunSettings
 from playground.ui.session import Session
-from playground.ui.settings import DEFAULTS, SETTING_KEYS
 from playground.ui.tuning.export import PresetHandlers
 
 SECRET_SYSTEM = "alice's confidential system prompt"
@@ -80,10 +80,10 @@ def test_an_older_presets_file_still_reads_as_the_shared_presets(tmp_path) -> No
 
 
 def test_the_hosted_page_config_lists_no_presets(tmp_path, monkeypatch) -> None:
+    from playground.ui.backends import Backends
     from test_ui_app import NoEmulator  # the app without starting an emulator
 
     from playground.ui.app import build_app
-    from playground.ui.backends import Backends
 
     path = tmp_path / "presets.json"
     PresetStore(path).save("visible-name", RunSettings(model=catalog.EMULATOR_MODEL))

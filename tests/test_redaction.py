@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from playground.tuning.settings import RunSettings
 
 from playground import store
 from playground.providers import Anthropic
 from playground.secrets import Redactor, StreamMasker, redact
 from playground.tuning import exports, share
 from playground.tuning.record import record_turn
-from playground.tuning.settings import RunSettings
 from playground.ui import inspector
 from playground.ui.runner import RunRequest, stream_run
 from playground.ui.session import history_message

@@ -129,11 +129,12 @@ def test_limits_come_from_the_environment_with_hosted_defaults() -> None:
 
 @pytest.mark.timeout(60)
 async def test_the_playground_tells_the_user_when_history_was_pruned(tmp_path, monkeypatch) -> None:
+    from playground.ui.backends import Backends
+    from playground.ui.settings import DEFAULTS, SETTING_KEYS
+
     from playground import catalog, store
     from playground.ui import handlers as handlers_mod
-    from playground.ui.backends import Backends
     from playground.ui.session import Session
-    from playground.ui.settings import DEFAULTS, SETTING_KEYS
 
     monkeypatch.setenv("PLAYGROUND_HISTORY_PATH", str(tmp_path / "pruned.sqlite3"))
     monkeypatch.setenv(ENV_MAX_RUNS_PER_SESSION, "1")

@@ -18,9 +18,9 @@ import pytest
 from aiohttp import web
 
 from playground.emulator import Emulator
+from playground.settings import RunSettings
 from playground.tuning import exports
 from playground.tuning.runner import Job, Runner
-from playground.tuning.settings import RunSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "sk-ant-export-test-" + "k" * 20
@@ -93,7 +93,7 @@ async def _real_run_body(proxy: RecordingProxy, settings: RunSettings, prompt: s
 
 SETTINGS = [
     RunSettings(model="playground-tiny", system="You are terse. It's \"fine\".", temperature=0.7, top_k=40,
-                max_tokens=64, stop=("\n\nQ:", "END")),
+                max_tokens=64, stop_sequences=("\n\nQ:", "END")),
     RunSettings(model="playground-tiny", top_p=0.9, max_tokens=32),
 ]
 
@@ -144,11 +144,10 @@ def test_json_is_the_body_and_no_key_anywhere():
 async def test_exported_current_settings_run_as_built(proxy):
     """Settings not yet run: the body comes from the provider's builder, non-streaming; both the curl
     command and the SDK snippet send exactly it."""
-    from playground.ui.settings import DEFAULTS
-    from playground.ui.tuning import export_body
+    from playground.ui.tuning.export import export_body
 
-    settings = {**DEFAULTS, "model": "tiny", "system": "Be brief", "temperature": "0.4", "max_tokens": 40,
-                "stop_sequences": "END", "stream": False}
+    settings = RunSettings.from_ui({"model": "tiny", "system": "Be brief", "temperature": "0.4", "max_tokens": 40,
+                                    "stop_sequences": "END", "stream": False})
     body, base = export_body("settings", None, "What is a lighthouse?", settings, proxy.api_base)
     assert base == proxy.api_base and "stream" not in body and body["temperature"] == 0.4
     for args in (["bash", "-c", exports.to_curl(body, api_base=base) + " --silent"],

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from playground.settings import RunSettings
 from playground.tuning.presets import PresetError, PresetStore
-from playground.tuning.settings import RunSettings
 
 
 def test_save_load_list_delete(tmp_path):
     store = PresetStore(tmp_path / "p" / "presets.json")
     assert store.names() == []
-    precise = RunSettings(model="claude-haiku-4-5", temperature=0.1, stop=("END",))
+    precise = RunSettings(model="claude-haiku-4-5", temperature=0.1, stop_sequences=("END",))
     store.save("precise", precise)
     store.save("wild one", RunSettings(temperature=1.0, top_k=500))
     assert store.names() == ["precise", "wild one"]
@@ -41,23 +43,47 @@ def test_default_path_follows_history(tmp_path, monkeypatch):
     assert default_presets_path() == tmp_path / "presets.json"
 
 
-TOOLS = '[{"name": "get_weather", "input_schema": {"type": "object"}}]'
+TOOLS = ({"name": "get_weather", "input_schema": {"type": "object"}},)
 
 
-def test_presets_keep_the_playground_extras(tmp_path):
+def test_presets_keep_tools_thinking_and_caching(tmp_path):
     store = PresetStore(tmp_path / "presets.json")
-    extras = {"thinking": "adaptive", "tools": TOOLS, "tool_choice": "tool:get_weather", "cache": "auto",
-              "cache_ttl": "1h"}
-    store.save("agent", RunSettings(model="claude-sonnet-4-6", effort="high"), extras)
-    assert PresetStore(store.path).extras("agent") == extras
-    assert store.load("agent").effort == "high"
-    store.save("plain", RunSettings(temperature=0.3))
-    assert store.extras("plain") == {}  # also what a preset saved before extras existed reads as
-    with pytest.raises(PresetError, match="tools: expected a JSON list"):
-        store.save("broken", RunSettings(), {"tools": "{not a list"})
-    with pytest.raises(PresetError, match="cache_ttl: expected 5m or 1h"):
-        store.save("broken", RunSettings(), {"cache": "auto", "cache_ttl": "1d"})
-    assert "broken" not in store.names()
-    many = "[" + ", ".join(f'{{"name": "tool_{i}", "input_schema": {{"type": "object"}}}}' for i in range(600)) + "]"
-    store.save("toolbox", RunSettings(), {"tools": many})  # longer than a link may carry, fine in the file
-    assert len(many) > 20_000 and store.extras("toolbox") == {"tools": many}
+    agent = RunSettings(model="claude-sonnet-4-6", system="Be brief.", effort="high", thinking="adaptive", tools=TOOLS,
+                        tool_choice="tool:get_weather", cache="auto", cache_ttl="1h")
+    store.save("agent", agent)
+    assert PresetStore(store.path).preset("agent") == (agent, [])
+    many = tuple({"name": f"tool_{i}", "input_schema": {"type": "object"}} for i in range(600))
+    store.save("toolbox", RunSettings(tools=many))  # longer than a link may carry, fine in the file
+    assert len(json.dumps(many)) > 20_000 and store.load("toolbox").tools == many
+
+
+def test_presets_never_hold_where_requests_go_or_the_offline_switches(tmp_path):
+    store = PresetStore(tmp_path / "presets.json")
+    store.save("p", RunSettings(backend="openai", base_url="https://example.test/v1", temperature=0.3,
+                                fault="overloaded", endless=True, redact_thinking=True))
+    assert store.load("p") == RunSettings(temperature=0.3)
+    assert json.loads(store.path.read_text()) == {"p": {"temperature": 0.3}}
+
+
+def test_a_saved_value_no_longer_taken_is_named_and_the_rest_loads(tmp_path):
+    store = PresetStore(tmp_path / "presets.json")
+    store.path.write_text(json.dumps({"broken": {"temperature": 0.4, "tools": "{not a list", "cache_ttl": "1d",
+                                                 "colour": "red"}}))
+    settings, problems = store.preset("broken")
+    assert settings == RunSettings(temperature=0.4)
+    assert [field for field, _ in problems] == ["tools", "cache_ttl", "colour"]
+    assert dict(problems)["cache_ttl"] == "expected one of 5m, 1h, got '1d'."
+
+
+def test_presets_saved_by_earlier_versions_still_load(tmp_path):
+    store = PresetStore(tmp_path / "presets.json")
+    old = {"model": "claude-sonnet-4-6", "system": "", "temperature": 0.2, "top_p": None, "top_k": None,
+           "max_tokens": 4000, "stop": ["END"], "thinking_budget": None, "effort": "high", "label": "",
+           "playground": {"thinking": "adaptive", "tools": json.dumps(list(TOOLS)), "tool_choice": "any",
+                          "cache": "auto", "cache_ttl": "1h"}}
+    store.path.write_text(json.dumps({"agent": old, "budget": {**old, "playground": {}, "thinking_budget": 2048}}))
+    assert store.preset("agent") == (RunSettings(
+        model="claude-sonnet-4-6", temperature=0.2, max_tokens=4000, stop_sequences=("END",), effort="high",
+        thinking="adaptive", tools=TOOLS, tool_choice="any", cache="auto", cache_ttl="1h"), [])
+    budget = store.load("budget")
+    assert (budget.thinking, budget.thinking_budget, budget.tools) == ("budget", 2048, ())

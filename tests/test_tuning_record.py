@@ -5,7 +5,8 @@ from __future__ import annotations
 from playground import store
 from playground.responses import FinishReason, HeadersResponse, RequestRecord, ToolCall, ToolCalls, Usage
 from playground.run import RunRecord
-from playground.tuning.record import record_turn, turn_params
+from playground.settings import RunSettings
+from playground.tuning.record import record_turn
 
 KEY = "sk-ant-record-" + "Q" * 24
 
@@ -35,13 +36,13 @@ def test_record_turn_keeps_the_run_and_never_the_key(tmp_path, monkeypatch):
     view.mark_done()
     tiny = tmp_path / "a.png"
     tiny.write_bytes(b"\x89PNG\r\n\x1a\n1234")
-    kwargs = {"api_key": KEY, "api_base": None, "temperature": 0.5, "max_tokens": 50, "stop": ["END"],
-              "system": "sys", "tools": [{"name": "get_weather", "input_schema": {}}], "headers": {"x": "y"}}
-    run_id = record_turn(view, body["messages"], "claude-haiku-4-5", kwargs, backend="anthropic", api_key=KEY,
-                         files=[str(tiny)])
+    settings = RunSettings(backend="anthropic", model="claude-haiku-4-5", system="sys", temperature=0.5, max_tokens=50,
+                           stop_sequences=("END",), tools=({"name": "get_weather", "input_schema": {}},))
+    run_id = record_turn(view, body["messages"], settings, backend="anthropic", api_key=KEY, files=[str(tiny)])
     run = store.get_store().get(run_id)
     assert run.kind == "chat" and run.output == "Hello" and run.stop_reason == "tool_use"
-    assert run.params == {"temperature": 0.5, "max_tokens": 50, "stop": ["END"], "tools": ["get_weather"]}
+    # the settings are stored whole (tools included), so a rerun starts from exactly them
+    assert run.params == settings.to_json() and RunSettings.from_json(run.params) == settings
     # first output at +0.5 s, last part (usage) at +1.5 s, ended at +1.5 s: 20 tokens over 1 s
     assert run.ttft_s == 0.5 and run.duration_s == 1.5 and run.tokens_per_s == 20.0
     assert run.cost_usd == (10 * 1.0 + 20 * 5.0) / 1e6
@@ -52,22 +53,19 @@ def test_record_turn_keeps_the_run_and_never_the_key(tmp_path, monkeypatch):
     assert KEY not in repr(run)
 
 
-def test_params_drop_credentials_and_transport():
-    assert turn_params({"api_key": KEY, "api_base": "http://x", "headers": {"a": "b"}, "media": [], "top_k": 3}) == {
-        "top_k": 3}
-    assert record_turn(object(), [], "m", {}) is None  # not a run record: never breaks the chat
+def test_a_record_turn_that_is_not_given_a_run_record_never_breaks_the_chat():
+    assert record_turn(object(), [], RunSettings()) is None
 
 
-def test_prompt_caching_is_a_parameter_and_the_system_prompt_stays_text():
-    from playground.tuning.record import system_text
-
-    marked = [{"type": "text", "text": "Be brief.", "cache_control": {"type": "ephemeral", "ttl": "1h"}}]
-    assert turn_params({"system": marked, "max_tokens": 5})["cache"] == {"on": "system", "type": "ephemeral",
-                                                                        "ttl": "1h"}
-    auto = {"extra_data": {"cache_control": {"type": "ephemeral"}}, "max_tokens": 5}
-    assert turn_params(auto)["cache"] == {"on": "auto", "type": "ephemeral"}
-    assert "cache" not in turn_params({"system": "Be brief.", "max_tokens": 5})
-    assert system_text(marked) == "Be brief." and system_text("plain") == "plain" and system_text(None) is None
+def test_prompt_caching_is_a_parameter_and_the_system_prompt_stays_text(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_HISTORY_PATH", str(tmp_path / "h.db"))
+    settings = RunSettings(system="Be brief.", cache="system", cache_ttl="1h")
+    assert settings.to_kwargs()["system"][0]["cache_control"] == {"type": "ephemeral", "ttl": "1h"}  # sent as blocks
+    done = RunRecord(Clock())
+    done.add("ok")
+    done.mark_done()
+    run = store.get_store().get(record_turn(done, [], settings))
+    assert (run.params["cache"], run.params["cache_ttl"]) == ("system", "1h") and run.system == "Be brief."
 
 
 def test_a_stopped_turn_is_stored_as_stopped_and_a_non_streamed_one_without_a_rate(tmp_path, monkeypatch):
@@ -80,6 +78,6 @@ def test_a_stopped_turn_is_stored_as_stopped_and_a_non_streamed_one_without_a_ra
     view.add("All at once.")
     view.add(Usage(3, 4))
     view.mark_stopped()
-    run = store.get_store().get(record_turn(view, [], "claude-haiku-4-5", {}))
+    run = store.get_store().get(record_turn(view, [], RunSettings(model="claude-haiku-4-5")))
     assert run.error == "stopped" and run.output == "All at once."
     assert run.ttft_s == 0.25 and run.duration_s == 0.25 and run.tokens_per_s is None

@@ -7,9 +7,9 @@ import io
 
 from playground.responses import Usage
 from playground.run import RunRecord
+from playground.settings import RunSettings
 from playground.tuning.report import result_row, summarize, to_csv
 from playground.tuning.runner import JobResult
-from playground.tuning.settings import RunSettings
 
 
 class Clock:
@@ -33,7 +33,7 @@ def res(key, temp, stop, text, repeat=0, error=None, out_tokens=10, duration=1.0
         run.add(Usage(5, out_tokens))
         clock.now = duration
         run.mark_done()
-    r = JobResult(key, RunSettings(temperature=temp, stop=tuple(stop)),
+    r = JobResult(key, RunSettings(temperature=temp, stop_sequences=tuple(stop)),
                   {"cell": key, "repeat": repeat, "values": {"temperature": temp, "stop": list(stop)}}, run)
     r.done, r.started, r.cost_usd = True, True, cost
     return r

@@ -13,10 +13,10 @@ import pytest
 
 from playground.errors import OverloadedError
 from playground.responses import FinishReason, HeadersResponse, RequestRecord, RetryNotice, Usage
+from playground.settings import RunSettings
 from playground.store import RunStore
 from playground.tuning.cost import SpendCap
 from playground.tuning.runner import Job, Runner
-from playground.tuning.settings import RunSettings
 
 KEY = "sk-ant-test-" + "Z9" * 12
 

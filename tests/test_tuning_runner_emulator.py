@@ -9,19 +9,17 @@ from __future__ import annotations
 import time
 
 from playground.emulator import Emulator
+from playground.settings import RunSettings
 from playground.store import RunStore
 from playground.tuning import grid
 from playground.tuning.runner import Job, Runner
-from playground.tuning.settings import RunSettings
-
-FAULT = "x-emulator-fault"
 
 
 async def test_sweep_cells_with_retry_and_failure(emu, tmp_path):
     history = RunStore(tmp_path / "h.db")
     base = RunSettings(model="playground-tiny", max_tokens=24)
     cells = grid.expand([grid.parse_axis("temperature", "0, 1")], repeats=2)
-    jobs = [Job(c.index, base.with_values(**c.values), [{"role": "user", "content": f"Tell me about cell {c.index}"}],
+    jobs = [Job(c.index, base.replace(**c.values), [{"role": "user", "content": f"Tell me about cell {c.index}"}],
                 {"values": c.values}) for c in cells]
     ok_runner = Runner(api_key="k", api_base=emu.api_base, store=history, concurrency=2, max_retries=2)
     results = {u.key: u.result async for u in ok_runner.run(jobs) if u.done}
@@ -29,13 +27,13 @@ async def test_sweep_cells_with_retry_and_failure(emu, tmp_path):
     assert {r.request_body["temperature"] for r in results.values()} == {0.0, 1.0}
     assert all(r.ttft_s is not None and r.usage.output_tokens > 0 for r in results.values())
 
-    flaky = Runner(api_key="k", api_base=emu.api_base, store=history, max_retries=2,
-                   extra_kwargs={"headers": {FAULT: "fail_once_overloaded"}}, group_id="flaky")
-    broken = Runner(api_key="k", api_base=emu.api_base, store=history, max_retries=0,
-                    extra_kwargs={"headers": {FAULT: "server_error"}}, group_id="broken")
-    job = Job(0, base, [{"role": "user", "content": "retry me"}])
-    retried = [u.result async for u in flaky.run([job]) if u.done][0]
-    failed = [u.result async for u in broken.run([job]) if u.done][0]
+    # the offline emulator's fault switch travels in the settings (sent as its header)
+    flaky = Runner(api_key="k", api_base=emu.api_base, store=history, max_retries=2, group_id="flaky")
+    broken = Runner(api_key="k", api_base=emu.api_base, store=history, max_retries=0, group_id="broken")
+    prompt = [{"role": "user", "content": "retry me"}]
+    retried = [u.result async for u in flaky.run([Job(0, base.replace(fault="fail_once_overloaded"), prompt)])
+               if u.done][0]
+    failed = [u.result async for u in broken.run([Job(0, base.replace(fault="server_error"), prompt)]) if u.done][0]
     assert retried.error is None and retried.text and len(retried.retries) == 1, retried.retries
     assert failed.error and "500" in failed.error and failed.done
     assert history.count() == 6
@@ -73,14 +71,14 @@ async def test_tuning_runs_obey_the_servers_timeout_and_private_host_guard(repla
     replay_server.reply(Reply(200, body=b"{}", delay=5))  # answers after 5 s; the server allows 0.3 s
     slow = Target(ANTHROPIC, base, "k", allow_private=True, timeout=0.3)
     started = time.monotonic()
-    timed_out = [u.result async for u in tuning_runner(slow, None, {}, kind="sweep", max_retries=0).run([job])
+    timed_out = [u.result async for u in tuning_runner(slow, None, kind="sweep", max_retries=0).run([job])
                  if u.done][0]
     assert timed_out.error and "timed out" in timed_out.error, timed_out.error
     assert time.monotonic() - started < 3
 
     seen = len(replay_server.requests)
     guarded = Target(ANTHROPIC, base, "k", allow_private=False)
-    refused = [u.result async for u in tuning_runner(guarded, None, {}, kind="compare", max_retries=0).run([job])
+    refused = [u.result async for u in tuning_runner(guarded, None, kind="compare", max_retries=0).run([job])
                if u.done][0]
     assert refused.error and "127.0.0.1" in refused.error, refused.error
     assert len(replay_server.requests) == seen  # refused without connecting

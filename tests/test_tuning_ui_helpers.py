@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
+import json
+from urllib.parse import parse_qsl
+
 import pytest
 
-from playground.errors import ParameterError
+from playground.errors import ParameterError, PlaygroundError
+from playground.settings import RunSettings, parse_stop_sequences, stop_text
 from playground.store import Run
-from playground.tuning.settings import RunSettings
-from playground.ui.settings import DEFAULTS, parse_stop_sequences
-from playground.ui.tuning import (
-    RESTORED_KEYS,
-    base_settings,
-    column_settings,
-    history_rows,
-    last_user_text,
-    restore_from_link,
-    stop_text,
-    ui_values,
-)
+from playground.tuning.share import to_query
+from playground.ui.tuning.common import RESTORED_KEYS, restore_values, with_overrides
+from playground.ui.tuning.compare import COLUMN_FIELDS, CompareHandlers
+from playground.ui.tuning.export import restore_from_link
+from playground.ui.tuning.history import history_rows, last_user_text
+
+DEFAULTS = RunSettings().to_ui()  # the Playground's controls as a fresh page shows them
 
 
 class FakeRequest:
@@ -25,26 +24,52 @@ class FakeRequest:
         self.query_params = query
 
 
-def test_base_settings_from_playground():
-    settings = {**DEFAULTS, "model": "tiny", "system": "Be brief", "temperature": "0.4", "top_k": "7",
-                "max_tokens": 99, "stop_sequences": "END\n\\n\\n", "thinking": "budget", "thinking_budget": 2048,
-                "tools": '[{"name": "get_weather", "input_schema": {"type": "object"}}]', "tool_choice": "any"}
-    run, extra = base_settings(settings)
-    assert run == RunSettings(model="playground-tiny", system="Be brief", temperature=0.4, top_k=7, max_tokens=99,
-                              stop=("END", "\n\n"), thinking_budget=2048)
-    assert extra["tools"][0]["name"] == "get_weather" and extra["tool_choice"] == {"type": "any"}
-    adaptive, extra = base_settings({**DEFAULTS, "thinking": "adaptive"})
-    assert adaptive.thinking_budget is None and extra["thinking"] == {"type": "adaptive"}
+def test_settings_from_the_playground():
+    values = {**DEFAULTS, "model": "tiny", "system": "Be brief", "temperature": "0.4", "top_k": "7",
+              "max_tokens": 99, "stop_sequences": "END\n\\n\\nQ:", "thinking": "budget", "thinking_budget": 2048,
+              "tools": '[{"name": "get_weather", "input_schema": {"type": "object"}}]', "tool_choice": "any"}
+    run = RunSettings.from_ui(values)
+    assert run == RunSettings(model="tiny", system="Be brief", temperature=0.4, top_k=7, max_tokens=99,
+                              stop_sequences=("END", "\n\nQ:"), thinking="budget", thinking_budget=2048,
+                              tools=({"name": "get_weather", "input_schema": {"type": "object"}},), tool_choice="any")
+    assert run.model_id == "playground-tiny"
+    kwargs = run.to_kwargs()
+    assert kwargs["tools"][0]["name"] == "get_weather" and kwargs["tool_choice"] == {"type": "any"}
+    assert kwargs["thinking"] == 2048
+    adaptive = RunSettings.from_ui({**DEFAULTS, "thinking": "adaptive"})
+    assert adaptive.to_kwargs()["thinking"] == {"type": "adaptive"}
     with pytest.raises(ParameterError, match="temperature"):
-        base_settings({**DEFAULTS, "temperature": "hot"})
+        RunSettings.from_ui({**DEFAULTS, "temperature": "hot"})
 
 
 def test_column_overrides_and_blank_means_not_sent():
     base = RunSettings(model="playground-tiny", system="S", temperature=0.9, top_k=3)
-    col = column_settings(base, "haiku", "", "0.5", "", 64, "STOP")
-    assert col.model == "claude-haiku-5-5" and col.system == "S"
+    col = with_overrides(base, "column 1", model="haiku", temperature="", top_p="0.5", top_k="", max_tokens=64,
+                         stop_sequences="STOP")
+    assert col.model_id == "claude-haiku-5-5" and col.system == "S"
     assert col.temperature is None and col.top_p == 0.5 and col.top_k is None
-    assert col.max_tokens == 64 and col.stop == ("STOP",)
+    assert col.max_tokens == 64 and col.stop_sequences == ("STOP",)
+    with pytest.raises(PlaygroundError, match="^column 2: temperature: expected a number, got 'hot'"):
+        with_overrides(base, "column 2", temperature="hot")
+
+
+def _columns(*columns: dict) -> tuple:
+    blank = {"model": "", "temperature": "", "top_p": "", "top_k": "", "max_tokens": 256, "stop": ""}
+    return tuple({**blank, **c}[f] for c in columns for f in COLUMN_FIELDS)
+
+
+def test_a_compare_column_on_a_model_without_sampling_runs_without_it():
+    # claude-opus-5-5 takes no temperature: the column's preset 0.6 is left out (and said), not refused
+    jobs, notes = CompareHandlers.plan(2, "hi", RunSettings(system="S", top_k=5), _columns(
+        {"model": "claude-opus-5-5", "temperature": "0.6"}, {"model": "playground-tiny", "temperature": "0.2"}))
+    assert (jobs[0].settings.temperature, jobs[0].settings.top_k) == (None, None)
+    assert "temperature not sent: Claude Opus 5.5 does not accept" in notes[0]
+    # a column sends what it shows (its blank top_k: not sent) and what the Playground has beyond that
+    assert (jobs[1].settings.temperature, jobs[1].settings.top_k, jobs[1].settings.system, notes[1]) == (
+        0.2, None, "S", "")
+    with pytest.raises(PlaygroundError, match=r"^column 2 \(claude-sonnet-4-6\): top_p: .*set only one"):
+        CompareHandlers.plan(2, "hi", RunSettings(), _columns(
+            {}, {"model": "claude-sonnet-4-6", "temperature": "0.5", "top_p": "0.5"}))
 
 
 def test_stop_text_round_trips_through_the_playground_parser():
@@ -52,10 +77,12 @@ def test_stop_text_round_trips_through_the_playground_parser():
     assert tuple(parse_stop_sequences(stop_text(stops))) == stops
 
 
-def test_ui_values_cover_restored_keys():
-    values = ui_values(RunSettings(model="m", temperature=0.25, stop=("a",), thinking_budget=4096))
-    assert set(values) == set(RESTORED_KEYS)
+def test_restore_values_cover_restored_keys():
+    values = dict(zip(RESTORED_KEYS, restore_values(RunSettings(model="m", temperature=0.25, stop_sequences=("a",),
+                                                                thinking="budget", thinking_budget=4096)), strict=True))
     assert values["temperature"] == "0.25" and values["top_p"] == "" and values["thinking"] == "budget"
+    assert values["stop_sequences"] == "a" and values["thinking_budget"] == 4096 and values["model"] == "m"
+    assert not {"backend", "base_url", "fault", "endless", "redact_thinking"} & set(RESTORED_KEYS)
 
 
 def test_restore_from_link_sets_only_what_the_link_carries():
@@ -79,19 +106,24 @@ def test_history_helpers():
     assert last_user_text(msgs) == "second" and last_user_text([]) == ""
 
 
-def testsweep_plan_counts_prices_and_refuses_what_a_model_rejects():
-    from playground.errors import PlaygroundError
+def test_sweep_plan_counts_prices_and_refuses_only_what_it_sweeps():
     from playground.tuning.grid import GridError
-    from playground.ui.tuning import sweep_plan
+    from playground.ui.tuning.sweep import sweep_plan
 
-    base, _, cells, params, est = sweep_plan("temperature", "0, 1", "model", "tiny, claude-haiku-4-5", 2, "hi",
-                                              {**DEFAULTS, "max_tokens": 1000})
-    assert len(cells) == 8 and params == ["temperature", "model"] and est.requests == 8
+    jobs, params, notes, est = sweep_plan("temperature", "0, 1", "model", "tiny, claude-haiku-4-5", 2, "hi",
+                                          RunSettings(max_tokens=1000))
+    assert len(jobs) == 8 and params == ["temperature", "model"] and est.requests == 8 and notes == []
     assert est.cost_usd > 0 and est.unpriced == []  # haiku is priced, the offline model costs $0
-    with pytest.raises(PlaygroundError, match="would reject this sweep: temperature: Claude Opus 4.7"):
-        sweep_plan("model", "claude-opus-4-7", "(none)", "", 1, "hi", {**DEFAULTS, "temperature": "0.5"})
-    with pytest.raises(GridError, match="repeats"):
-        sweep_plan("temperature", "0", "(none)", "", "two", "hi", dict(DEFAULTS))
+    # a value inherited from the Playground that the swept model does not take is left out, and said
+    jobs, _, notes, _ = sweep_plan("model", "claude-opus-4-7", "(none)", "", 1, "hi", RunSettings(temperature=0.5))
+    assert jobs[0].settings.temperature is None
+    assert notes == ["claude-opus-4-7: temperature not sent: Claude Opus 4.7 does not accept temperature, top_p or "
+                     "top_k."]
+    # a value the sweep itself sets is refused, not dropped
+    with pytest.raises(PlaygroundError, match="would reject this sweep at temperature=0.5 .*: temperature: Claude Opus 4.7"):
+        sweep_plan("temperature", "0.5", "(none)", "", 1, "hi", RunSettings(model="claude-opus-4-7"))
+    with pytest.raises(GridError, match="Repeats"):
+        sweep_plan("temperature", "0", "(none)", "", "two", "hi", RunSettings())
 
 
 def test_history_tab_says_history_is_ephemeral_on_a_space(monkeypatch, tmp_path):
@@ -110,21 +142,17 @@ def test_history_tab_says_history_is_ephemeral_on_a_space(monkeypatch, tmp_path)
     assert "ephemeral" in notice_text() and "lasts only as long as the Space" in notice_text()
 
 
-def test_presets_and_links_carry_the_playground_extras():
-    from playground.ui.tuning.common import playground_extras
-
+def test_links_restore_tools_thinking_and_caching_but_not_the_offline_switches():
     tools = '[{"name": "get_weather", "input_schema": {"type": "object"}}]'
-    settings = {**DEFAULTS, "tools": tools, "tool_choice": "any", "thinking": "adaptive", "cache": "auto",
-                "cache_ttl": "1h", "fault": "rate_limit"}
-    extras = playground_extras(settings)
-    # the offline fault is a test knob, not a setting to share
-    assert extras == {"thinking": "adaptive", "tools": tools, "tool_choice": "any", "cache": "auto", "cache_ttl": "1h"}
-    assert playground_extras(dict(DEFAULTS)) == {}  # defaults are not written out
-    values = ui_values(RunSettings(), extras)
-    assert {k: values[k] for k in extras} == extras
-    out = restore_from_link(FakeRequest({"model": "claude-sonnet-4-6", **extras}))
-    by_key = dict(zip(RESTORED_KEYS, out, strict=False))
-    assert {k: by_key[k] for k in extras} == extras
+    settings = RunSettings.from_ui({**DEFAULTS, "system": "Be brief.", "tools": tools, "tool_choice": "any",
+                                    "thinking": "adaptive", "cache": "auto", "cache_ttl": "1h", "fault": "rate_limit"})
+    query = dict(parse_qsl(to_query(settings)))
+    assert "fault" not in query  # the offline fault is a test knob, not a setting to share
+    by_key = dict(zip(RESTORED_KEYS, restore_from_link(FakeRequest({**query, "model": "claude-sonnet-4-6"})),
+                      strict=False))
+    assert RunSettings.from_ui({k: v for k, v in by_key.items() if isinstance(v, str | int | float)}) == (
+        settings.replace(fault="", model="claude-sonnet-4-6"))
+    assert json.loads(by_key["tools"]) == json.loads(tools) and by_key["cache"] == "auto"
     assert not isinstance(by_key["temperature"], str)  # not in the link: left alone
     refused = restore_from_link(FakeRequest({"model": "claude-sonnet-4-6", "cache": "everything"}))
     assert not isinstance(dict(zip(RESTORED_KEYS, refused, strict=False))["cache"], str)

@@ -9,9 +9,9 @@ import pytest
 from playground import catalog
 from playground.backends import Backends
 from playground.config import Config
+from playground.settings import FIELDS, RunSettings
 from playground.ui.handlers import Handlers
 from playground.ui.session import Session
-from playground.ui.settings import DEFAULTS, SETTING_KEYS
 
 
 @pytest.fixture(scope="module")
@@ -22,8 +22,8 @@ def handlers():
 
 
 def _values(**overrides: object) -> list[object]:
-    settings = {**DEFAULTS, "model": catalog.EMULATOR_MODEL, **overrides}
-    return [settings[k] for k in SETTING_KEYS]
+    settings = {**RunSettings().to_ui(), "model": catalog.EMULATOR_MODEL, **overrides}
+    return [settings[k] for k in FIELDS]
 
 
 async def _drain(gen) -> list[tuple]:
@@ -80,3 +80,23 @@ async def test_bad_settings_show_a_readable_error_without_a_request(handlers) ->
     chat, restored = Handlers.undo(session)
     assert chat == [] and restored == {"text": "hi", "files": []}
     await asyncio.sleep(0)
+
+
+@pytest.mark.timeout(60)
+async def test_after_the_effort_trap_a_send_gets_a_reply_without_the_effort(handlers) -> None:
+    # Effort `low` chosen on Sonnet 4.6 and still in the box after switching to Haiku 4.5 (no effort)
+    session = Session()
+    await _drain(handlers.send(session, "hi", "", *_values(model="claude-haiku-4-5", effort="low", max_tokens=20)))
+    view = session.last_view
+    assert view.status == "done", view.error_text
+    assert "output_config" not in view.requests[-1].body and view.text
+
+
+@pytest.mark.timeout(60)
+async def test_caching_a_missing_system_prompt_is_refused_by_name(handlers) -> None:
+    # what every tuning tab refuses (RunSettings.problems) a Send refuses too, instead of sending uncached
+    session = Session()
+    updates = await _drain(handlers.send(session, "hi", "", *_values(cache="system")))
+    chat = updates[-1][0]
+    assert "cache" in chat[-1]["content"] and "no system prompt to cache" in chat[-1]["content"]
+    assert session.history() == []

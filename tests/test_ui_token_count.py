@@ -11,9 +11,9 @@ import pytest
 from playground import catalog
 from playground.backends import Backends
 from playground.config import Config
+from playground.settings import FIELDS, RunSettings
 from playground.ui.handlers import Handlers
 from playground.ui.session import Session
-from playground.ui.settings import DEFAULTS, SETTING_KEYS
 from playground.ui.token_count import count_next_request, describe
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
@@ -28,8 +28,8 @@ def backends():
 
 
 def _values(**overrides: object) -> list[object]:
-    settings = {**DEFAULTS, "model": catalog.EMULATOR_MODEL, **overrides}
-    return [settings[k] for k in SETTING_KEYS]
+    settings = {**RunSettings().to_ui(), "model": catalog.EMULATOR_MODEL, **overrides}
+    return [settings[k] for k in FIELDS]
 
 
 def _count(markdown: str) -> int:
@@ -84,6 +84,8 @@ async def test_problems_are_explained_not_raised(backends, tmp_path: Path, monke
     fake.write_bytes(b"<html>not an image</html>")
     refused = await count_next_request(backends, Session(), {"text": "Hi", "files": [str(fake)]}, "", *_values())
     assert refused.startswith("**Could not count tokens:**") and "PNG" in refused
+    bad = await count_next_request(backends, Session(), "Hi", "", *_values(tools="[{"))
+    assert bad.startswith("**Could not count tokens:** tools: not valid JSON")
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     no_key = await count_next_request(backends, Session(), "Hi", "", *_values(backend="anthropic"))
     assert no_key.startswith("**Could not count tokens:**") and "key" in no_key.lower()
