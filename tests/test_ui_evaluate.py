@@ -274,7 +274,7 @@ async def test_run_records_history_and_grades_a_cell(ctx: Any) -> None:
 
     kept = [a for a in read_attempts(ev.evals_dir() / "runs" / rid) if a.human]
     assert kept and kept[0].human == {"2": [5, "spot on"]}
-    files = handlers.export(rid)
+    files = handlers.export(rid)["value"]
     names = sorted(Path(f).name for f in files)
     assert names == ["capitals-attempts.csv", "capitals-cases.csv", "capitals-report.html", "capitals-results.json",
                      "capitals.toml"]
@@ -320,3 +320,13 @@ async def test_bad_specs_are_named_before_any_request(ctx: Any) -> None:
     assert line.startswith("⚠️ the spec is not valid TOML")
     capped = await drain(handlers.run(form.EXAMPLE_SPEC, SpendCap(0.0001), Session(), "", *playground_values()))
     assert capped[0][0].startswith("⛔ Refused: 12 attempts") and "session's budget left" in capped[0][0]
+
+
+def test_cost_plot_spreads_close_costs_across_the_axis() -> None:
+    import re
+
+    summary = hand_summary()
+    summary.variants[0].cost_usd, summary.variants[1].cost_usd = 0.010, 0.011
+    xs = [float(x) for x in re.findall(r'<circle cx="([\d.]+)"', view.cost_svg(summary, width=460))]
+    # range 0.010-0.011 padded by 15% each side over the 390 px between the margins
+    assert xs == pytest.approx([50 + 390 * 0.15 / 1.3, 50 + 390 * 1.15 / 1.3], abs=0.1)

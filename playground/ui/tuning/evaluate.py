@@ -206,7 +206,7 @@ def evaluate_tab(ctx: UIContext, spend: gr.State, session: gr.State, tab: Any = 
             g_note = gr.Markdown("", elem_id="eval_grade_note")
             human_btn = gr.Button("Add a human assertion to the spec", visible=False, elem_id="eval_add_human")
     export_btn = gr.Button("Export: spec, data, JSON, CSV, HTML report", elem_id="eval_export_btn")
-    files = gr.File(label="Downloads", file_count="multiple", interactive=False, elem_id="eval_export")
+    files = gr.File(label="Downloads", file_count="multiple", interactive=False, visible=False, elem_id="eval_export")
     run_id = gr.State("")
     cell = gr.State(None)
 
@@ -540,4 +540,4 @@ class EvaluateHandlers:
                                                   encoding="utf-8")
         write_csv(summary, out / f"{stem}-attempts.csv")
         (out / f"{stem}-report.html").write_text(view.report_html(summary), encoding="utf-8")
-        return [str(p) for p in sorted(out.iterdir())]
+        return gr.update(value=[str(p) for p in sorted(out.iterdir())], visible=True)

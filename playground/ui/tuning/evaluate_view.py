@@ -99,11 +99,17 @@ def cost_svg(summary: Summary, width: int = 460, height: int = 220) -> str:
     """Score (mean, with its interval) against cost, one point per variant."""
     left, right, top, bottom = 50, 20, 24, 36
     points = [v for v in summary.variants if v.mean is not None]
-    high = max([v.cost_usd for v in points] + [0.0]) or 1.0
+    costs = [v.cost_usd for v in points] or [0.0]
+    low, high = min(costs), max(costs)
+    if high - low < 1e-12:  # one cost: centre it
+        low, high = 0.0, (high * 2) or 1.0
+    else:  # the range the variants span, padded: close costs stay apart
+        pad = (high - low) * 0.15
+        low, high = max(0.0, low - pad), high + pad
     span_x, span_y = width - left - right, height - top - bottom
 
     def x(cost: float) -> float:
-        return left + span_x * cost / (high * 1.1)
+        return left + span_x * (cost - low) / (high - low)
 
     def y(score: float) -> float:
         return top + span_y * (1 - min(1.0, max(0.0, score)))
@@ -113,7 +119,7 @@ def cost_svg(summary: Summary, width: int = 460, height: int = 220) -> str:
         parts.append(f'<line x1="{left}" y1="{y(tick):.1f}" x2="{width - right}" y2="{y(tick):.1f}" stroke="#ddd"/>')
         parts.append(f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" font-size="11" text-anchor="end">{tick:g}</text>')
     parts.append(f'<text x="{left + span_x / 2:.1f}" y="{height - 6}" font-size="11" text-anchor="middle">'
-                 f'cost $ (0 to {high * 1.1:.4g})</text>')
+                 f'cost $ ({low:.4g} to {high:.4g})</text>')
     for v in points:
         cx, cy = x(v.cost_usd), y(v.mean)
         if v.ci_low is not None and v.ci_high is not None:
