@@ -17,6 +17,7 @@ from playground.ui.backends import Backends
 from playground.ui.context import UIContext
 from playground.ui.session import Session
 from playground.ui.tuning import evaluate as ev
+from playground.ui.tuning import evaluate_runs as runs
 from playground.ui.tuning import evaluate_spec as form
 from playground.ui.tuning import evaluate_view as view
 
@@ -256,8 +257,8 @@ async def test_run_records_history_and_grades_a_cell(ctx: Any) -> None:
     assert list(summary["variant"]) == ["v1", "v2"] and set(summary["cases × repeats"]) == {"3 × 2"}
     assert cap.spent_usd > 0  # booked on the session's budget
     # the History row: kind eval, found by the eval's name, never another session's
-    runs = store.get_store().search("capitals", kind="eval", owner=chat.owner)
-    assert len(runs) == 1 and runs[0].label == "eval capitals" and rid in runs[0].output
+    rows = store.get_store().search("capitals", kind="eval", owner=chat.owner)
+    assert len(rows) == 1 and rows[0].label == "eval capitals" and rid in rows[0].output
     assert store.get_store().search("capitals", kind="eval", owner=Session().owner) == []
     # a cell: its repeats and the diff against the baseline
     matrix = final[6]
@@ -266,14 +267,16 @@ async def test_run_records_history_and_grades_a_cell(ctx: Any) -> None:
     assert cell == ("v2", matrix.iloc[0]["case"]) and "Repeat 2" in detail and diff
     views = handlers.grade(rid, cell, 2, 5, "spot on")
     assert views[-1].startswith("Graded repeat 2") and "spot on" in views[-2]
-    graded = [a for a in ev._OPEN[rid].attempts.values() if a.human]
+    graded = [a for a in runs.OPEN[rid].attempts.values() if a.human]
     assert [(a.variant, a.case, a.repeat, a.human) for a in graded] == [("v2", cell[1], 1, {"2": [5, "spot on"]})]
     assert handlers.grade(rid, cell, 2, 7, "")[-1].startswith("⚠️ a grade is a whole number from 1 to 5")
     # saved with the run: another process reopening the run directory sees the grade
     from playground.evals.runner import read_attempts
 
-    kept = [a for a in read_attempts(ev.evals_dir() / "runs" / rid) if a.human]
+    kept = [a for a in read_attempts(runs.evals_dir() / "runs" / rid) if a.human]
     assert kept and kept[0].human == {"2": [5, "spot on"]}
+    same = handlers.compare_runs(rid, rid, chat, "", *playground_values())  # a run against itself: all ties
+    assert list(same["variant"]) == ["v1", "v2"] and set(same["W/T/L"]) == {"0/3/0"}
     files = handlers.export(rid)["value"]
     names = sorted(Path(f).name for f in files)
     assert names == ["capitals-attempts.csv", "capitals-cases.csv", "capitals-report.html", "capitals-results.json",
@@ -295,11 +298,11 @@ async def test_stop_then_resume_finishes_without_redoing(ctx: Any, monkeypatch: 
     handlers.stop(chat)  # after the first attempt: the one in flight is cancelled, nothing new starts
     outs = await drain(gen)
     assert outs[-1][0].startswith("Stopped: 1/24 attempts") and "Press Resume" in outs[-1][0]
-    assert len(ev._OPEN[rid].attempts) == 1
+    assert len(runs.OPEN[rid].attempts) == 1
     listed = handlers.list_runs(chat)
     assert listed["value"] == rid and "unfinished" in listed["choices"][0][0]
     assert handlers.list_runs(Session())["choices"] == []  # another session sees none of them
-    ev._OPEN.clear()  # as after a restart: the run is read back from its directory
+    runs.OPEN.clear()  # as after a restart: the run is read back from its directory
     outs = await drain(handlers.resume(rid, cap, chat, "", *playground_values()))
     assert outs[0][1].startswith('<div id="eval_progress_text">1/24 attempts finished')
     assert outs[0][0].startswith(f"Running capitals (run `{rid}`): 24 attempts, 1 already done, 23 calls")
@@ -330,3 +333,21 @@ def test_cost_plot_spreads_close_costs_across_the_axis() -> None:
     xs = [float(x) for x in re.findall(r'<circle cx="([\d.]+)"', view.cost_svg(summary, width=460))]
     # range 0.010-0.011 padded by 15% each side over the 390 px between the margins
     assert xs == pytest.approx([50 + 390 * 0.15 / 1.3, 50 + 390 * 1.15 / 1.3], abs=0.1)
+
+
+def test_two_runs_compare_with_the_paired_analysis() -> None:
+    first = hand_summary()
+    later = hand_summary()
+    for a in later.attempts:  # in the later run, b scores what c scored
+        if a.variant == "b" and a.case == "a3" and a.repeat == 0:
+            a.score, a.passed = 1.0, True
+        if a.variant == "b" and a.case == "a2":
+            a.score, a.passed = 1.0, True
+    later = summarize(parse_spec(SPEC), later.attempts)
+    rows = {r["variant"]: r for r in view.compare_runs_frame(first, later).to_dict("records")}
+    # b: case means 1, .5, 0, 1 -> 1, 1, .5, 1: diffs 0, .5, .5, 0 -> +.25 ± 3.1824 * .1443
+    assert rows["b"]["Δ B − A [95% CI]"] == "+0.250 [-0.209, +0.709]" and rows["b"]["W/T/L"] == "2/2/0"
+    assert rows["b"]["mean A"] == "0.625" and rows["b"]["mean B"] == "0.875" and rows["b"]["shared cases"] == "4"
+    # c did not change: all ties, p = 1; Holm over the two variants: b's 0.5 doubles to 1
+    assert rows["c"]["W/T/L"] == "0/4/0" and rows["c"]["p (Holm)"] == "1" and rows["b"]["p (Holm)"] == "1"
+    assert {r["verdict"] for r in rows.values()} == {"no detectable difference"}

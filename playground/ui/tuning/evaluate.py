@@ -10,14 +10,10 @@ run.json) with ``ui.json`` naming the browser session that made it; replies are 
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import json
 import re
-import secrets
 import tempfile
 import time
-from collections import OrderedDict
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -27,16 +23,16 @@ import pandas as pd
 
 from playground import store
 from playground.errors import PlaygroundError
-from playground.evals import EvalRun, EvalSpec, ResponseCache, SpecError, Summary, to_json, write_csv
+from playground.evals import EvalRun, ResponseCache, SpecError, Summary, to_json, write_csv
 from playground.evals.asserts import TYPES
-from playground.evals.reports import format_table
-from playground.evals.runner import RUN_FILE, read_attempts
-from playground.evals.spec import check_model_rules, run_settings
+from playground.evals.runner import RUN_FILE
+from playground.evals.spec import check_model_rules
 from playground.settings import SettingsError
 from playground.tuning import cost
 from playground.tuning.diff import word_diff
 from playground.ui.context import UIContext, read_settings
 
+from . import evaluate_runs as runs
 from . import evaluate_spec as form
 from . import evaluate_view as view
 from .common import PRIVATE, history_store, load_run, missing_run, owner_of, reader_owner, session_key, target_for
@@ -44,98 +40,7 @@ from .history import last_user_text
 from .history import run_settings as stored_settings
 
 REFRESH_S = 0.75  # live refresh cadence: the summary is recomputed at most this often, not per attempt
-UI_FILE = "ui.json"
-_RUN_ID = re.compile(r"^[\w.-]{1,120}$")
-RUNNING: dict[tuple[str | None, str], EvalRun] = {}  # this browser session's live eval (its Stop finds it)
-_OPEN: OrderedDict[str, EvalRun] = OrderedDict()  # recently shown runs, so grading needs no reload
-_OPEN_MAX = 16
-# What a run, resume or open updates, in this order.
-VIEW_COUNT = 5  # summary, notes, intervals, cost plot, matrix
-
-
-def evals_dir() -> Path:
-    """Where eval runs and the response cache live: next to the run history."""
-    return store.default_path().parent / "evals"
-
-
-def _new_run_id(name: str) -> str:
-    slug = re.sub(r"[^\w.-]+", "-", name).strip("-")[:40] or "eval"
-    return f"{slug}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
-
-
-def recent_runs(owner: str | None, limit: int = 20) -> list[tuple[str, str]]:
-    """``(label, run id)`` of the newest run directories this reader may see (``owner`` None: all)."""
-    root = evals_dir() / "runs"
-    if not root.is_dir():
-        return []
-    found = []
-    for d in root.iterdir():
-        info = _ui_info(d)
-        if info is None or (owner is not None and info.get("owner") != owner):
-            continue
-        found.append((d.stat().st_mtime, d, info))
-    out = []
-    for _, d, info in sorted(found, key=lambda t: t[0], reverse=True)[:limit]:
-        done = sum(a.error is None for a in read_attempts(d))
-        total = int(info.get("total") or 0)
-        state = "finished" if total and done >= total else "unfinished"
-        out.append((f"{d.name} · {done}/{total} attempts · {state}", d.name))
-    return out
-
-
-def _ui_info(run_dir: Path) -> dict[str, Any] | None:
-    try:
-        return json.loads((run_dir / UI_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
-def run_dir_for(run_id: Any, chat: Any) -> Path:
-    """The directory of run ``run_id`` if this browser session may see it; PlaygroundError otherwise
-    (the same message whether it exists or not)."""
-    rid = str(run_id or "")
-    path = evals_dir() / "runs" / rid
-    info = _ui_info(path) if _RUN_ID.match(rid) else None
-    owner = reader_owner(chat)
-    if info is None or (owner is not None and info.get("owner") != owner):
-        raise PlaygroundError(f"No eval run {rid!r} in this session's runs." if rid else "Pick a run first.")
-    return path
-
-
-def spec_rows_csv(spec: EvalSpec) -> str:
-    """The spec's cases as CSV (every variable a column)."""
-    columns = list(dict.fromkeys(k for c in spec.cases for k in c.vars))
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(columns)
-    for c in spec.cases:
-        writer.writerow([c.vars.get(k, "") for k in columns])
-    return out.getvalue()
-
-
-def history_run(run: EvalRun, summary: Summary, owner: str | None, duration_s: float, run_id: str) -> store.Run:
-    """The History row of a finished (or stopped) eval: kind ``eval``, labelled with the eval's name,
-    the baseline's settings as its parameters, the summary table as its output."""
-    base = run.spec.variant(run.spec.baseline)
-    settings = run_settings(base.settings)
-    total = sum(v.cost_usd for v in summary.variants)
-    tokens_in = sum(v.input_tokens for v in summary.variants)
-    tokens_out = sum(v.output_tokens for v in summary.variants)
-    head = (f"Eval {summary.name}: {len(summary.attempts)} attempts, {len(summary.variants)} variants × "
-            f"{summary.n_cases} cases × {summary.repeats} repeats"
-            + (f", stopped ({summary.stopped})" if summary.stopped else "") + f" — run {run_id}")
-    return store.Run(kind="eval", backend=run.target.api_base or run.target.kind, model=settings.model_id,
-                     params=settings.to_json(), system=settings.system or None,
-                     messages=[{"role": "user", "content": base.prompt}], output=head + "\n\n" + format_table(summary),
-                     usage={"input_tokens": tokens_in, "output_tokens": tokens_out}, cost_usd=total,
-                     duration_s=duration_s, error=None, group_id=run_id, label=f"eval {summary.name}", owner=owner)
-
-
-def _remember(run_id: str, run: EvalRun) -> None:
-    _OPEN[run_id] = run
-    _OPEN.move_to_end(run_id)
-    while len(_OPEN) > _OPEN_MAX:
-        _OPEN.popitem(last=False)
+VIEW_COUNT = 5  # what a run, resume or open updates: summary, notes, intervals, cost plot, matrix
 
 
 def evaluate_tab(ctx: UIContext, spend: gr.State, session: gr.State, tab: Any = None) -> None:
@@ -205,6 +110,14 @@ def evaluate_tab(ctx: UIContext, spend: gr.State, session: gr.State, tab: Any = 
                 g_buttons = [gr.Button(str(n), min_width=40, elem_id=f"eval_grade_{n}") for n in range(1, 6)]
             g_note = gr.Markdown("", elem_id="eval_grade_note")
             human_btn = gr.Button("Add a human assertion to the spec", visible=False, elem_id="eval_add_human")
+    with gr.Accordion("Compare two runs", open=False):
+        gr.Markdown("Run B (picked here) against the run shown above (A), variant by variant, with the same paired "
+                    "analysis as against the baseline.")
+        with gr.Row():
+            other = gr.Dropdown([], label="Run B", elem_id="eval_compare_with")
+            compare_btn = gr.Button("Compare", elem_id="eval_compare_btn")
+        compared = gr.Dataframe(pd.DataFrame(columns=view.COMPARE_COLUMNS), interactive=False,
+                                elem_id="eval_compare")
     export_btn = gr.Button("Export: spec, data, JSON, CSV, HTML report", elem_id="eval_export_btn")
     files = gr.File(label="Downloads", file_count="multiple", interactive=False, visible=False, elem_id="eval_export")
     run_id = gr.State("")
@@ -218,7 +131,7 @@ def evaluate_tab(ctx: UIContext, spend: gr.State, session: gr.State, tab: Any = 
     check_btn.click(**checked)
     spec.blur(**checked)
     if tab is not None:
-        tab.select(handlers.list_runs, session, runs, **quiet)
+        tab.select(handlers.list_runs, session, runs, **quiet).then(handlers.list_runs, session, other, **quiet)
     v_add.click(handlers.add_variant, [spec, v_id, v_prompt, *settings_in], [spec, form_note], **quiet).then(**checked)
     v_add_run.click(handlers.add_history_variant, [spec, v_rid, v_id, v_prompt, session], [spec, form_note],
                     **quiet).then(**checked)
@@ -240,6 +153,7 @@ def evaluate_tab(ctx: UIContext, spend: gr.State, session: gr.State, tab: Any = 
         button.click(handlers.grader(n), [run_id, cell, g_repeat, g_comment, filters, search],
                      [*views, detail, g_note], **quiet)
     export_btn.click(handlers.export, run_id, files, **quiet)
+    compare_btn.click(handlers.compare_runs, [run_id, other, session, ctx.api_key, *settings_in], compared, **quiet)
 
 
 class EvaluateHandlers:
@@ -283,7 +197,7 @@ class EvaluateHandlers:
         if cap is not None and (limit is None or cap.remaining_usd < limit):
             limit = cap.remaining_usd
             note += f" The cap is this session's budget left (${cap.remaining_usd:.4f} of ${cap.cap_usd:.2f})."
-        run = EvalRun(spec, target, run_dir=run_dir, cache=ResponseCache(evals_dir() / "cache"), max_cost_usd=limit)
+        run = EvalRun(spec, target, run_dir=run_dir, cache=ResponseCache(runs.evals_dir() / "cache"), max_cost_usd=limit)
         return run, note
 
     def add_variant(self, text: str, vid: str, prompt: str, *values: Any) -> tuple[Any, str]:
@@ -336,8 +250,8 @@ class EvaluateHandlers:
         skip = [gr.skip()] * (VIEW_COUNT + 6)
         try:
             spec_name = form.ui_spec(text).name
-            rid = _new_run_id(spec_name)
-            run, note = self._plan(text, cap, api_key, values, run_dir=evals_dir() / "runs" / rid)
+            rid = runs.new_run_id(spec_name)
+            run, note = self._plan(text, cap, api_key, values, run_dir=runs.evals_dir() / "runs" / rid)
         except (SpecError, PlaygroundError) as exc:
             yield [f"⚠️ {exc}", *skip]
             return
@@ -348,7 +262,7 @@ class EvaluateHandlers:
                      ) -> AsyncIterator[list[Any]]:
         skip = [gr.skip()] * (VIEW_COUNT + 6)
         try:
-            path = run_dir_for(rid, chat)
+            path = runs.run_dir_for(rid, chat)
             run, note = self._reopen(path, cap, api_key, values)
         except (SpecError, PlaygroundError) as exc:
             yield [f"⚠️ {exc}", *skip]
@@ -358,7 +272,7 @@ class EvaluateHandlers:
 
     def _reopen(self, path: Path, cap: cost.SpendCap | None, api_key: str, values: Any) -> tuple[EvalRun, str]:
         saved = json.loads((path / RUN_FILE).read_text(encoding="utf-8"))
-        backend = (_ui_info(path) or {}).get("backend") or saved.get("backend")
+        backend = (runs.ui_info(path) or {}).get("backend") or saved.get("backend")
         try:
             current = read_settings(values).backend
         except SettingsError as exc:
@@ -371,7 +285,7 @@ class EvaluateHandlers:
     async def _drive(self, run: EvalRun, rid: str, cap: cost.SpendCap, chat: Any, api_key: str, note: str, *,
                      new: bool) -> AsyncIterator[list[Any]]:
         key = session_key(chat, "evaluate")
-        if key in RUNNING:
+        if key in runs.RUNNING:
             yield ["⚠️ An eval is already running in this session: stop it first.", *[gr.skip()] * (VIEW_COUNT + 6)]
             return
         check = run.cost_check()
@@ -381,10 +295,10 @@ class EvaluateHandlers:
             return
         if new:
             run.run_dir.mkdir(parents=True, exist_ok=True)
-            (run.run_dir / UI_FILE).write_text(json.dumps({"owner": owner_of(chat), "total": len(run.planned),
+            (run.run_dir / runs.UI_FILE).write_text(json.dumps({"owner": owner_of(chat), "total": len(run.planned),
                                                            "backend": run.target.kind}), encoding="utf-8")
-        _remember(rid, run)
-        RUNNING[key] = run
+        runs.remember(rid, run)
+        runs.RUNNING[key] = run
         total, started, spent_before = len(run.planned), time.monotonic(), run.spent_usd
         done = len(run.attempts)
         head = f"Running {run.spec.name} (run `{rid}`): {check.describe()}.{note}"
@@ -400,7 +314,7 @@ class EvaluateHandlers:
                     yield [gr.skip(), view.progress_html(done, total, errors, run.spent_usd), *self._views(run),
                            gr.skip(), *[gr.skip()] * 3, gr.skip()]
         finally:
-            RUNNING.pop(key, None)
+            runs.RUNNING.pop(key, None)
             if cap is not None:
                 cap.add(run.spent_usd - spent_before)
         summary = run.summary()
@@ -421,30 +335,44 @@ class EvaluateHandlers:
         if runs_store is None:
             return None
         try:
-            return runs_store.record(history_run(run, summary, owner_of(chat), elapsed, rid), secrets=[api_key])
+            return runs_store.record(runs.history_run(run, summary, owner_of(chat), elapsed, rid), secrets=[api_key])
         except (OSError, store.HistoryError, ValueError):
             return None
 
     @staticmethod
     def stop(chat: Any) -> None:
-        run = RUNNING.get(session_key(chat, "evaluate"))
+        run = runs.RUNNING.get(session_key(chat, "evaluate"))
         if run is not None:
             run.stop()
 
     def list_runs(self, chat: Any, selected: str | None = None) -> Any:
-        choices = recent_runs(reader_owner(chat))
+        choices = runs.recent_runs(reader_owner(chat))
         value = selected if selected in [c[1] for c in choices] else (choices[0][1] if choices else None)
         return gr.update(choices=choices, value=value)
 
     def open_run(self, rid: Any, chat: Any, api_key: str, *values: Any) -> list[Any]:
         try:
-            path = run_dir_for(rid, chat)
-            run = _OPEN.get(path.name) or self._reopen(path, None, api_key, values)[0]
+            path = runs.run_dir_for(rid, chat)
+            run = runs.OPEN.get(path.name) or self._reopen(path, None, api_key, values)[0]
         except (SpecError, PlaygroundError, OSError, ValueError) as exc:
             return [f"⚠️ {exc}", *[gr.skip()] * VIEW_COUNT, gr.skip()]
-        _remember(path.name, run)
+        runs.remember(path.name, run)
         return [f"Opened run `{path.name}`: {len(run.attempts)}/{len(run.planned)} attempts finished.",
                 *self._views(run), path.name]
+
+    def compare_runs(self, rid: str, other: Any, chat: Any, api_key: str, *values: Any) -> Any:
+        """Run ``other`` (B) against the run shown (A), variant by variant."""
+        shown = runs.OPEN.get(rid or "")
+        if shown is None:
+            gr.Warning("Run or open an eval first (run A).")
+            return gr.skip()
+        try:
+            path = runs.run_dir_for(other, chat)
+            run_b = runs.OPEN.get(path.name) or self._reopen(path, None, api_key, values)[0]
+        except (SpecError, PlaygroundError, OSError, ValueError) as exc:
+            gr.Warning(str(exc))
+            return gr.skip()
+        return view.compare_runs_frame(shown.summary(), run_b.summary())
 
     # -- the results ----------------------------------------------------------------------------------------
     @staticmethod
@@ -455,14 +383,14 @@ class EvaluateHandlers:
                 view.cost_svg(summary), view.matrix_frame(summary, f)]
 
     def filter_matrix(self, rid: str, chosen: Any, text: str) -> Any:
-        run = _OPEN.get(rid or "")
+        run = runs.OPEN.get(rid or "")
         if run is None:
             return gr.skip()
         return view.matrix_frame(run.summary(), view.MatrixFilter.from_form(chosen, text))
 
     def select_cell(self, evt: gr.SelectData, frame: Any, rid: str) -> list[Any]:
         skip = [gr.skip()] * 6
-        run = _OPEN.get(rid or "")
+        run = runs.OPEN.get(rid or "")
         if run is None or not isinstance(frame, pd.DataFrame) or frame.empty:
             return skip
         row, col = (evt.index if isinstance(evt.index, list | tuple) else (evt.index, 1))
@@ -506,7 +434,7 @@ class EvaluateHandlers:
               text: str = "") -> list[Any]:
         """Store a 1-5 ``human`` grade for one repeat of the selected cell and refresh the results."""
         skip = [gr.skip()] * (VIEW_COUNT + 1)
-        run = _OPEN.get(rid or "")
+        run = runs.OPEN.get(rid or "")
         if run is None or not cell:
             return [*skip, "⚠️ Click a cell of the matrix first."]
         variant, case = cell
@@ -527,7 +455,7 @@ class EvaluateHandlers:
 
     def export(self, rid: str) -> Any:
         """The spec, its data (CSV), the results as JSON and CSV, and a static HTML report."""
-        run = _OPEN.get(rid or "")
+        run = runs.OPEN.get(rid or "")
         if run is None:
             gr.Warning("Run or open an eval first.")
             return gr.skip()
@@ -535,7 +463,7 @@ class EvaluateHandlers:
         out = Path(tempfile.mkdtemp(prefix="eval-export-"))
         stem = re.sub(r"[^\w.-]+", "-", run.spec.name) or "eval"
         (out / f"{stem}.toml").write_text(run.spec.text, encoding="utf-8")
-        (out / f"{stem}-cases.csv").write_text(spec_rows_csv(run.spec), encoding="utf-8")
+        (out / f"{stem}-cases.csv").write_text(runs.spec_rows_csv(run.spec), encoding="utf-8")
         (out / f"{stem}-results.json").write_text(json.dumps(to_json(summary), indent=2, ensure_ascii=False),
                                                   encoding="utf-8")
         write_csv(summary, out / f"{stem}-attempts.csv")

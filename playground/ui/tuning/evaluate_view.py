@@ -271,3 +271,23 @@ td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left}}th{{background:#f3
 {_table_html(matrix_frame(summary))}
 </body></html>
 """
+
+
+# -- two runs --------------------------------------------------------------------------------------------
+COMPARE_COLUMNS = ["variant", "shared cases", "mean A", "mean B", "Δ B − A [95% CI]", "W/T/L", "p (Holm)", "verdict"]
+
+
+def compare_runs_frame(a: Summary, b: Summary) -> pd.DataFrame:
+    """Run B against run A, variant by variant (the ids both have), with the same paired analysis as
+    against the baseline: over the cases both scored, Δ ± t·SE, wins/ties/losses, the exact sign test
+    Holm-adjusted across the variants, and a verdict only when the interval excludes 0."""
+    from playground.evals import stats
+
+    ids = [v.id for v in a.variants if v.id in {w.id for w in b.variants}]
+    pairs = [stats.paired(a.variant(i).case_scores(), b.variant(i).case_scores()) for i in ids]
+    rows = []
+    for i, pair, (verdict, p) in zip(ids, pairs, stats.verdicts(pairs), strict=True):
+        rows.append([i, str(pair.n), _num(a.variant(i).mean), _num(b.variant(i).mean),
+                     f"{_num(pair.mean_diff, '+.3f')} [{_num(pair.ci_low, '+.3f')}, {_num(pair.ci_high, '+.3f')}]",
+                     f"{pair.wins}/{pair.ties}/{pair.losses}", f"{p:.3g}", verdict])
+    return pd.DataFrame(rows, columns=COMPARE_COLUMNS)
