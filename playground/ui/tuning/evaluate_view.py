@@ -177,8 +177,20 @@ class MatrixFilter:
                    (text or "").strip())
 
 
-def keep_case(summary: Summary, slots: dict[tuple[str, str, int], Attempt], case: str, f: MatrixFilter) -> bool:
-    """Whether the matrix shows ``case`` under filter ``f`` (the checked conditions must all hold)."""
+def case_texts(summary: Summary) -> dict[str, list[str]]:
+    """Per case: what the text filter searches (its id, its variables, every output), in one pass."""
+    out: dict[str, list[str]] = {c: [c] for c in (summary.variants[0].cases if summary.variants else ())}
+    for a in summary.attempts:
+        texts = out.setdefault(a.case, [a.case])
+        if len(texts) == 1:
+            texts.extend(a.vars.values())
+        texts.append(a.output)
+    return out
+
+
+def keep_case(summary: Summary, texts: dict[str, list[str]], case: str, f: MatrixFilter) -> bool:
+    """Whether the matrix shows ``case`` under filter ``f`` (the checked conditions must all hold);
+    ``texts``: :func:`case_texts`."""
     cells = [v.cases[case] for v in summary.variants]
     base = summary.variant(summary.baseline).cases[case]
     if f.failures and not any(c.passed is False for c in cells):
@@ -193,9 +205,7 @@ def keep_case(summary: Summary, slots: dict[tuple[str, str, int], Attempt], case
         return False
     if f.text:
         needle = f.text.lower()
-        texts = [case, *(a.output for (v, c, _), a in slots.items() if c == case)]
-        texts += [val for a in slots.values() if a.case == case for val in a.vars.values()]
-        if not any(needle in t.lower() for t in texts):
+        if not any(needle in t.lower() for t in texts.get(case, [case])):
             return False
     return True
 
@@ -205,7 +215,8 @@ def matrix_frame(summary: Summary, f: MatrixFilter = MatrixFilter(), case_order:
     slots = by_slot(summary)
     ids = [v.id for v in summary.variants]
     cases = list(case_order) or list(summary.variants[0].cases) if summary.variants else []
-    rows = [[c, *(cell_text(summary, slots, v, c) for v in ids)] for c in cases if keep_case(summary, slots, c, f)]
+    texts = case_texts(summary) if f.text else {}
+    rows = [[c, *(cell_text(summary, slots, v, c) for v in ids)] for c in cases if keep_case(summary, texts, c, f)]
     return pd.DataFrame(rows, columns=["case", *ids])
 
 
