@@ -307,6 +307,13 @@ async def test_stop_then_resume_finishes_without_redoing(ctx: Any, monkeypatch: 
     assert outs[0][1].startswith('<div id="eval_progress_text">1/24 attempts finished')
     assert outs[0][0].startswith(f"Running capitals (run `{rid}`): 24 attempts, 1 already done, 23 calls")
     assert outs[-1][0].startswith("Done: 24/24 attempts")
+    # this spec has no human assertion: the cell says how to add one, and a grade is refused
+    event = type("Evt", (), {"index": [0, 1]})()
+    cell, *_, note, human_button = handlers.select_cell(event, outs[-1][6], rid)
+    assert "no `human` assertion" in note and human_button["visible"] is True
+    assert handlers.grade(rid, cell, 1, 3, "")[-1].startswith("⚠️ This spec has no `human` assertion")
+    added, _ = handlers.add_human(form.EXAMPLE_SPEC)
+    assert parse_spec(added).asserts[-1].type == "human"
     other = await drain(handlers.resume(rid, cap, Session(), "", *playground_values()))
     assert other[0][0] == f"⚠️ No eval run {rid!r} in this session's runs."
     assert (await drain(handlers.resume("../../etc", cap, chat, "", *playground_values())))[0][0].startswith("⚠️ No")

@@ -144,3 +144,19 @@ def test_a_bad_spec_is_named_where_the_user_looks(page) -> None:
     page.locator("#eval_run").click()
     page.wait_for_function("() => document.querySelector('#eval_status').innerText.includes('max_wrds')")
     assert "asserts[0].type: unknown assertion type 'max_wrds'" in text_of(page, "eval_status")
+
+
+def test_import_a_csv_into_the_spec_as_inline_cases(page, shot) -> None:
+    data = _DATA / "rivers.csv"
+    data.write_text("_id,country,_ideal\nnl,Netherlands,Amsterdam\nza,South Africa,Pretoria\n", encoding="utf-8")
+    open_tab(page, "Evaluate")
+    page.locator("#eval_spec textarea").fill(SPEC)
+    page.get_by_text("Dataset", exact=True).click()
+    page.locator("#eval_dataset input[type=file]").set_input_files(str(data))
+    page.wait_for_function("() => document.querySelector('#eval_form_note').innerText.includes('Imported 2 case(s)')")
+    spec = page.locator("#eval_spec textarea").input_value()
+    assert 'country = "South Africa"' in spec and 'country = "France"' not in spec  # the file's cases replace the old
+    assert '[[asserts]]\ntype = "human"' in spec  # the rest of the spec is kept as typed
+    page.wait_for_function("() => document.querySelector('#eval_grid').innerText.includes('Pretoria')")
+    page.wait_for_function("() => document.querySelector('#eval_check').innerText.includes('8 attempts')")
+    shot(page, "imported")
