@@ -222,10 +222,9 @@ class EvalRun:
             finally:
                 out.put_nowait(None)
 
+        # stop() before run(): each worker's first next_planned() returns None, so nothing starts. (Not
+        # task.cancel(): a task cancelled before its first step never runs its finally, and run() would hang.)
         self._tasks = [asyncio.create_task(worker()) for _ in range(max(1, min(self.concurrency, len(todo))))]
-        if self._stop.is_set():  # stop() came before run(): nothing starts
-            for task in self._tasks:
-                task.cancel()
         running = len(self._tasks)
         try:
             while running:

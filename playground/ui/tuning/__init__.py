@@ -1,4 +1,4 @@
-"""The tuning tabs: Compare, Sweep, History, Export / Share. ``build_app`` calls
+"""The tuning tabs: Compare, Sweep, Evaluate, History, Export / Share. ``build_app`` calls
 ``build_tuning_tabs(ctx)`` inside the top-level ``gr.Tabs``, after the Playground tab.
 
 Every tab reuses the Playground's backend, key and settings (``ctx``): Compare and Sweep override
@@ -20,13 +20,14 @@ from playground.ui.session import Session
 
 from .common import PRIVATE, RESTORED_KEYS
 from .compare import compare_tab
+from .evaluate import evaluate_tab
 from .export import export_tab, restore_from_link
 from .history import history_tab
 from .sweep import sweep_tab
 
 
 def build_tuning_tabs(ctx: UIContext) -> None:
-    """Add the Compare, Sweep, History and Export / Share tabs (call inside the top-level ``gr.Tabs``)."""
+    """Add the Compare, Sweep, Evaluate, History and Export / Share tabs (call inside the top-level ``gr.Tabs``)."""
     with gr.Tab("Compare", id="tuning_compare") as compare_page:
         # Session state lives inside a tab: a non-Tab child of gr.Tabs confuses its tab order.
         spend = gr.State(cost.SpendCap(ctx.config.spend_cap_usd))
@@ -36,6 +37,8 @@ def build_tuning_tabs(ctx: UIContext) -> None:
         compare_prompt = compare_tab(ctx, spend, session, compare_page)
     with gr.Tab("Sweep", id="tuning_sweep") as sweep_page:
         sweep_tab(ctx, spend, session, sweep_page)
+    with gr.Tab("Evaluate", id="tuning_evaluate") as evaluate_page:
+        evaluate_tab(ctx, spend, session, evaluate_page)
     with gr.Tab("History", id="tuning_history") as history_page:
         history_tab(ctx, spend, history_page, session)
     with gr.Tab("Export / Share", id="tuning_export"):
