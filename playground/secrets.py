@@ -50,11 +50,11 @@ MIN_SECRET_LENGTH = 8  # shorter values are not credentials worth masking (and w
 def server_secrets(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
     """Every key the server knows: credential-named environment variables and the keys in the
     settings (``.env`` included)."""
-    from .config import load_settings  # lazy: config must not be on the import path of this module's users
+    from .config import load_keys  # lazy: config must not be on the import path of this module's users
 
     env = os.environ if environ is None else environ
     found = [value for name, value in env.items() if _CREDENTIAL_NAME.search(name)]
-    settings = load_settings(env)
+    settings = load_keys(env)
     found += [settings.anthropic_api_key or "", settings.openai_api_key or ""]
     return tuple(value.strip() for value in found if value and len(value.strip()) >= MIN_SECRET_LENGTH)
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -437,11 +438,14 @@ def _tools(value: Any) -> tuple[Mapping[str, Any], ...]:
     return tuple(json.loads(json.dumps(list(value))))  # a deep copy the caller cannot change under us
 
 
+_TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,128}$")  # the API's rule for tool names
+
+
 def _tool_choice(value: Any) -> str:
     choice = (value or "auto").strip() if isinstance(value, str) else value
     if not isinstance(choice, str):
         raise ValueError(f"expected auto, any, none or tool:NAME, got {value!r:.60}.")
-    if choice in ("auto", "any", "none") or (choice.startswith("tool:") and choice[5:].strip()):
+    if choice in ("auto", "any", "none") or (choice.startswith("tool:") and _TOOL_NAME.match(choice[5:].strip())):
         return choice
     raise ValueError(f"expected auto, any, none or tool:NAME, got {choice!r:.60}.")
 

@@ -7,8 +7,16 @@ import json
 from typing import Any
 
 import pytest
-from playground.ui.backends import Backends
-from playground.ui.settings import DEFAULTS, SETTING_KEYS, parse_tools
+
+from playground.backends import Backends
+from playground.config import Config
+from playground.settings import FIELDS, RunSettings
+
+DEFAULTS, SETTING_KEYS = RunSettings().to_ui(), FIELDS
+
+
+def parse_tools(text: str) -> list:
+    return [dict(t) for t in RunSettings.from_ui({"tools": text}).tools]
 
 from playground import catalog, store
 from playground.errors import ParameterError
@@ -18,6 +26,11 @@ from playground.tuning.record import record_turn
 from playground.ui.handlers import Handlers
 from playground.ui.runner import RunRequest, stream_run
 from playground.ui.session import Session
+
+DEFAULTS, SETTING_KEYS = RunSettings().to_ui(), FIELDS
+
+def parse_tools(text: str) -> list:
+    return [dict(t) for t in RunSettings.from_ui({"tools": text}).tools]
 
 
 def _nested(levels: int) -> Any:
@@ -50,7 +63,7 @@ def test_deep_tools_text_is_refused_by_name() -> None:
 
 @pytest.fixture(scope="module")
 def handlers():
-    backends = Backends(None, {"tokens_per_second": 0})
+    backends = Backends(Config(emulator_tps=0))
     yield Handlers(backends)
     backends.close()
 
@@ -77,7 +90,7 @@ async def test_a_900_level_schema_is_refused_by_name_and_the_run_is_saved(emu: A
     messages = [{"role": "user", "content": "hi"}]
     kwargs = {"api_key": "sk-test-key", "api_base": emu.base_url + "/v1", "tools": tools, "max_tokens": 10}
     async for progress in stream_run(RunRequest(Anthropic, catalog.EMULATOR_MODEL, messages, kwargs)):
-        view = progress.view
+        view = progress.run
     assert view.status == "error" and "tools" in view.error_text and "nests deeper than" in view.error_text
     run_id = record_turn(view, messages, catalog.EMULATOR_MODEL, kwargs, api_key="sk-test-key", owner="deep")
     assert run_id is not None

@@ -9,8 +9,10 @@ import warnings
 from typing import Any
 
 import pytest
-from playground.tuning.settings import RunSettings
-from playground.ui.settings import DEFAULTS, SETTING_KEYS
+
+from playground.settings import FIELDS, RunSettings
+
+DEFAULTS, SETTING_KEYS = RunSettings().to_ui(), FIELDS
 
 from playground import catalog
 from playground.tuning.presets import PresetStore
@@ -80,17 +82,18 @@ def test_an_older_presets_file_still_reads_as_the_shared_presets(tmp_path) -> No
 
 
 def test_the_hosted_page_config_lists_no_presets(tmp_path, monkeypatch) -> None:
-    from playground.ui.backends import Backends
     from test_ui_app import NoEmulator  # the app without starting an emulator
 
+    from playground.backends import Backends
+    from playground.config import Config
     from playground.ui.app import build_app
 
     path = tmp_path / "presets.json"
     PresetStore(path).save("visible-name", RunSettings(model=catalog.EMULATOR_MODEL))
     monkeypatch.setenv("PLAYGROUND_PRESETS_PATH", str(path))
     monkeypatch.setenv("PLAYGROUND_HISTORY_SCOPE", "session")
-    config = build_app(Backends(None, {}, lambda **_: NoEmulator())).get_config_file()
+    config = build_app(Backends(Config(), start_offline=lambda **_: NoEmulator())).get_config_file()
     assert "visible-name" not in json.dumps(config, default=str)
     monkeypatch.setenv("PLAYGROUND_HISTORY_SCOPE", "shared")
-    config = build_app(Backends(None, {}, lambda **_: NoEmulator())).get_config_file()
+    config = build_app(Backends(Config(), start_offline=lambda **_: NoEmulator())).get_config_file()
     assert "visible-name" in json.dumps(config, default=str)  # the same check can see a name

@@ -12,14 +12,15 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from playground.tuning.settings import RunSettings
 
 from playground import store
 from playground.providers import Anthropic
 from playground.secrets import Redactor, StreamMasker, redact
+from playground.settings import RunSettings
 from playground.tuning import exports, share
 from playground.tuning.record import record_turn
 from playground.ui import inspector
+from playground.ui.render import chat_messages
 from playground.ui.runner import RunRequest, stream_run
 from playground.ui.session import history_message
 
@@ -99,7 +100,7 @@ async def test_an_echoing_upstream_shows_no_key_in_any_view(echo: str, server_ke
     messages = [{"role": "user", "content": "hello"}]
     request = RunRequest(Anthropic, "claude-sonnet-4-5", messages, kwargs)
     async for progress in stream_run(request):
-        view, accumulator = progress.view, progress.accumulator
+        view = progress.run
     if stream:
         assert view.status == "done"
         assert view.text.count("done.") == 4 and view.text.count("echo …") == 4  # each key masked, text kept
@@ -108,7 +109,7 @@ async def test_an_echoing_upstream_shows_no_key_in_any_view(echo: str, server_ke
         assert view.status == "error" and "401" in view.error_text
         assert redact(VISITOR) in view.error_text
     views = {
-        "chat": view.text + json.dumps(view.messages()) + json.dumps(history_message(accumulator, view, True)),
+        "chat": view.text + json.dumps(chat_messages(view)) + json.dumps(history_message(view, True)),
         "errors": inspector.errors_view(view) + (view.error_text or ""),
         "events": inspector.events_view(view),
         "request": inspector.request_view(view),
@@ -118,8 +119,9 @@ async def test_an_echoing_upstream_shows_no_key_in_any_view(echo: str, server_ke
     for where, text in views.items():
         _assert_masked(where, text)
 
-    run_id = record_turn(view, messages, "claude-sonnet-4-5", kwargs, backend=echo, api_key=VISITOR,
-                         accumulator=accumulator, owner="visitor-a")
+    settings = RunSettings(backend="anthropic", model="claude-sonnet-4-5", system="be brief", max_tokens=50,
+                           stream=stream)
+    run_id = record_turn(view, messages, settings, backend=echo, api_key=VISITOR, owner="visitor-a")
     assert run_id is not None
     run = store.get_store().get(run_id)
     assert run is not None

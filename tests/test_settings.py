@@ -160,8 +160,8 @@ async def test_playground_preset_link_rerun_compare_and_export_send_one_body(bac
     ui = BODY_SETTINGS.to_ui()
     updates = [u async for u in Handlers(backends).send(session, {"text": PROMPT, "files": []}, "",
                                                         *[ui[k] for k in FIELDS])]
-    assert updates and session.last_view.status == "done", session.last_view.error_text
-    playground = session.last_view.requests[-1].body
+    assert updates and session.last_run.status == "done", session.last_run.error_text
+    playground = session.last_run.requests[-1].body
 
     presets = PresetStore(tmp_path / "presets.json")
     presets.save("p", BODY_SETTINGS)

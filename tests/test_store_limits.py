@@ -129,8 +129,11 @@ def test_limits_come_from_the_environment_with_hosted_defaults() -> None:
 
 @pytest.mark.timeout(60)
 async def test_the_playground_tells_the_user_when_history_was_pruned(tmp_path, monkeypatch) -> None:
-    from playground.ui.backends import Backends
-    from playground.ui.settings import DEFAULTS, SETTING_KEYS
+    from playground.backends import Backends
+    from playground.config import Config
+    from playground.settings import FIELDS, RunSettings
+
+    DEFAULTS, SETTING_KEYS = RunSettings().to_ui(), FIELDS
 
     from playground import catalog, store
     from playground.ui import handlers as handlers_mod
@@ -140,7 +143,7 @@ async def test_the_playground_tells_the_user_when_history_was_pruned(tmp_path, m
     monkeypatch.setenv(ENV_MAX_RUNS_PER_SESSION, "1")
     shown: list[str] = []
     monkeypatch.setattr(handlers_mod.gr, "Info", shown.append)
-    backends = Backends(None, {"tokens_per_second": 0})
+    backends = Backends(Config(emulator_tps=0))
     try:
         chat, session = handlers_mod.Handlers(backends), Session()
         values = [{**DEFAULTS, "model": catalog.EMULATOR_MODEL, "max_tokens": 8}[k] for k in SETTING_KEYS]

@@ -87,7 +87,7 @@ async def test_after_the_effort_trap_a_send_gets_a_reply_without_the_effort(hand
     # Effort `low` chosen on Sonnet 4.6 and still in the box after switching to Haiku 4.5 (no effort)
     session = Session()
     await _drain(handlers.send(session, "hi", "", *_values(model="claude-haiku-4-5", effort="low", max_tokens=20)))
-    view = session.last_view
+    view = session.last_run
     assert view.status == "done", view.error_text
     assert "output_config" not in view.requests[-1].body and view.text
 

@@ -108,7 +108,7 @@ def to_package_python(body: dict[str, Any], *, api_base: str | None = None) -> s
     ])
 
 
-def to_sdk_python(body: dict[str, Any], *, api_base: str | None = None) -> str:
+def to_sdk_python(body: dict[str, Any], *, api_base: str | None = None, api_version: str = DEFAULT_API_VERSION) -> str:
     """A Python snippet for the official ``anthropic`` SDK (2.x); temperature/top_p/top_k go in extra_body."""
     body = dict(body)
     stream = bool(body.pop("stream", False))
@@ -116,11 +116,13 @@ def to_sdk_python(body: dict[str, Any], *, api_base: str | None = None) -> str:
     args = [f"    {name}={_py(value)}," for name, value in body.items()]
     if extra:
         args.append(f"    extra_body={_py(extra)},  # SDK 2.x has no typed temperature/top_p/top_k")
-    client = "client = anthropic.Anthropic()  # reads ANTHROPIC_API_KEY"
+    # The SDK sends its own (newer) anthropic-version, which removed temperature/top_p/top_k: pin the run's.
+    pinned = f"default_headers={{'anthropic-version': {api_version!r}}}"
+    client = f"client = anthropic.Anthropic({pinned})  # reads ANTHROPIC_API_KEY"
     if api_base:
         # The SDK appends /v1/messages itself, so it takes the host root.
         root = api_base.rstrip("/").removesuffix("/v1")
-        client = f"client = anthropic.Anthropic(base_url={root!r})  # reads ANTHROPIC_API_KEY"
+        client = f"client = anthropic.Anthropic(base_url={root!r}, {pinned})  # reads ANTHROPIC_API_KEY"
     lines = ["# pip install anthropic", "import anthropic", "", client, ""]
     if stream:
         lines += ["stream = client.messages.create(", *args, "    stream=True,", ")",
@@ -136,11 +138,13 @@ def to_sdk_python(body: dict[str, Any], *, api_base: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def export_all(body: dict[str, Any], *, api_base: str | None = None) -> dict[str, str]:
-    """All four exports keyed ``curl``, ``package``, ``sdk``, ``json``."""
+def export_all(body: dict[str, Any], *, api_base: str | None = None,
+               api_version: str = DEFAULT_API_VERSION) -> dict[str, str]:
+    """All four exports keyed ``curl``, ``package``, ``sdk``, ``json`` (``api_version``: the
+    ``anthropic-version`` the run used)."""
     return {
-        "curl": to_curl(body, api_base=api_base or DEFAULT_API_BASE),
+        "curl": to_curl(body, api_base=api_base or DEFAULT_API_BASE, api_version=api_version),
         "package": to_package_python(body, api_base=api_base),
-        "sdk": to_sdk_python(body, api_base=api_base),
+        "sdk": to_sdk_python(body, api_base=api_base, api_version=api_version),
         "json": to_json(body),
     }

@@ -18,7 +18,7 @@ import gradio as gr
 
 from playground import store
 from playground.backends import Backends, get_backend
-from playground.errors import PlaygroundError
+from playground.errors import ParameterError, PlaygroundError
 from playground.run import EVENTS_CAP, RunRecord
 from playground.secrets import redactor
 from playground.settings import RunSettings
@@ -61,6 +61,9 @@ def prepare_run(backends: Backends, session: Session, text: str, files: list[str
     ``[*session.history(), user_message]``. Values the model does not take are left out (``fit``).
     Raises PlaygroundError (bad settings, no key) or OSError."""
     fitted, _ = settings.fit()
+    problem = fitted.cache_problem()  # the provider checks the model's rules; this one is the Playground's own
+    if problem:
+        raise ParameterError(*problem)
     kwargs = fitted.to_kwargs()
     target = backends.target(settings.backend, api_key, settings.base_url)
     user_message = session.next_user_message(text)

@@ -8,7 +8,7 @@ import gradio as gr
 
 from playground import store
 from playground.errors import PlaygroundError
-from playground.settings import RunSettings
+from playground.settings import DEFAULT_API_VERSION, RunSettings
 from playground.tuning import exports, share
 from playground.tuning.presets import PresetError, PresetStore
 from playground.tuning.runner import user_messages
@@ -105,7 +105,9 @@ class ExportHandlers:
             settings = read_settings(values)
             api_base = target_for(self.ctx, settings, api_key).api_base
             body, base = export_body(src, run_id, text, settings, api_base, chat)
-            out = exports.export_all(body, api_base=base)
+            stored = load_run(run_id, chat) if src == "run" else None
+            version = (stored.params or {}).get("api_version") if stored is not None else settings.api_version
+            out = exports.export_all(body, api_base=base, api_version=version or DEFAULT_API_VERSION)
         except (PlaygroundError, ValueError) as exc:
             return [f"⚠️ {exc}", gr.skip(), gr.skip(), gr.skip(), gr.skip()]
         note = ""
