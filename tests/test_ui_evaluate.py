@@ -13,7 +13,7 @@ import pytest
 from playground import store
 from playground.evals import Attempt, SpecError, parse_spec, summarize
 from playground.settings import FIELDS, RunSettings
-from playground.ui.backends import Backends
+from playground.backends import Backends
 from playground.ui.context import UIContext
 from playground.ui.session import Session
 from playground.ui.tuning import evaluate as ev
