@@ -15,6 +15,7 @@ import gradio as gr
 
 from playground import catalog
 from playground.settings import FIELDS, OFFLINE_ONLY, RunSettings
+from playground.ui import session_cleanup
 from playground.ui.backends import LABELS, OFFLINE, Backends
 from playground.ui.context import UIContext
 from playground.ui.controls import max_tokens_for_thinking, model_controls, settings_problems
@@ -207,6 +208,7 @@ def build_app(backends: Backends | None = None) -> gr.Blocks:
         inspector_bar.change(show_inspector_tab, inspector_bar, [views[k] for k in INSPECTOR_TABS], queue=False,
                              show_progress="hidden", api_visibility="private")
         gr.api(ChatAPI(backends).chat, api_name="chat")
+        session_cleanup.wire(demo)  # a closed page's session is released, its live runs stopped
     return demo
 
 
