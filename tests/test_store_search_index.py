@@ -144,3 +144,9 @@ def test_index_and_model_list_are_built_for_an_old_store(tmp_path: Path):
 def test_short_queries_fall_back_to_like(text: str, expected: bool):
     assert index.uses_index(text, True) is expected
     assert index.uses_index(text, False) is False
+
+
+def test_the_index_query_covers_the_text_with_trigrams():
+    assert index.match_query("abc") == '"abc"'
+    assert index.match_query("abcdefg") == '"abc" AND "def" AND "efg"'  # the last trigram covers the tail
+    assert index.match_query('a"bc') == '"a""b" AND """bc"'

@@ -6,10 +6,11 @@ without calling anything here. A store made by an older version gets them on fir
 (:func:`ensure`, in one transaction with the triggers, so no run written meanwhile is missed).
 
 Text search semantics are those of the former ``LIKE '%text%'`` over :data:`SEARCHED`, unchanged:
-- queries of :data:`MIN_INDEXED` (3) or more characters look up the FTS5 ``trigram`` index, which
-  finds every row holding the text as a substring (it folds case at least as broadly as ``LIKE``);
-  the same ``LIKE`` then runs on those candidate rows only, so the rows found are exactly ``LIKE``'s
-  (``LIKE`` folds ASCII case only: ``é`` does not find ``É``, as before);
+- queries of :data:`MIN_INDEXED` (3) or more characters look up the FTS5 ``trigram`` index for rows
+  holding the query's trigrams (a superset of the rows holding the text: the index folds case at least
+  as broadly as ``LIKE``); the same ``LIKE`` then runs on those candidate rows only, so the rows found
+  are exactly ``LIKE``'s (``LIKE`` folds ASCII case only: ``é`` does not find ``É``, as before). The
+  index keeps no positions (``detail=none``): half the size, and the LIKE does the exact test anyway;
 - shorter queries (a trigram index cannot look up one or two characters) fall back to ``LIKE`` over
   the table; they match most rows, so the newest ``limit`` are found after a short scan anyway;
 - an SQLite without FTS5 or the trigram tokenizer (3.34+) falls back to ``LIKE`` for every query.
@@ -32,7 +33,8 @@ _NEW = ", ".join(f"new.{c}" for c in SEARCHED)
 _OLD = ", ".join(f"old.{c}" for c in SEARCHED)
 
 _FTS = f"""
-CREATE VIRTUAL TABLE runs_fts USING fts5({_COLS}, content='runs', content_rowid='id', tokenize='trigram');
+CREATE VIRTUAL TABLE runs_fts USING fts5({_COLS}, content='runs', content_rowid='id', tokenize='trigram',
+                                detail='none');
 CREATE TRIGGER runs_fts_insert AFTER INSERT ON runs BEGIN
     INSERT INTO runs_fts(rowid, {_COLS}) VALUES (new.id, {_NEW});
 END;
@@ -132,5 +134,7 @@ def uses_index(text: str, fts: bool) -> bool:
 
 
 def match_query(text: str) -> str:
-    """``text`` as one FTS5 phrase (quotes doubled): with the trigram tokenizer, a substring match."""
-    return '"' + text.replace('"', '""') + '"'
+    """An FTS5 query for rows holding every trigram of a cover of ``text`` (trigrams at 0, 3, 6, ... and
+    the last one): a superset of the rows holding ``text``, which the LIKE that follows narrows down."""
+    starts = sorted({*range(0, len(text) - 2, 3), len(text) - 3})
+    return " AND ".join('"' + text[i:i + 3].replace('"', '""') + '"' for i in starts)
