@@ -26,10 +26,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import json
 import os
 import random
 import re
+import shutil
 import statistics
 import sys
 import tempfile
@@ -60,13 +62,13 @@ WORDS = re.findall(r"\S+", CORPUS)
 
 def ratio_rows(title: str, head: list[str], rows: list[list[Any]], ratio_cols: list[int]) -> None:
     """Print a table; each column in ``ratio_cols`` gets a ratio against the first row."""
-    print(f"\n## {title}")
+    print(f"\n## {title}", flush=True)
     cols = head + [f"{head[c]} ratio" for c in ratio_cols]
     print(" | ".join(cols))
     for row in rows:
         ratios = [f"{row[c] / rows[0][c]:.2f}x" if rows[0][c] else "-" for c in ratio_cols]
         print(" | ".join(f"{v:,.3f}" if isinstance(v, float) else f"{v:,}" if isinstance(v, int) else str(v)
-                         for v in row) + " | " + " | ".join(ratios))
+                         for v in row) + " | " + " | ".join(ratios), flush=True)
 
 
 def proc_cpu(pid: int) -> float:
@@ -257,7 +259,7 @@ def bench_history(sizes: list[int]) -> None:
                ["runs", "rare hits", "rare word", "no match", "common word", "2 chars (LIKE)", "rare, one owner",
                 "list", "models", "LIKE rare (before)", "build s"], rows, [2, 3, 7, 8, 9])
     size_mb = (_TMP / "bench-history.sqlite3").stat().st_size / 1e6
-    print(f"(store file at {largest:,} runs: {size_mb:,.0f} MB, index included)")
+    print(f"(store file at {largest:,} runs: {size_mb:,.0f} MB, index included)", flush=True)
 
 
 # -- chat --------------------------------------------------------------------------------------------
@@ -328,7 +330,7 @@ def bench_sessions(count: int, idle_s: float) -> None:
         waited = time.monotonic() - closed_at
     print(f"\n## Sessions (real app, raw queue clients)\nRSS at start {start:,.1f} MB | with {count} idle "
           f"sessions {open_rss:,.1f} MB ({(open_rss - start) / max(count, 1):,.2f} MB each) | {waited:,.0f} s after "
-          f"they closed {after:,.1f} MB ({after / start:.2f}x of start)")
+          f"they closed {after:,.1f} MB ({after / start:.2f}x of start)", flush=True)
 
 
 def main() -> None:
@@ -341,6 +343,7 @@ def main() -> None:
     parser.add_argument("--only", default="sweep,history,chat,sessions", help="sections to run")
     args = parser.parse_args()
     only = set(args.only.split(","))
+    atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
     ints = lambda text: [int(x) for x in text.split(",") if x.strip()]  # noqa: E731
     if "sweep" in only:
         bench_sweeps(ints(args.cells))
