@@ -99,3 +99,24 @@ def test_end_session_stops_a_running_chat_reply():
 def test_release_of_an_unknown_session_is_a_no_op():
     _, _, holder = app_with_session(grace_s=0)
     assert session_cleanup.release(holder, "never-seen") is False
+
+
+async def test_releases_are_followed_by_one_reclaim(monkeypatch):
+    calls = []
+    monkeypatch.setattr(session_cleanup, "RECLAIM_AFTER_S", 0.3)
+    monkeypatch.setattr(session_cleanup, "reclaim", lambda: calls.append(1) or setattr(
+        session_cleanup, "_reclaim_pending", False))
+    demo, _, holder = app_with_session(grace_s=0)
+    for page in ("page-1", "page-2", "page-3"):
+        holder[page]
+        await unload_handler(demo)(gr.Request(session_hash=page))
+    await until(lambda: not holder.session_data and calls)
+    assert calls == [1]  # three pages closed together: one collection
+
+
+def test_reclaim_runs_a_collection():
+    import gc
+
+    before = gc.get_count()
+    session_cleanup.reclaim()
+    assert sum(gc.get_count()) <= sum(before) + 10 and session_cleanup._reclaim_pending is False

@@ -8,7 +8,8 @@ app's config: about 2-3 MB per visit, held. :func:`wire` adds an unload handler 
 - the session's live Compare / Sweep runners are cancelled and forgotten (``tuning.common.RUNNERS``),
   and a running chat reply is asked to stop;
 - Gradio's state for it is deleted (each ``gr.State``'s ``delete_callback`` runs) and its session
-  entry dropped, so the ``Session``, the spend cap and the rendered config can be collected.
+  entry dropped, so the ``Session``, the spend cap and the rendered config can be collected;
+- shortly after a burst of releases, one garbage collection and ``malloc_trim`` give the memory back.
 
 The run history is not touched: stored runs outlive the page (in ``session`` scope no one can read a
 closed session's runs again; removing them is the store's pruning policy, not this module's).
@@ -17,7 +18,10 @@ closed session's runs again; removing them is the store's pruning policy, not th
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import datetime
+import gc
 import logging
 from typing import Any
 
@@ -28,6 +32,8 @@ from playground.ui.tuning.common import RUNNERS
 
 log = logging.getLogger(__name__)
 GRACE_S = 15.0
+RECLAIM_AFTER_S = 2.0  # one collection for a burst of closing pages, not one per page
+_reclaim_pending = False
 
 
 def end_session(session: Session) -> int:
@@ -65,6 +71,29 @@ def release(holder: Any, session_hash: str, closed_at: datetime.datetime | None 
     return True
 
 
+def reclaim() -> None:
+    """Collect what released sessions left (their objects hold cycles) and hand freed heap pages back to
+    the system (glibc's ``malloc_trim``; elsewhere a collection only): without it the process keeps its
+    peak size although the memory is free."""
+    global _reclaim_pending
+    _reclaim_pending = False
+    gc.collect()
+    name = ctypes.util.find_library("c")
+    try:
+        trim = getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+    except OSError:
+        trim = None
+    if trim is not None:
+        trim(0)
+
+
+def _schedule_reclaim(loop: asyncio.AbstractEventLoop) -> None:
+    global _reclaim_pending
+    if not _reclaim_pending:
+        _reclaim_pending = True
+        loop.call_later(RECLAIM_AFTER_S, reclaim)
+
+
 def wire(demo: gr.Blocks, grace_s: float | None = None) -> None:
     """Release each browser session of ``demo`` ``grace_s`` (default :data:`GRACE_S`) seconds after
     its page closes."""
@@ -77,12 +106,15 @@ def wire(demo: gr.Blocks, grace_s: float | None = None) -> None:
             return
         closed_at = datetime.datetime.now()  # after Gradio's own touch of the session for this call
 
+        loop = asyncio.get_running_loop()
+
         def later() -> None:
             try:
-                release(holder, session_hash, closed_at)
+                if release(holder, session_hash, closed_at):
+                    _schedule_reclaim(loop)
             except Exception:  # noqa: BLE001 — a failed cleanup must never take the server down
                 log.exception("releasing a closed session failed")
 
-        asyncio.get_running_loop().call_later(grace, later)
+        loop.call_later(grace, later)
 
     demo.unload(on_unload)
