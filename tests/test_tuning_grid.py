@@ -59,8 +59,9 @@ def test_expand_limits():
         expand([t, t])
     with pytest.raises(GridError, match="repeats"):
         expand([t], repeats=0)
-    with pytest.raises(GridError, match="limit is 2000"):
-        expand([Axis("temperature", tuple(range(50))), Axis("top_k", tuple(range(50)))], repeats=1)
+    with pytest.raises(GridError, match="the sweep has 7500 requests; the limit is 5000"):
+        expand([Axis("temperature", tuple(range(50))), Axis("top_k", tuple(range(50)))], repeats=3)
+    assert len(expand([Axis("temperature", tuple(range(50))), Axis("top_k", tuple(range(50)))], repeats=2)) == 5000
     stop_cells = expand([parse_axis("stop", "END | none")])
     assert stop_cells[0].values == {"stop": ["END"]} and stop_cells[1].values == {"stop": []}
 

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from playground import store
+from playground.backends import Backends
+from playground.config import Config
 from playground.evals import Attempt, SpecError, parse_spec, summarize
 from playground.settings import FIELDS, RunSettings
-from playground.backends import Backends
 from playground.ui.context import UIContext
 from playground.ui.session import Session
 from playground.ui.tuning import evaluate as ev
@@ -227,7 +228,7 @@ def test_the_tab_reads_no_server_files() -> None:
 def ctx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("PLAYGROUND_HISTORY_PATH", str(tmp_path / "history.sqlite3"))
     monkeypatch.setenv("PLAYGROUND_HISTORY_SCOPE", "session")
-    backends = Backends(None, {"tokens_per_second": 0})
+    backends = Backends(Config(emulator_tps=0))
     yield UIContext(backends=backends, backend=None, api_key=None, model=None)
     backends.close()
 

@@ -37,6 +37,7 @@ from typing import Any
 
 from ..jsondepth import elide_deep
 from ..secrets import server_secrets
+from . import index
 from .config import (  # noqa: F401  (re-exported: callers use ``store.default_path()`` and friends)
     APP_DIR,
     SCOPES,
@@ -131,6 +132,7 @@ class RunStore:
         conn.executescript(_SCHEMA)
         self._migrate(conn)
         conn.executescript(_INDEXES)
+        self._fts = index.ensure(conn)  # full-text index + model list (built here for an older store)
 
     @staticmethod
     def _migrate(conn: sqlite3.Connection) -> None:
@@ -272,31 +274,36 @@ class RunStore:
         """Newest first. ``text`` matches (case-insensitively) output, messages, system, params, thinking,
         label or error; ``model``/``kind``/``group_id`` filter exactly when given; ``owner`` (None: every
         owner) keeps one browser session's runs."""
-        where, args = [], []
+        where, args = [], []  # column names qualified: the index table has columns of the same names
         if owner is not None:
-            where.append("owner = ?")
+            where.append("runs.owner = ?")
             args.append(owner)
         if text:
-            like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            fields = ("output", "messages", "system", "params", "thinking", "label", "error", "model")
-            where.append("(" + " OR ".join(f"{f} LIKE ? ESCAPE '\\'" for f in fields) + ")")
-            args += [like] * len(fields)
+            like, like_args = index.like_clause(text)
+            where.append(like)
+            args += like_args
         for name, value in (("model", model), ("kind", kind), ("group_id", group_id)):
             if value:
-                where.append(f"{name} = ?")
+                where.append(f"runs.{name} = ?")
                 args.append(value)
-        sql = "SELECT * FROM runs" + (" WHERE " + " AND ".join(where) if where else "")
-        sql += " ORDER BY id DESC LIMIT ?"
-        args.append(max(1, int(limit)))
+        limit_arg = max(1, int(limit))
+        if text and index.uses_index(text, self._fts):
+            # The index finds the candidates, newest first; LIKE on them keeps exactly LIKE's rows.
+            sql = ("SELECT runs.* FROM runs_fts JOIN runs ON runs.id = runs_fts.rowid WHERE runs_fts MATCH ? AND "
+                   + " AND ".join(where) + " ORDER BY runs_fts.rowid DESC LIMIT ?")
+            args = [index.match_query(text), *args, limit_arg]
+        else:
+            sql = "SELECT * FROM runs" + (" WHERE " + " AND ".join(where) if where else "")
+            sql += " ORDER BY runs.id DESC LIMIT ?"
+            args.append(limit_arg)
         return [_from_row(r) for r in self._conn().execute(sql, args).fetchall()]
 
     def models(self, *, owner: str | None = None) -> list[str]:
-        """Every model that has a stored run (of ``owner``, when given), for a filter dropdown."""
-        sql, args = "SELECT DISTINCT model FROM runs", []
-        if owner is not None:
-            sql += " WHERE owner = ?"
-            args.append(owner)
-        return [r[0] for r in self._conn().execute(sql + " ORDER BY model", args).fetchall()]
+        """Every model that has a stored run (of ``owner``, when given), for a filter dropdown. Read from
+        the model list the store's triggers maintain (``store.index``), not by scanning the runs."""
+        rows = self._conn().execute("SELECT model FROM run_models WHERE owner = ? ORDER BY model",
+                                    (index.ALL_OWNERS if owner is None else owner,)).fetchall()
+        return [r[0] for r in rows]
 
     def count(self, *, owner: str | None = None) -> int:
         """How many runs are stored (of ``owner``, when given)."""

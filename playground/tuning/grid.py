@@ -25,7 +25,7 @@ from .. import catalog
 SWEEPABLE: tuple[str, ...] = ("temperature", "top_p", "top_k", "max_tokens", "stop", "model")
 MAX_VALUES_PER_AXIS = 50
 MAX_REPEATS = 50
-MAX_CELLS = 2000
+MAX_CELLS = 5000
 
 
 class GridError(ValueError):

@@ -5,12 +5,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
-from statistics import mean
 from typing import Any
 
+from .aggregate import Aggregate
 from .grid import format_value
 from .runner import JobResult
-from .variation import distinct_outputs, mean_pairwise_similarity
 
 METRICS: dict[str, str] = {
     "output_tokens": "Output tokens (mean)",
@@ -54,40 +53,31 @@ def result_row(result: JobResult, params: Sequence[str], *, preview: bool = True
     return row
 
 
-def _mean(values: Iterable[float | None]) -> float | None:
-    got = [v for v in values if v is not None]
-    return round(mean(got), 4) if got else None
+def point_of(meta: dict[str, Any], params: Sequence[str]) -> tuple[Any, ...]:
+    """The grid point a run (by its job's ``meta``) belongs to: its swept values, as the table shows them."""
+    swept = meta.get("values", {})
+    return tuple(_axis_value(p, swept.get(p)) for p in params)
+
+
+def point_aggregate(params: Sequence[str]) -> Aggregate:
+    """An empty per-grid-point :class:`~playground.tuning.aggregate.Aggregate` for a sweep over ``params``."""
+    params = list(params)
+    return Aggregate(key_of=lambda r: point_of(r.meta, params),
+                     labels=lambda key: dict(zip(params, key, strict=True)))  # type: ignore[arg-type]
 
 
 def summarize(results: Iterable[JobResult], params: Sequence[str]) -> list[dict[str, Any]]:
-    """One row per grid point (over its repeats): means, total cost, distinct outputs, similarity.
+    """One row per grid point (over its repeats): means, total cost, distinct outputs, similarity
+    (over a sample of pairs beyond ``variation.MAX_PAIRS``; ``similarity_over`` says which).
 
-    Failed and cancelled runs count in ``errors`` but not in the output metrics.
+    Failed and cancelled runs count in ``errors`` but not in the output metrics. For a summary kept
+    up to date while runs arrive, use :func:`point_aggregate` instead.
     """
-    groups: dict[tuple[Any, ...], list[JobResult]] = {}
+    agg = point_aggregate(params)
     for r in results:
-        swept = r.meta.get("values", {})
-        key = tuple(_axis_value(p, swept.get(p)) for p in params)
-        groups.setdefault(key, []).append(r)
-    rows = []
-    for key, runs in groups.items():
-        ok = [r for r in runs if r.done and not r.error and not r.cancelled]
-        outputs = [r.text for r in ok]
-        costs = [r.cost_usd for r in ok if r.cost_usd is not None]
-        sim = mean_pairwise_similarity(outputs)
-        row: dict[str, Any] = dict(zip(params, key, strict=True))
-        row.update({
-            "runs": len(runs),
-            "errors": len(runs) - len(ok),
-            "output_tokens": _mean(r.output_tokens for r in ok if r.usage),
-            "latency_s": _mean(r.duration_s for r in ok),
-            "ttft_s": _mean(r.ttft_s for r in ok),
-            "cost_usd": round(sum(costs), 6) if costs else (0.0 if ok else None),
-            "distinct_outputs": distinct_outputs(outputs) if ok else None,
-            "similarity": round(sim, 4) if sim is not None else None,
-        })
-        rows.append(row)
-    return rows
+        agg.add(r)
+    agg.finish()
+    return agg.rows()
 
 
 def to_csv(rows: Sequence[dict[str, Any]]) -> str:

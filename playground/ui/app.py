@@ -16,6 +16,7 @@ from playground import config as app_config
 from playground.backends import BACKENDS, Backends
 from playground.config import Config
 from playground.settings import FIELDS, OFFLINE_ONLY, RunSettings
+from playground.ui import session_cleanup
 from playground.ui.context import UIContext
 from playground.ui.controls import max_tokens_for_thinking, model_controls, settings_problems
 from playground.ui.handlers import FAULTS, INSPECTOR_KEYS, ChatAPI, Handlers
@@ -202,6 +203,7 @@ def build_app(backends: Backends | None = None, config: Config | None = None) ->
         inspector_bar.change(show_inspector_tab, inspector_bar, [views[k] for k in INSPECTOR_TABS], queue=False,
                              show_progress="hidden", api_visibility="private")
         gr.api(ChatAPI(backends).chat, api_name="chat")
+        session_cleanup.wire(demo)  # a closed page's session is released, its live runs stopped
     return demo
 
 

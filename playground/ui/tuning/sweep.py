@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import tempfile
-import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
-import pandas as pd
 
 from playground.errors import PlaygroundError
 from playground.settings import RunSettings, SettingsError
 from playground.tuning import cost, grid, report
-from playground.tuning.runner import Job, Runner, paced, user_messages
+from playground.tuning.runner import Job, paced, user_messages
 from playground.ui.context import UIContext, read_settings
 
 from .common import (
@@ -28,11 +24,13 @@ from .common import (
     target_for,
     tuning_runner,
 )
+from .sweep_view import SweepView, progress_html
 
 # What a sweep run updates: plan, progress, table, summary, the plots, CSV, Confirm, Cancel.
 N_OUTPUTS = 7 + len(report.METRICS)
 # A sweep axis -> the settings field it sets (the axis keeps the short name the table shows).
 AXIS_FIELDS = {"stop": "stop_sequences"}
+REFRESH_S = 0.25
 
 
 def cell_settings(base: RunSettings, values: dict[str, Any]) -> RunSettings:
@@ -194,16 +192,17 @@ class SweepHandlers:
         runner = tuning_runner(target, chat, kind="sweep", concurrency=max(1, int(conc or DEFAULT_CONCURRENCY)),
                                store=history_store(), spend_cap=cap)
         RUNNERS[key] = runner
-        started = time.monotonic()
-        yield [f"Running {est.describe()}…", _progress_html(0, len(jobs), 0), *between, gr.update(visible=False),
+        view = SweepView(jobs, params, runner.group_id)
+        yield [f"Running {est.describe()}…", progress_html(0, len(jobs), 0), *between, gr.update(visible=False),
                gr.update(interactive=True)]
         try:
-            # tables are heavier than text: refresh 4x/s at most
-            async for _ in paced(runner.run(jobs), 0.25):
-                yield _sweep_view(runner, params, len(jobs), started, final=False)
+            # tables are heavier than text: refresh 4x/s at most; each refresh folds in only its batch
+            async for batch in paced(runner.run(jobs), REFRESH_S):
+                view.take(batch)
+                yield view.render(final=False)
         finally:
             RUNNERS.pop(key, None)
-        yield _sweep_view(runner, params, len(jobs), started, final=True)
+        yield view.render(final=True)
 
     @staticmethod
     def cancel(chat: Any) -> None:
@@ -212,44 +211,3 @@ class SweepHandlers:
             runner.cancel()
 
 
-
-def _progress_html(done: int, total: int, failed: int, cancelled: int = 0) -> str:
-    return (f'<div id="sweep_progress_text">{done}/{total} runs finished, {failed} failed, {cancelled} cancelled'
-            f'</div><progress value="{done}" max="{max(total, 1)}" style="width:100%"></progress>')
-
-
-def _plot_frame(rows: list[dict[str, Any]], params: list[str], metric: str) -> pd.DataFrame:
-    frame = pd.DataFrame(rows)
-    if frame.empty or metric not in frame:
-        return pd.DataFrame({params[0]: [], metric: []})
-    # None -> NaN and a float column: an object column would make the axis categorical
-    frame = frame.assign(**{metric: pd.to_numeric(frame[metric], errors="coerce")})
-    frame = frame[frame[metric].notna()]
-    if len(params) > 1:
-        frame = frame.assign(**{params[1]: frame[params[1]].astype(str)})
-    return frame
-
-
-def _sweep_view(runner: Runner, params: list[str], total: int, started: float, *, final: bool) -> list[Any]:
-    results = sorted(runner.results.values(), key=lambda r: r.key)
-    finished = [r for r in results if r.done]
-    failed = sum(1 for r in finished if r.error)
-    cancelled = sum(1 for r in finished if r.cancelled)
-    rows = [report.result_row(r, params) for r in finished]
-    summary_rows = report.summarize(finished, params)
-    x, color = params[0], (params[1] if len(params) > 1 else None)
-    # Plots are drawn once, from the complete results: a plot first drawn from a partial frame keeps
-    # the colour domain of its first series and would hide series that arrive later.
-    plots = [gr.update(value=_plot_frame(summary_rows, params, m), x=x, y=m, color=color, title=title)
-             if final else gr.skip() for m, title in report.METRICS.items()]
-    csv_path: Any = gr.skip()
-    if final:
-        out = Path(tempfile.mkdtemp(prefix="sweep-")) / f"sweep-{runner.group_id}.csv"
-        out.write_text(report.to_csv([report.result_row(r, params, preview=False) for r in finished]),
-                       encoding="utf-8")
-        csv_path = str(out)
-    head = (f"{'Cancelled' if cancelled else 'Done'}: " if final else "Running: ") + (
-        f"{len(finished)}/{total} runs in {time.monotonic() - started:.1f} s, {failed} failed, {cancelled} cancelled. "
-        f"Runs are in History (group `{runner.group_id}`).")
-    return [head, _progress_html(len(finished), total, failed, cancelled), pd.DataFrame(rows), pd.DataFrame(summary_rows),
-            *plots, csv_path, gr.skip(), gr.update(interactive=False) if final else gr.skip()]

@@ -1,0 +1,140 @@
+"""What keeps History fast at 100k runs: a full-text index for text search and a maintained model list.
+
+Both live in the history database and are kept in step by SQLite triggers on ``runs`` (insert, delete,
+update), so every writer — this store, another process, a pruning ``DELETE`` — keeps them consistent
+without calling anything here. A store made by an older version gets them on first open
+(:func:`ensure`, in one transaction with the triggers, so no run written meanwhile is missed).
+
+Text search semantics are those of the former ``LIKE '%text%'`` over :data:`SEARCHED`, unchanged:
+- queries of :data:`MIN_INDEXED` (3) or more characters look up the FTS5 ``trigram`` index for rows
+  holding the query's trigrams (a superset of the rows holding the text: the index folds case at least
+  as broadly as ``LIKE``); the same ``LIKE`` then runs on those candidate rows only, so the rows found
+  are exactly ``LIKE``'s (``LIKE`` folds ASCII case only: ``é`` does not find ``É``, as before). The
+  index keeps no positions (``detail=none``): half the size, and the LIKE does the exact test anyway;
+- shorter queries (a trigram index cannot look up one or two characters) fall back to ``LIKE`` over
+  the table; they match most rows, so the newest ``limit`` are found after a short scan anyway;
+- an SQLite without FTS5 or the trigram tokenizer (3.34+) falls back to ``LIKE`` for every query.
+
+The model list is the ``run_models`` table: a run count per (owner, model), the owner ``''`` holding the
+counts over every owner (no real owner id is empty: see ``store.new_owner``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+# The columns a text search looks in (in this order in the index).
+SEARCHED: tuple[str, ...] = ("output", "messages", "system", "params", "thinking", "label", "error", "model")
+MIN_INDEXED = 3
+ALL_OWNERS = ""
+
+_COLS = ", ".join(SEARCHED)
+_NEW = ", ".join(f"new.{c}" for c in SEARCHED)
+_OLD = ", ".join(f"old.{c}" for c in SEARCHED)
+
+_FTS = f"""
+CREATE VIRTUAL TABLE runs_fts USING fts5({_COLS}, content='runs', content_rowid='id', tokenize='trigram',
+                                detail='none');
+CREATE TRIGGER runs_fts_insert AFTER INSERT ON runs BEGIN
+    INSERT INTO runs_fts(rowid, {_COLS}) VALUES (new.id, {_NEW});
+END;
+CREATE TRIGGER runs_fts_delete AFTER DELETE ON runs BEGIN
+    INSERT INTO runs_fts(runs_fts, rowid, {_COLS}) VALUES ('delete', old.id, {_OLD});
+END;
+CREATE TRIGGER runs_fts_update AFTER UPDATE OF {_COLS} ON runs BEGIN
+    INSERT INTO runs_fts(runs_fts, rowid, {_COLS}) VALUES ('delete', old.id, {_OLD});
+    INSERT INTO runs_fts(rowid, {_COLS}) VALUES (new.id, {_NEW});
+END;
+INSERT INTO runs_fts(runs_fts) VALUES ('rebuild');
+"""
+
+
+def _count(row: str, delta: int) -> str:
+    """Statements adding ``delta`` (+1 / -1) to run ``row``'s model count (``new`` / ``old``), under every
+    owner and under its own owner (when it has one); a count that reaches 0 is removed."""
+    model = f"COALESCE({row}.model, '')"
+    if delta > 0:
+        upsert = "ON CONFLICT(owner, model) DO UPDATE SET runs = runs + 1;"
+        return (f"INSERT INTO run_models(owner, model, runs) VALUES ('{ALL_OWNERS}', {model}, 1) {upsert} "
+                f"INSERT INTO run_models(owner, model, runs) SELECT {row}.owner, {model}, 1 "
+                f"WHERE {row}.owner IS NOT NULL {upsert}")
+    which = f"model = {model} AND (owner = '{ALL_OWNERS}' OR owner = {row}.owner)"
+    return f"UPDATE run_models SET runs = runs - 1 WHERE {which}; DELETE FROM run_models WHERE {which} AND runs <= 0;"
+
+
+_MODELS = f"""
+CREATE TABLE run_models (owner TEXT NOT NULL, model TEXT NOT NULL, runs INTEGER NOT NULL,
+                         PRIMARY KEY (owner, model)) WITHOUT ROWID;
+CREATE TRIGGER run_models_insert AFTER INSERT ON runs BEGIN {_count('new', 1)} END;
+CREATE TRIGGER run_models_delete AFTER DELETE ON runs BEGIN {_count('old', -1)} END;
+CREATE TRIGGER run_models_update AFTER UPDATE OF owner, model ON runs BEGIN
+    {_count('old', -1)} {_count('new', 1)}
+END;
+INSERT INTO run_models(owner, model, runs) SELECT '{ALL_OWNERS}', COALESCE(model, ''), COUNT(*) FROM runs
+    GROUP BY COALESCE(model, '');
+INSERT INTO run_models(owner, model, runs) SELECT owner, COALESCE(model, ''), COUNT(*) FROM runs
+    WHERE owner IS NOT NULL GROUP BY owner, COALESCE(model, '');
+"""
+
+
+def _exists(conn: sqlite3.Connection, name: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone() is not None
+
+
+def ensure(conn: sqlite3.Connection) -> bool:
+    """Create the index and the model list (with their triggers) if this database lacks them, filling
+    them from the runs already stored. Returns whether full-text search is available."""
+    conn.execute("BEGIN IMMEDIATE")  # one writer at a time: two processes opening an old store build once
+    try:
+        if not _exists(conn, "run_models"):
+            _run_script(conn, _MODELS)
+        fts = _exists(conn, "runs_fts")
+        if not fts:
+            try:
+                conn.execute("SAVEPOINT fts")
+                _run_script(conn, _FTS)
+                conn.execute("RELEASE fts")
+                fts = True
+            except sqlite3.OperationalError as exc:  # no FTS5 / no trigram tokenizer: LIKE only
+                conn.execute("ROLLBACK TO fts")
+                conn.execute("RELEASE fts")
+                if "fts5" not in str(exc).lower() and "tokenizer" not in str(exc).lower():
+                    raise
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return fts
+
+
+def _run_script(conn: sqlite3.Connection, script: str) -> None:
+    # executescript() would commit the open transaction: run the statements one by one inside it
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            conn.execute(statement)
+            statement = ""
+
+
+def like_pattern(text: str) -> str:
+    """``text`` as a ``LIKE ... ESCAPE '\\'`` pattern matching it anywhere."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def like_clause(text: str) -> tuple[str, list[str]]:
+    """The ``LIKE`` condition over :data:`SEARCHED` of table ``runs``, and its arguments."""
+    return ("(" + " OR ".join(f"runs.{c} LIKE ? ESCAPE '\\'" for c in SEARCHED) + ")",
+            [like_pattern(text)] * len(SEARCHED))
+
+
+def uses_index(text: str, fts: bool) -> bool:
+    """Whether a search for ``text`` can look up the trigram index."""
+    return fts and len(text) >= MIN_INDEXED
+
+
+def match_query(text: str) -> str:
+    """An FTS5 query for rows holding every trigram of a cover of ``text`` (trigrams at 0, 3, 6, ... and
+    the last one): a superset of the rows holding ``text``, which the LIKE that follows narrows down."""
+    starts = sorted({*range(0, len(text) - 2, 3), len(text) - 3})
+    return " AND ".join('"' + text[i:i + 3].replace('"', '""') + '"' for i in starts)

@@ -1,0 +1,152 @@
+"""History search through the FTS5 trigram index finds exactly what the former ``LIKE`` search found,
+stays in step with every write (inserts, deletes such as pruning, other connections), survives a
+restart, and is built for a store created before it existed; the model list follows the runs."""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from playground.store import Run, RunStore, index
+
+WORDS = ("river", "moon", "Forest", "clock", "bread", "sea", "train", "winter", "bee", "map", "été", "ÉTÉ",
+         "naïve", "100%", "snake_case", 'say "hi"', "back\\slash", "日本語", "x")
+
+
+def like_ids(store: RunStore, text: str, owner: str | None = None, model: str = "", limit: int = 100) -> list[int]:
+    """The reference: the search as it was before the index (a LIKE over the same eight columns)."""
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    cols = ("output", "messages", "system", "params", "thinking", "label", "error", "model")
+    sql = "SELECT id FROM runs WHERE (" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in cols) + ")"
+    args: list[object] = [pattern] * len(cols)
+    if owner is not None:
+        sql, args = sql + " AND owner = ?", [*args, owner]
+    if model:
+        sql, args = sql + " AND model = ?", [*args, model]
+    rows = store._conn().execute(sql + " ORDER BY id DESC LIMIT ?", [*args, limit]).fetchall()
+    return [r[0] for r in rows]
+
+
+def ids(runs: list[Run]) -> list[int]:
+    return [r.id for r in runs if r.id is not None]
+
+
+def fill(store: RunStore, n: int, rng: random.Random) -> list[str]:
+    texts = []
+    for i in range(n):
+        output = " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 12)))
+        prompt = " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 6)))
+        texts += [output, prompt]
+        store.record(Run(kind=rng.choice(["chat", "sweep"]), model=rng.choice(["tiny", "claude-haiku-4-5", "m_1"]),
+                         params={"temperature": rng.choice([0, 0.5, 1])}, system=rng.choice([None, "Be brief."]),
+                         messages=[{"role": "user", "content": prompt}], output=output,
+                         error=rng.choice([None, None, "OverloadedError: 529"]), label=f"cell {i}",
+                         owner=rng.choice([None, "owner-a", "owner-b"])))
+    return texts
+
+
+def queries(texts: list[str], rng: random.Random) -> list[str]:
+    """Substrings of stored text (1 to 12 characters, so both the LIKE fallback and the index are used),
+    case changes, text that is nowhere, and LIKE / FTS syntax characters."""
+    out = ["", "zzz-nowhere", "%", "_", "\\", '"', '""', "100%", "e_c", "OR", "river AND sea", "NEAR(", "*", "été",
+           "ÉTÉ", "Été", "日本", "temperature", "0.5", "cell 1", "Overloaded", "claude-haiku"]
+    for _ in range(120):
+        text = rng.choice(texts)
+        start = rng.randrange(len(text))
+        piece = text[start:start + rng.randint(1, 12)]
+        out.append(piece.upper() if rng.random() < 0.3 else piece)
+    return out
+
+
+def test_index_search_returns_exactly_the_like_rows(tmp_path: Path):
+    rng = random.Random(14)
+    store = RunStore(tmp_path / "h.sqlite3")
+    assert store._fts  # this SQLite has FTS5 with the trigram tokenizer
+    texts = fill(store, 400, rng)
+    checked = 0
+    for q in queries(texts, rng):
+        for owner, model in ((None, ""), ("owner-a", ""), (None, "tiny")):
+            for limit in (5, 100):
+                assert ids(store.search(q, owner=owner, model=model, limit=limit)) == like_ids(
+                    store, q, owner, model, limit), (q, owner, model, limit)
+                checked += 1
+    assert checked > 800
+    long_query = rng.choice([t for t in texts if len(t) > 20])[:15]
+    assert index.uses_index(long_query, True) and store.search(long_query)  # the index path found something
+
+
+def test_index_follows_deletes_other_connections_and_a_restart(tmp_path: Path):
+    path = tmp_path / "h.sqlite3"
+    store = RunStore(path)
+    a = store.record(Run(model="tiny", output="the lighthouse keeper", owner="owner-a"))
+    b = store.record(Run(model="claude-haiku-4-5", output="a lighthouse at dusk", owner="owner-b"))
+    # another process's write (a plain connection, not this store's code): the triggers index it
+    with sqlite3.connect(path) as other:
+        other.execute("INSERT INTO runs (kind, model, output, owner, params, messages, created_at) "
+                      "VALUES ('chat', 'm-other', 'lighthouse from elsewhere', 'owner-a', '{}', '[]', 1)")
+    assert len(store.search("lighthouse")) == 3
+    assert store.models() == ["claude-haiku-4-5", "m-other", "tiny"]
+    assert store.models(owner="owner-a") == ["m-other", "tiny"]
+    # pruning by DELETE: gone from the results and from the model list
+    store._conn().execute("DELETE FROM runs WHERE id = ?", (b,))
+    assert ids(store.search("lighthouse")) == [b + 1, a]
+    assert store.models() == ["m-other", "tiny"] and store.models(owner="owner-b") == []
+    store.close()
+
+    reopened = RunStore(path)
+    assert ids(reopened.search("LIGHTHOUSE")) == [b + 1, a]
+    c = reopened.record(Run(model="tiny", output="lighthouse again", owner="owner-a"))
+    assert ids(reopened.search("lighthouse", owner="owner-a")) == [c, b + 1, a]
+    assert reopened.models(owner="owner-a") == ["m-other", "tiny"]
+    reopened._conn().execute("UPDATE runs SET output = 'renamed' WHERE id = ?", (a,))
+    assert ids(reopened.search("lighthouse")) == [c, b + 1]
+    assert ids(reopened.search("renamed")) == [a]
+
+
+# The schema of a store made before the index (and before the owner column): 0.x history files.
+OLD_SCHEMA = """
+CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT, backend TEXT, model TEXT, params TEXT,
+    system TEXT, messages TEXT, media TEXT, output TEXT, thinking TEXT, tool_calls TEXT, stop_reason TEXT,
+    usage TEXT, cost_usd REAL, ttft_s REAL, duration_s REAL, tokens_per_s REAL, headers TEXT, request_body TEXT,
+    error TEXT, group_id TEXT, parent_id INTEGER, label TEXT, created_at REAL);
+CREATE INDEX runs_created ON runs(created_at);
+"""
+
+
+def test_index_and_model_list_are_built_for_an_old_store(tmp_path: Path):
+    path = tmp_path / "old.sqlite3"
+    rng = random.Random(3)
+    with sqlite3.connect(path) as old:
+        old.executescript(OLD_SCHEMA)
+        for i in range(150):
+            output = " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 8)))
+            old.execute("INSERT INTO runs (kind, model, params, messages, output, label, created_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        ("chat", f"model-{i % 4}", json.dumps({"temperature": 1}),
+                         json.dumps([{"role": "user", "content": f"question {i}"}]), output, "", float(i)))
+    store = RunStore(path)
+    names = {r[0] for r in store._conn().execute("SELECT name FROM sqlite_master").fetchall()}
+    assert {"runs_fts", "run_models", "runs_fts_insert", "runs_fts_delete"} <= names
+    assert store.models() == ["model-0", "model-1", "model-2", "model-3"]
+    for q in ["question 1", "river", "Forest", "été", "100%", "nowhere at all", "model-2", "estion 14"]:
+        assert ids(store.search(q)) == like_ids(store, q), q
+    assert len(store.search("question 1")) == 61  # 1, 10-19, 100-149
+    store.close()
+    again = RunStore(path)  # the second open builds nothing twice
+    assert again._conn().execute("SELECT COUNT(*) FROM runs_fts_docsize").fetchone()[0] == 150
+
+
+@pytest.mark.parametrize("text,expected", [("ab", False), ("abc", True), ("日本語", True)])
+def test_short_queries_fall_back_to_like(text: str, expected: bool):
+    assert index.uses_index(text, True) is expected
+    assert index.uses_index(text, False) is False
+
+
+def test_the_index_query_covers_the_text_with_trigrams():
+    assert index.match_query("abc") == '"abc"'
+    assert index.match_query("abcdefg") == '"abc" AND "def" AND "efg"'  # the last trigram covers the tail
+    assert index.match_query('a"bc') == '"a""b" AND """bc"'
