@@ -8,26 +8,20 @@ from typing import Any
 
 import pytest
 
+from playground import catalog, store
 from playground.backends import Backends
 from playground.config import Config
-from playground.settings import FIELDS, RunSettings
-
-DEFAULTS, SETTING_KEYS = RunSettings().to_ui(), FIELDS
-
-
-def parse_tools(text: str) -> list:
-    return [dict(t) for t in RunSettings.from_ui({"tools": text}).tools]
-
-from playground import catalog, store
 from playground.errors import ParameterError
 from playground.jsondepth import MAX_JSON_DEPTH, check_depth, depth, elide_deep, loads_checked, text_depth
 from playground.providers import Anthropic
+from playground.settings import FIELDS, RunSettings
 from playground.tuning.record import record_turn
 from playground.ui.handlers import Handlers
 from playground.ui.runner import RunRequest, stream_run
 from playground.ui.session import Session
 
 DEFAULTS, SETTING_KEYS = RunSettings().to_ui(), FIELDS
+
 
 def parse_tools(text: str) -> list:
     return [dict(t) for t in RunSettings.from_ui({"tools": text}).tools]

@@ -10,14 +10,13 @@ from typing import Any
 
 import pytest
 
-from playground.settings import FIELDS, RunSettings
-
-DEFAULTS, SETTING_KEYS = RunSettings().to_ui(), FIELDS
-
 from playground import catalog
+from playground.settings import FIELDS, RunSettings
 from playground.tuning.presets import PresetStore
 from playground.ui.session import Session
 from playground.ui.tuning.export import PresetHandlers
+
+DEFAULTS, SETTING_KEYS = RunSettings().to_ui(), FIELDS
 
 SECRET_SYSTEM = "alice's confidential system prompt"
 
