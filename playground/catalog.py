@@ -130,14 +130,18 @@ def get(model: str | None) -> ModelInfo | None:
     return _BY_ID.get(resolve(model))
 
 
+BATCH_PRICE_FACTOR = 0.5  # Message Batches bill every token at half the list price
+
+
 def cost_usd(model: str | None, input_tokens: int, output_tokens: int,
              cache_creation_tokens: int = 0, cache_read_tokens: int = 0, *,
-             cache_write_1h_tokens: int = 0) -> float | None:
+             cache_write_1h_tokens: int = 0, batch: bool = False) -> float | None:
     """List-price estimate in USD, or None for an unknown model.
 
     ``cache_creation_tokens`` are priced as 5-minute cache writes (1.25x input), except the
     ``cache_write_1h_tokens`` of them written with a 1-hour TTL (2x input; usage's
-    ``cache_creation.ephemeral_1h_input_tokens``)."""
+    ``cache_creation.ephemeral_1h_input_tokens``). ``batch=True``: the Message Batches price,
+    :data:`BATCH_PRICE_FACTOR` of all of it."""
     if not 0 <= cache_write_1h_tokens <= max(cache_creation_tokens, 0):
         raise ValueError(f"cache_write_1h_tokens must be between 0 and cache_creation_tokens "
                          f"({cache_creation_tokens}), got {cache_write_1h_tokens}")
@@ -150,10 +154,10 @@ def cost_usd(model: str | None, input_tokens: int, output_tokens: int,
         + (cache_creation_tokens - cache_write_1h_tokens) * info.cache_write_price
         + cache_write_1h_tokens * info.cache_write_1h_price
         + cache_read_tokens * info.cache_read_price
-    ) / 1_000_000
+    ) / 1_000_000 * (BATCH_PRICE_FACTOR if batch else 1.0)
 
 
-def usage_cost_usd(model: str | None, usage: Any) -> float | None:
+def usage_cost_usd(model: str | None, usage: Any, *, batch: bool = False) -> float | None:
     """:func:`cost_usd` of a ``playground.responses.Usage`` (cache writes priced by their TTL)."""
     return cost_usd(model, usage.input_tokens, usage.output_tokens, usage.cache_creation_input_tokens,
-                    usage.cache_read_input_tokens, cache_write_1h_tokens=usage.cache_write_1h_tokens)
+                    usage.cache_read_input_tokens, cache_write_1h_tokens=usage.cache_write_1h_tokens, batch=batch)

@@ -2,6 +2,11 @@
 
     python -m playground.evals run SPEC.toml [--backend offline|anthropic|openai] [--base-url URL]
         [--repeat N] [--max-cost USD] [--json OUT] [--csv OUT] [--junit OUT] [--resume RUN_DIR] [--no-cache]
+        [--batch]
+
+``--batch`` sends the model calls as one Message Batch at half price (``playground.evals.batch``);
+``PLAYGROUND_EVAL_BATCH_POLL_S`` sets its poll interval and, offline, ``PLAYGROUND_EVAL_BATCH_DELAY_MS``
+how long the emulator takes per batch request (both for tests and demos).
 
 Exit codes: 0 gate passed (or no gate); 1 gate failed; 2 bad spec or configuration; 3 the cost cap
 refused or stopped the run; 4 too many attempts errored (more than ``eval.max_error_rate``).
@@ -12,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import re
 import sys
 import time
@@ -22,6 +28,7 @@ from typing import TextIO
 from ..backends import ANTHROPIC, BACKENDS, OFFLINE, OFFLINE_KEY, OPENAI, Target
 from ..config import load_keys
 from ..errors import MissingAuthError, PlaygroundError
+from .batch import DEFAULT_POLL_S, BatchUnsupported, check_batch_backend, run_batch
 from .cache import ResponseCache
 from .reports import format_table, write_csv, write_json, write_junit
 from .runner import COST_CAP, CostCapRefused, EvalRun
@@ -48,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-cache", action="store_true", help="ask the backend even when a cached reply exists")
     run.add_argument("--run-dir", metavar="DIR", help=f"the new run's directory (default {DEFAULT_DIR}/runs/NAME-TIME)")
     run.add_argument("--cache-dir", metavar="DIR", help=f"response cache (default {DEFAULT_DIR}/cache)")
+    run.add_argument("--batch", action="store_true",
+                     help="send the model calls as one Message Batch at 50%% of list price (offline and anthropic); "
+                          "with --resume, collects the run's batch instead of creating a new one")
     return parser
 
 
@@ -83,7 +93,8 @@ async def open_target(kind: str, base_url: str | None) -> AsyncIterator[Target]:
     if kind == OFFLINE.kind:
         from ..emulator import Emulator
 
-        async with Emulator(tokens_per_second=0) as emu:
+        delay_ms = _env_number("PLAYGROUND_EVAL_BATCH_DELAY_MS", 0.0)
+        async with Emulator(tokens_per_second=0, batch_delay_ms=delay_ms) as emu:
             yield Target(OFFLINE, emu.api_base, OFFLINE_KEY)
     elif kind == ANTHROPIC.kind:
         try:  # the backend table decides which key goes where, as in the app
@@ -96,6 +107,19 @@ async def open_target(kind: str, base_url: str | None) -> AsyncIterator[Target]:
         if not base.startswith(("http://", "https://")):
             raise SpecError("--backend openai needs --base-url, like http://localhost:8000/v1")
         yield Target(OPENAI, base, OPENAI.key_for(config, None, base))  # OPENAI_API_KEY only for OPENAI_BASE_URL
+
+
+def _env_number(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SpecError(f"{name}: expected a number, got {raw!r}") from None
+    if not value >= 0:
+        raise SpecError(f"{name}: must be at least 0, got {raw!r}")
+    return value
 
 
 class Progress:
@@ -132,18 +156,26 @@ async def run_command(args: argparse.Namespace) -> int:
         raise SpecError(f"--resume: no run directory at {args.resume}")
     kind = _backend(args, spec)
     check_model_rules(spec, kind)
+    if args.batch:
+        try:
+            check_batch_backend(BACKENDS[kind])
+        except BatchUnsupported as exc:
+            raise SpecError(str(exc)) from None
+    poll_s = _env_number("PLAYGROUND_EVAL_BATCH_POLL_S", DEFAULT_POLL_S)
     cache = None if args.no_cache else ResponseCache(args.cache_dir or DEFAULT_DIR / "cache")
     run_dir = Path(args.resume) if args.resume else _new_run_dir(spec, args.run_dir)
     async with open_target(kind, args.base_url or spec.target.get("base_url")) as target:
-        run = EvalRun(spec, target, run_dir=run_dir, cache=cache, repeats=args.repeat, max_cost_usd=args.max_cost)
+        run = EvalRun(spec, target, run_dir=run_dir, cache=cache, repeats=args.repeat, max_cost_usd=args.max_cost,
+                      batch=args.batch)
         check = run.cost_check()
-        _say(f"{spec.name} on {kind}: {check.describe()}")
+        _say(f"{spec.name} on {kind}{' as a batch (50% price)' if args.batch else ''}: {check.describe()}")
         if check.over_cap:
             _say("refused: lower max_tokens, the cases or repeats, or raise max_cost_usd / --max-cost")
             return EXIT_COST
         progress = Progress(len(run.remaining))
         try:
-            async for attempt in run.run():
+            attempts = run_batch(run, poll_s=poll_s, on_progress=_say) if args.batch else run.run()
+            async for attempt in attempts:
                 progress.step(attempt.error is not None, run.spent_usd)
         except CostCapRefused as exc:  # pragma: no cover - checked just above
             _say(str(exc))

@@ -51,24 +51,27 @@ def _model(target: Target, request: Request) -> str:
     return request.model or target.provider.get_model("")
 
 
-def _price(model: str, input_tokens: int, output_tokens: int) -> float | None:
-    return catalog.cost_usd(model, input_tokens, output_tokens)
+def _price(model: str, input_tokens: int, output_tokens: int, batch: bool = False) -> float | None:
+    return catalog.cost_usd(model, input_tokens, output_tokens, batch=batch)
 
 
-def plan_attempts(spec: EvalSpec, target: Target, repeats: int | None = None) -> list[PlannedAttempt]:
+def plan_attempts(spec: EvalSpec, target: Target, repeats: int | None = None, *,
+                  batch: bool = False) -> list[PlannedAttempt]:
     """Every attempt of ``spec`` on ``target``, in the run's order (shuffled by ``eval.seed``, so
-    the order is fixed for a seed and no variant always goes first under rate limits)."""
+    the order is fixed for a seed and no variant always goes first under rate limits). ``batch``:
+    the model calls are priced as Message Batch requests (grader calls stay normal calls)."""
     n_repeats = repeats or spec.repeats
     out = []
     for variant in spec.variants:
         for case in spec.cases:
             for repeat in range(n_repeats):
-                out.append(_plan_one(spec, target, variant, case, repeat))
+                out.append(_plan_one(spec, target, variant, case, repeat, batch))
     random.Random(spec.seed).shuffle(out)
     return out
 
 
-def _plan_one(spec: EvalSpec, target: Target, variant: Variant, case: Case, repeat: int) -> PlannedAttempt:
+def _plan_one(spec: EvalSpec, target: Target, variant: Variant, case: Case, repeat: int,
+              batch: bool = False) -> PlannedAttempt:
     prompt = render(variant.prompt, case.vars, f"variant {variant.id!r} prompt")
     system = render(variant.settings.get("system") or "", case.vars, f"variant {variant.id!r} system")
     request = build_request(variant.settings, prompt, system, target.kind, attempt_seed(spec.seed, repeat))
@@ -76,8 +79,8 @@ def _plan_one(spec: EvalSpec, target: Target, variant: Variant, case: Case, repe
     max_tokens = int(request.kwargs.get("max_tokens", 1024))
     tokens_in = estimate_input_tokens(system + prompt)
     unpriced: list[str] = []
-    upper = _price(model, tokens_in, max_tokens)
-    typical = _price(model, tokens_in, max(1, round(max_tokens * TYPICAL_OUTPUT_FRACTION)))
+    upper = _price(model, tokens_in, max_tokens, batch)
+    typical = _price(model, tokens_in, max(1, round(max_tokens * TYPICAL_OUTPUT_FRACTION)), batch)
     if upper is None:
         unpriced.append(model)
         upper = typical = 0.0

@@ -113,7 +113,7 @@ class EvalRun:
 
     def __init__(self, spec: EvalSpec, target: Target, *, run_dir: str | Path | None = None,
                  cache: ResponseCache | None = None, repeats: int | None = None,
-                 max_cost_usd: float | None = None, concurrency: int | None = None) -> None:
+                 max_cost_usd: float | None = None, concurrency: int | None = None, batch: bool = False) -> None:
         self.spec = spec
         self.target = target
         self.run_dir = Path(run_dir) if run_dir is not None else None
@@ -121,7 +121,8 @@ class EvalRun:
         self.repeats = repeats or spec.repeats
         self.cap_usd = spec.max_cost_usd if max_cost_usd is None else max_cost_usd
         self.concurrency = concurrency or spec.concurrency
-        self.planned: list[PlannedAttempt] = plan_attempts(spec, target, self.repeats)
+        self.batch = batch  # the model calls go into a Message Batch (playground.evals.batch), priced so
+        self.planned: list[PlannedAttempt] = plan_attempts(spec, target, self.repeats, batch=batch)
         self.attempts: dict[tuple[str, str, int], Attempt] = {}
         self.spent_usd = 0.0
         self.stopped: str | None = None  # None, "cost_cap" or "stopped"
@@ -168,6 +169,14 @@ class EvalRun:
 
     def _book(self, cost: float) -> None:
         self.spent_usd += cost
+
+    def book(self, cost: float) -> None:
+        """Add spend made outside :meth:`run` (a batch's results) to :attr:`spent_usd`."""
+        self._book(cost)
+
+    def open_record(self) -> None:
+        """Before recording attempts made outside :meth:`run`: write ``run.json`` (once)."""
+        self._write_run_file()
 
     async def run(self, *, refuse_over_cap: bool = True) -> AsyncIterator[Attempt]:
         """Run what is left, yielding each attempt as it finishes. Raises :class:`CostCapRefused` first
