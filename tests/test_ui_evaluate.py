@@ -359,3 +359,27 @@ def test_two_runs_compare_with_the_paired_analysis() -> None:
     # c did not change: all ties, p = 1; Holm over the two variants: b's 0.5 doubles to 1
     assert rows["c"]["W/T/L"] == "0/4/0" and rows["c"]["p (Holm)"] == "1" and rows["b"]["p (Holm)"] == "1"
     assert {r["verdict"] for r in rows.values()} == {"no detectable difference"}
+
+
+async def test_generate_rows_asks_for_the_specs_variables_and_fills_the_grid(ctx: Any) -> None:
+    from playground.tuning.cost import SpendCap
+    from playground.ui.tuning import evaluate_generate as gen
+
+    spec = form.EXAMPLE_SPEC
+    columns = gen.row_columns(spec)
+    assert "country" in columns and "_ideal" in columns  # a prompt variable and the reference answer
+    schema = gen.rows_format(columns)["json_schema"]["schema"]
+    assert schema["properties"]["rows"]["items"]["required"] == columns
+    handlers = ev.EvaluateHandlers(ctx)
+    before = form.frame_rows(form.cases_frame(spec))
+    frame, note = await handlers.generate_rows(spec, form.cases_frame(spec), 4, SpendCap(5.0), "",
+                                               *playground_values(model="claude-haiku-4-5"))
+    rows = form.frame_rows(frame)
+    added = rows[len(before):]
+    assert rows[:len(before)] == before  # the existing cases stay, first
+    assert 1 <= len(added) <= 4 and note.startswith(f"Generated {len(added)} row(s) with claude-haiku-4-5")
+    assert all(set(r) == set(columns) and all(isinstance(v, str) and v for v in r.values()) for r in added)
+    empty, why = await handlers.generate_rows('[[variants]]\nid = "v1"\nprompt = "Hello"\n', None, 3,
+                                              SpendCap(5.0), "", *playground_values())
+    assert empty == {"__type__": "update"}  # the grid is left as it was
+    assert why.startswith("⚠️ Could not generate rows: the spec's prompts use no {{variables}}")

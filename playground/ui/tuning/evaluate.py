@@ -21,7 +21,7 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from playground import store
+from playground import catalog, store
 from playground.errors import PlaygroundError
 from playground.evals import EvalRun, ResponseCache, SpecError, Summary, to_json, write_csv
 from playground.evals.asserts import TYPES
@@ -32,6 +32,7 @@ from playground.tuning import cost
 from playground.tuning.diff import word_diff
 from playground.ui.context import UIContext, read_settings
 
+from . import evaluate_generate as gen
 from . import evaluate_runs as runs
 from . import evaluate_spec as form
 from . import evaluate_view as view
@@ -77,6 +78,11 @@ def evaluate_tab(ctx: UIContext, spend: gr.State, session: gr.State, tab: Any = 
             row_add = gr.Button("Add row", elem_id="eval_add_row")
             rows_write = gr.Button("Write the rows into the spec", elem_id="eval_write_rows")
             upload = gr.File(label="Import CSV / JSONL", file_types=[".csv", ".jsonl"], elem_id="eval_dataset")
+        with gr.Row():
+            gen_n = gr.Number(5, label="Rows to generate", precision=0, minimum=1, maximum=gen.MAX_ROWS,
+                              elem_id="eval_generate_n")
+            gen_btn = gr.Button("Generate rows with the model (the Playground's settings)",
+                                elem_id="eval_generate_rows")
     with gr.Row():
         check_btn = gr.Button("Check", elem_id="eval_check_btn")
         run_btn = gr.Button("Run", variant="primary", elem_id="eval_run")
@@ -140,6 +146,8 @@ def evaluate_tab(ctx: UIContext, spend: gr.State, session: gr.State, tab: Any = 
     row_add.click(form.add_row, grid, grid, **quiet)
     rows_write.click(handlers.write_rows, [spec, grid], [spec, form_note], **quiet).then(**checked)
     upload.upload(handlers.import_file, [spec, upload], [spec, form_note], **quiet).then(**checked)
+    gen_btn.click(handlers.generate_rows, [spec, grid, gen_n, spend, ctx.api_key, *settings_in], [grid, form_note],
+                  **PRIVATE)
 
     run_outputs = [status, progress, *views, run_id, run_btn, stop_btn, resume_btn, runs]
     run_btn.click(handlers.run, [spec, spend, session, ctx.api_key, *settings_in], run_outputs, **PRIVATE)
@@ -243,6 +251,19 @@ class EvaluateHandlers:
             return form.set_cases(text, rows), f"Imported {len(rows)} case(s) from {Path(path).name} into the spec."
         except SpecError as exc:
             return gr.skip(), f"⚠️ {exc}"
+
+    async def generate_rows(self, text: str, grid: Any, n: Any, cap: cost.SpendCap, api_key: str,
+                            *values: Any) -> tuple[Any, str]:
+        """New cases from the model for the grid (reviewed there before they go into the spec)."""
+        try:
+            settings = read_settings(values)
+            target = target_for(self.ctx, settings, api_key)
+            frame, note, record = await gen.generate_rows(settings, target, text, grid, int(n or 5))
+        except (PlaygroundError, ValueError) as exc:
+            return gr.skip(), f"⚠️ Could not generate rows: {exc}"
+        if record.usage is not None:
+            cap.add(catalog.usage_cost_usd(settings.model_id, record.usage))
+        return frame, note
 
     # -- running ------------------------------------------------------------------------------------------
     async def run(self, text: str, cap: cost.SpendCap, chat: Any, api_key: str, *values: Any
