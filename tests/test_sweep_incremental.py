@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from playground.responses import Usage
+from playground.run import RunRecord
 from playground.settings import FIELDS, RunSettings
 from playground.tuning import cost, report, variation
 from playground.tuning.runner import Job, JobResult, Update
@@ -21,11 +22,35 @@ from playground.ui.tuning.sweep_view import Cadence, SweepView
 def res(key: int, temp: float, stop: list[str], text: str, repeat: int = 0, error: str | None = None,
         out_tokens: int = 10, duration: float = 1.0, cost_usd: float | None = 0.01) -> JobResult:
     r = JobResult(key, RunSettings(temperature=temp, stop_sequences=tuple(stop)),
-                  {"cell": key, "repeat": repeat, "values": {"temperature": temp, "stop": list(stop)}})
-    r.text, r.error, r.done, r.started = text, error, True, True
-    r.duration_s, r.ttft_s, r.cost_usd = duration, 0.1, cost_usd
-    r.usage = None if error else Usage(5, out_tokens)
+                  {"cell": key, "repeat": repeat, "values": {"temperature": temp, "stop": list(stop)}},
+                  _record(text, None if error else Usage(5, out_tokens), duration, error=error))
+    r.done, r.started, r.cost_usd = True, True, cost_usd
     return r
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _record(text: str, usage: Usage | None, duration: float, ttft: float = 0.1,
+            error: str | None = None) -> RunRecord:
+    """A run record that got ``text`` at +``ttft`` s and ended (done, or with ``error``) at +``duration`` s."""
+    clock = Clock()
+    run = RunRecord(clock)
+    clock.now = ttft
+    run.add(text)
+    if usage is not None:
+        run.add(usage)
+    clock.now = duration
+    if error:
+        run.mark_error(RuntimeError(error), error)
+    else:
+        run.mark_done()
+    return run
 
 
 @pytest.fixture
@@ -90,8 +115,8 @@ def _jobs(points: int, repeats: int) -> list[Job]:
 
 
 def _finished(job: Job, text: str) -> Update:
-    r = JobResult(job.key, job.settings, dict(job.meta))
-    r.text, r.done, r.started, r.usage, r.duration_s = text, True, True, Usage(1, 2), 0.5
+    r = JobResult(job.key, job.settings, dict(job.meta), _record(text, Usage(1, 2), 0.5))
+    r.done, r.started = True, True
     return Update(job.key, r, True)
 
 
@@ -136,13 +161,13 @@ def _values(**changes: Any) -> list[Any]:
 
 @pytest.fixture
 def emulator_ctx():
-    from playground.ui.backends import Backends
-
+    from playground.backends import Backends
+    from playground.config import Config
     from playground.emulator import start_in_thread
     from playground.ui.context import UIContext
 
     emu = start_in_thread(seed=7)
-    backends = Backends(start_offline=lambda **_: emu)
+    backends = Backends(Config(), start_offline=lambda **_: emu)
     try:
         yield UIContext(backends=backends, backend=None, api_key=None, model=None)
     finally:
