@@ -86,7 +86,10 @@ async def test_a_900_level_schema_is_refused_by_name_and_the_run_is_saved(emu: A
     async for progress in stream_run(RunRequest(Anthropic, catalog.EMULATOR_MODEL, messages, kwargs)):
         view = progress.run
     assert view.status == "error" and "tools" in view.error_text and "nests deeper than" in view.error_text
-    run_id = record_turn(view, messages, catalog.EMULATOR_MODEL, kwargs, api_key="sk-test-key", owner="deep")
+    # RunSettings itself refuses such tools (test above), so the stored params carry the rest; the failed
+    # request (deep tools included) is what the run record keeps
+    settings = RunSettings(model=catalog.EMULATOR_MODEL, max_tokens=10)
+    run_id = record_turn(view, messages, settings, api_key="sk-test-key", owner="deep")
     assert run_id is not None
     run = store.get_store().get(run_id)
     assert run is not None and "nests deeper than" in (run.error or "")
