@@ -80,7 +80,7 @@ def test_an_older_presets_file_still_reads_as_the_shared_presets(tmp_path) -> No
     assert presets.names("someone") == []
 
 
-def test_the_hosted_page_config_lists_no_presets(tmp_path, monkeypatch) -> None:
+def test_the_hosted_page_config_lists_no_presets(tmp_path) -> None:
     from test_ui_app import NoEmulator  # the app without starting an emulator
 
     from playground.backends import Backends
@@ -89,10 +89,12 @@ def test_the_hosted_page_config_lists_no_presets(tmp_path, monkeypatch) -> None:
 
     path = tmp_path / "presets.json"
     PresetStore(path).save("visible-name", RunSettings(model=catalog.EMULATOR_MODEL))
-    monkeypatch.setenv("PLAYGROUND_PRESETS_PATH", str(path))
-    monkeypatch.setenv("PLAYGROUND_HISTORY_SCOPE", "session")
-    config = build_app(Backends(Config(), start_offline=lambda **_: NoEmulator())).get_config_file()
+
+    def page(scope: str) -> dict[str, Any]:  # the app reads its Config (installed by build_app), not the env
+        config = Config(history_scope=scope, presets_path=path)
+        return build_app(Backends(config, start_offline=lambda **_: NoEmulator())).get_config_file()
+
+    config = page("session")
     assert "visible-name" not in json.dumps(config, default=str)
-    monkeypatch.setenv("PLAYGROUND_HISTORY_SCOPE", "shared")
-    config = build_app(Backends(Config(), start_offline=lambda **_: NoEmulator())).get_config_file()
+    config = page("shared")
     assert "visible-name" in json.dumps(config, default=str)  # the same check can see a name
