@@ -104,6 +104,8 @@ def test_release_of_an_unknown_session_is_a_no_op():
 async def test_releases_are_followed_by_one_reclaim(monkeypatch):
     calls = []
     monkeypatch.setattr(session_cleanup, "RECLAIM_AFTER_S", 0.3)
+    # an earlier test's release scheduled a reclaim on its own event loop, closed before it ran
+    monkeypatch.setattr(session_cleanup, "_reclaim_pending", False)
     monkeypatch.setattr(session_cleanup, "reclaim", lambda: calls.append(1) or setattr(
         session_cleanup, "_reclaim_pending", False))
     demo, _, holder = app_with_session(grace_s=0)
