@@ -9,6 +9,9 @@ import os
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from playground.ui.app import build_app, concurrency_limit, launch_options  # noqa: E402
+from playground.ui.logs import configure_logging  # noqa: E402
+
+configure_logging()  # one line per handled condition; tracebacks only for bugs
 
 demo = build_app()
 # Every listener's limit defaults to 1, which would let one visitor's stream block everyone else.

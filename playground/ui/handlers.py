@@ -17,11 +17,11 @@ from typing import Any
 import gradio as gr
 
 from playground import catalog
-from playground.errors import PlaygroundError
+from playground.errors import MissingAuthError, PlaygroundError
 from playground.secrets import scrub
-from playground.settings import RunSettings
+from playground.settings import RunSettings, SettingsError
 from playground.tuning.record import record_turn
-from playground.ui import inspector
+from playground.ui import inspector, layout
 from playground.ui.backends import ANTHROPIC, OFFLINE, OPENAI, Backends
 from playground.ui.context import read_settings
 from playground.ui.render import EVENTS_CAP, TurnView
@@ -86,35 +86,47 @@ class Handlers:
 
     # -- models and backends -------------------------------------------------------------
     async def refresh_models(self, backend: str, api_key: str, base_url: str, current: str | None) -> Any:
-        """Reload the model list from the chosen backend, keeping the current id if it is still there."""
+        """Reload the model list from the chosen backend, keeping the current id if it is still there.
+        The offline sampler is listed only offline. The real API without a key lists the catalog's
+        models, quietly: the key box already says a key is needed."""
         if backend == OPENAI and not (base_url or "").strip():
             return gr.update()  # nothing to ask yet: the list loads once a base URL is given
         try:
             models = await self.backends.models(backend, api_key, base_url)
+        except MissingAuthError:
+            models = [m.id for m in catalog.MODELS]
         except Exception as exc:  # noqa: BLE001 - any failure here must leave the dropdown usable
             message = str(exc) if isinstance(exc, PlaygroundError) else type(exc).__name__
             gr.Warning(f"Could not list models ({message}); type a model id instead.")
             return gr.update()
+        if backend != OFFLINE:
+            models = [m for m in models if m != catalog.EMULATOR_MODEL]
         if not models:
-            return gr.update()
+            return gr.update(value="") if current == catalog.EMULATOR_MODEL else gr.update()
         value = current if current in models else (
             catalog.EMULATOR_MODEL if backend == OFFLINE and catalog.EMULATOR_MODEL in models else models[0])
         if backend == ANTHROPIC and current not in models and catalog.DEFAULT_MODEL in models:
             value = catalog.DEFAULT_MODEL
         return gr.update(choices=models, value=value)
 
-    @staticmethod
-    def backend_changed(backend: str) -> tuple[Any, Any, Any, Any]:
+    def backend_changed(self, backend: str) -> tuple[Any, ...]:
         """Show the base URL only for OpenAI-compatible, the emulator options only offline (and reset the
-        fault); clear the key box so a key typed for one backend is not sent to another."""
+        fault); clear the key box so a key typed for one backend is not sent to another, with its hint;
+        the header and the banner name the backend now in use."""
         return (gr.update(visible=backend == OPENAI), gr.update(visible=backend == OFFLINE), gr.update(value=""),
-                gr.update(value=""))
+                gr.update(value="", info=layout.key_hint(self.backends, backend, "")),
+                layout.header_html(backend), layout.banner(self.backends, backend))
 
     # -- a run ---------------------------------------------------------------------------
     async def send(self, session: Session, prompt: dict | str | None, api_key: str, *values: Any
                    ) -> AsyncIterator[tuple[Any, ...]]:
         """Stream one run into the chat and the inspector (one run per session at a time)."""
         text, files, values = read_inputs(prompt, values)
+        try:
+            read_settings(values)
+        except SettingsError:  # said at the field and in the check line (field_checks): nothing else changes
+            yield _no_change()
+            return
         if not text.strip() and not files:
             gr.Warning("Type a message (or attach a file) first.")
             yield _no_change()

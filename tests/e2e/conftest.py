@@ -12,6 +12,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from app_server import ARTIFACTS, AppProcess, running_app  # noqa: E402
+from ui import open_sections  # noqa: E402
 
 CHROMIUM = os.environ.get("PLAYGROUND_CHROMIUM", "/usr/bin/chromium")
 
@@ -39,7 +40,7 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(browser, app: AppProcess):
+def page(browser, app: AppProcess, request: pytest.FixtureRequest):
     """A fresh browser context (its own Gradio session) on the loaded app."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
@@ -48,6 +49,8 @@ def page(browser, app: AppProcess):
     page.wait_for_selector("#send")
     # the model list arrives from the backend after load
     page.wait_for_function("document.querySelector('#model input')?.value?.length > 0")
+    if getattr(request.module, "OPEN_SECTIONS", True):  # a layout test sees the page as a user first does
+        open_sections(page)
     yield page
     context.close()
 
