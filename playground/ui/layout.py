@@ -25,12 +25,20 @@ SECTION_TITLES = {
 }
 SHORT_LABELS = {OFFLINE: "Offline emulator", ANTHROPIC: "Anthropic API", OPENAI: "OpenAI-compatible endpoint"}
 
-# Runs once in the browser when the page loads: the light/dark choice saved by the header's switch.
+# Runs once in the browser when the page loads: the light/dark choice saved by the header's switch,
+# and Ctrl/Cmd+Enter in the message box sends (Gradio's box sends on a plain Enter only: it listens
+# to keypress, which Chromium does not fire with Ctrl held).
 PAGE_JS = """
 () => {
   const saved = localStorage.getItem('playground-theme');
   if (saved === 'dark') document.body.classList.add('dark');
   if (saved === 'light') document.body.classList.remove('dark');
+  document.addEventListener('keydown', (e) => {
+    if (e.key !== 'Enter' || !(e.ctrlKey || e.metaKey) || e.isComposing) return;
+    if (!(e.target instanceof Element) || !e.target.closest('#prompt')) return;
+    e.preventDefault();
+    document.querySelector('#send')?.click();
+  }, true);
 }
 """
 # The header's switch: flip Gradio's own dark class (what ?__theme=dark sets) and remember it.

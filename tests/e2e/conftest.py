@@ -21,7 +21,9 @@ CHROMIUM = os.environ.get("PLAYGROUND_CHROMIUM", "/usr/bin/chromium")
 def app(request: pytest.FixtureRequest) -> Iterator[AppProcess]:
     """``python app.py`` for this module; a module may set ``APP_ENV = {...}`` (e.g. emulator pacing)."""
     env = getattr(request.module, "APP_ENV", {})
-    with running_app(request.module.__name__.rsplit(".", 1)[-1], env) as proc:
+    # a loaded machine can need longer than the default to import gradio and start
+    timeout = float(os.environ.get("PLAYGROUND_APP_START_TIMEOUT", "60"))
+    with running_app(request.module.__name__.rsplit(".", 1)[-1], env, timeout=timeout) as proc:
         yield proc
 
 
