@@ -49,12 +49,12 @@ def test_a_bad_value_is_said_at_its_box_and_cleared_once_fixed() -> None:
     assert check == "- **Check:** max_tokens: must be a whole number of at least 1, got -5."
     assert by_name["max_tokens"]["info"] == "must be a whole number of at least 1, got -5."
     assert by_name["max_tokens"]["elem_classes"] == ["invalid"]
-    assert by_name["temperature"]["info"] is None and by_name["temperature"]["elem_classes"] == []
+    assert by_name["temperature"]["info"] == "" and by_name["temperature"]["elem_classes"] == []
     check, *marks = field_checks(*ui_values(max_tokens=40))
     by_name = dict(zip(FIELD_INFO, marks, strict=True))
     assert check == ""
     assert all(m["elem_classes"] == [] for m in marks)
-    assert by_name["max_tokens"]["info"] is None and by_name["stop_sequences"]["info"] == STOP_INFO
+    assert by_name["max_tokens"]["info"] == "" and by_name["stop_sequences"]["info"] == STOP_INFO
 
 
 def test_a_model_rule_is_said_at_the_box_it_concerns() -> None:
@@ -124,7 +124,7 @@ def test_switching_backend_updates_header_banner_and_key_hint() -> None:
     assert ">Offline emulator<" in header and "**offline emulator** is selected" in banner
     with_key = Handlers(Backends(env_key="sk-ant-server"))
     *_, key, _, banner = with_key.backend_changed(ANTHROPIC)
-    assert key["info"] is None and "server's key" in banner
+    assert key["info"] == "" and "server's key" in banner
 
 
 async def test_a_client_that_goes_away_is_one_log_line(caplog) -> None:

@@ -29,7 +29,7 @@ STYLE = Path(__file__).with_name("style.css")
 # from fetching remote images (a Markdown image in a reply would otherwise load by itself).
 # form-action: the sanitizer keeps <form>, so a reply could show a look-alike form posting to its own site.
 HEAD = "<meta http-equiv=\"Content-Security-Policy\" content=\"img-src 'self' data: blob:; form-action 'self'\">"
-CHAT_HEIGHT = "max(300px, calc(100vh - 380px))"  # header, tabs, message box, hint and buttons below
+CHAT_HEIGHT = "max(300px, calc(100vh - 405px))"  # header, tabs, message box, hint and buttons below
 DEFAULT_CONCURRENCY = 32  # async, I/O-bound runs throttled to 20 renders/s each: see README
 
 
@@ -191,7 +191,7 @@ def build_app(backends: Backends | None = None) -> gr.Blocks:
         with gr.Tabs(elem_id="main_tabs"):
             with gr.Tab("Playground", id="playground"):
                 with gr.Row(elem_id="playground_row"):
-                    with gr.Column(scale=1, min_width=300, elem_id="settings"):
+                    with gr.Column(scale=1, min_width=330, elem_id="settings"):
                         c = _settings_column(backends)
                     with gr.Column(scale=3, min_width=340, elem_id="chat_column"):
                         # The height follows the window: the chat and the inspector fit a laptop screen.

@@ -17,10 +17,10 @@ from playground.settings import SAMPLING, THINKING_MODES, RunSettings, SettingsE
 from playground.ui.context import read_settings
 
 STOP_INFO = "One per line; \\n and \\t inside a line mean newline and tab."
-# The boxes that show their own problem under them (``info``), with what they show when fine.
-FIELD_INFO: dict[str, str | None] = {"temperature": None, "top_p": None, "top_k": None, "max_tokens": None,
-                                     "thinking_budget": None, "stop_sequences": STOP_INFO, "tool_choice": None,
-                                     "cache_ttl": None}
+# The boxes that show their own problem under them (``info``), with what they show when fine
+# ("" rather than None: Gradio drops None from an update, which would leave the old message up).
+FIELD_INFO: dict[str, str] = {"temperature": "", "top_p": "", "top_k": "", "max_tokens": "", "thinking_budget": "",
+                              "stop_sequences": STOP_INFO, "tool_choice": "", "cache_ttl": ""}
 SAMPLING_HINT = "Blank = the model's default (not sent)."
 EFFORT_HINT = "Sent as output_config.effort; default = not sent."
 

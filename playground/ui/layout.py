@@ -60,9 +60,8 @@ def header_html(kind: str) -> str:
 def banner(backends: Backends, kind: str) -> str:
     """The short line under the header for backend ``kind``: what it is and what it needs."""
     if kind == OFFLINE:
-        return ("The **offline emulator** is selected: it runs in this process and needs no key. For the real API "
-                "pick *Anthropic API* and paste a key" + ("." if not backends.has_server_key
-                                                            else " (or use the server's key)."))
+        return ("The **offline emulator** is selected: it runs here and needs no key. For the real API pick "
+                "*Anthropic API*" + (" and paste a key." if not backends.has_server_key else "."))
     if kind == ANTHROPIC:
         if backends.has_server_key:
             return "The **Anthropic API** is selected, with the server's key. Paste your own key to use it instead."
@@ -72,14 +71,14 @@ def banner(backends: Backends, kind: str) -> str:
     return f"Backend: {LABELS.get(kind, kind)}."
 
 
-def key_hint(backends: Backends, kind: str, api_key: str | None) -> str | None:
-    """The calm note at the key box (None: nothing to say). A missing key is a hint, not an error,
-    until the user sends."""
+def key_hint(backends: Backends, kind: str, api_key: str | None) -> str:
+    """The calm note at the key box ("" when there is nothing to say: Gradio drops a None update).
+    A missing key is a hint, not an error, until the user sends."""
     if kind == ANTHROPIC and not (api_key or "").strip() and not backends.has_server_key:
         return "Paste an Anthropic API key to send (it stays in this browser session)."
     if kind == OFFLINE:
         return "Not needed for the offline emulator."
-    return None
+    return ""
 
 
 def _count(n: int, word: str) -> str:
