@@ -136,13 +136,13 @@ def _values(**changes: Any) -> list[Any]:
 
 @pytest.fixture
 def emulator_ctx():
-    from playground.ui.backends import Backends
-
+    from playground.backends import Backends
+    from playground.config import Config
     from playground.emulator import start_in_thread
     from playground.ui.context import UIContext
 
     emu = start_in_thread(seed=7)
-    backends = Backends(start_offline=lambda **_: emu)
+    backends = Backends(Config(), start_offline=lambda **_: emu)
     try:
         yield UIContext(backends=backends, backend=None, api_key=None, model=None)
     finally:
