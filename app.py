@@ -11,6 +11,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from playground.config import ConfigError, load_config  # noqa: E402
 from playground.ui.app import build_app, launch_options  # noqa: E402
+from playground.ui.logs import configure_logging  # noqa: E402
+
+configure_logging()  # one line per handled condition; tracebacks only for bugs
 
 try:
     config = load_config()  # the environment and .env, read once here and passed down

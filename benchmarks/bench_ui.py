@@ -28,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
 from app_server import running_app  # noqa: E402
+from ui import open_section  # noqa: E402
 
 BARE_APP = Path(__file__).resolve().parent / "bare_chat_app.py"
 
@@ -86,10 +87,11 @@ def one_run(page, pid: int, tokens: int, *, inspector: bool = True) -> dict[str,
 
 
 def open_page(browser, app, tokens: int, *, playground: bool):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page = browser.new_page(viewport={"width": 1440, "height": 900})  # a laptop: the layout it is sized for
     page.goto(app.url)
     if playground:
         page.wait_for_function("document.querySelector('#model input')?.value?.length > 0")
+        open_section(page, "offline_options")  # a collapsed settings section
         page.locator("#endless input").check()  # no natural end: the reply runs to max_tokens
     else:
         page.wait_for_selector("#send")
@@ -118,7 +120,8 @@ def main() -> None:
     results: dict[str, list[dict[str, float]]] = {"playground": [], "bare Gradio chat": []}
     with tempfile.TemporaryDirectory() as data, running_app("bench", {
         **env, "PLAYGROUND_HISTORY_PATH": os.path.join(data, "history.sqlite3"),  # keep the user's history clean
-    }) as app, running_app("bench-bare", env, script=BARE_APP) as bare, sync_playwright() as pw:
+    }, timeout=240) as app, running_app("bench-bare", env, script=BARE_APP, timeout=240) as bare, \
+            sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"], headless=True)
         pages = {"playground": (open_page(browser, app, args.tokens, playground=True), app),
                  "bare Gradio chat": (open_page(browser, bare, args.tokens, playground=False), bare)}

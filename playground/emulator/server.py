@@ -404,7 +404,13 @@ async def errors_middleware(request: web.Request, handler: Any) -> web.StreamRes
     except web.HTTPMethodNotAllowed:
         return _error_response(request, ApiError(405, f"Method {request.method} not allowed for {request.path}",
                                                  "invalid_request_error"))
-    except (ConnectionResetError, asyncio.CancelledError):
+    except ConnectionResetError:
+        # The client went away mid-stream (Stop, a closed tab): normal, so one line and no traceback.
+        # aiohttp finishes a response on a closed transport quietly; re-raised, it logs a 500 traceback.
+        log.info("emulator: client closed the connection during %s %s (%s)", request.method, request.path,
+                 request[REQUEST_ID])
+        return web.Response(status=499, reason="Client Closed Request")
+    except asyncio.CancelledError:
         raise
     except Exception:  # noqa: BLE001 - a bug must still answer in the API's shape
         log.exception("emulator: unhandled error on %s %s", request.method, request.path)

@@ -16,9 +16,9 @@ from playground import config as app_config
 from playground.backends import BACKENDS, Backends
 from playground.config import Config
 from playground.settings import FIELDS, OFFLINE_ONLY, RunSettings
-from playground.ui import session_cleanup
+from playground.ui import layout, session_cleanup
 from playground.ui.context import UIContext
-from playground.ui.controls import max_tokens_for_thinking, model_controls, settings_problems
+from playground.ui.controls import FIELD_INFO, STOP_INFO, field_checks, max_tokens_for_thinking, model_controls
 from playground.ui.handlers import FAULTS, INSPECTOR_KEYS, ChatAPI, Handlers
 from playground.ui.session import Session
 from playground.ui.token_count import count_next_request
@@ -29,6 +29,7 @@ STYLE = Path(__file__).with_name("style.css")
 # from fetching remote images (a Markdown image in a reply would otherwise load by itself).
 # form-action: the sanitizer keeps <form>, so a reply could show a look-alike form posting to its own site.
 HEAD = "<meta http-equiv=\"Content-Security-Policy\" content=\"img-src 'self' data: blob:; form-action 'self'\">"
+CHAT_HEIGHT = "max(300px, calc(100vh - 405px))"  # header, tabs, message box, hint and buttons below
 
 
 def theme() -> gr.themes.Base:
@@ -45,6 +46,7 @@ def launch_options() -> dict[str, Any]:
         "theme": theme(),
         "css_paths": [STYLE],
         "head": HEAD,
+        "js": layout.PAGE_JS,  # the saved light/dark choice
         "run_history": False,  # it would keep every input (the API key too) in the browser's storage
         "max_file_size": "20mb",
         "footer_links": ["api", "settings"],
@@ -56,67 +58,80 @@ def _number_box(name: str) -> gr.Textbox:
 
 
 DEFAULTS = RunSettings().to_ui()
+LABELS_AT_START = layout.section_labels(DEFAULTS)
 RESPONSE_FORMAT_HINT = ('Blank = text. {"type": "json_object"}, or {"type": "json_schema", "json_schema": '
                         '{"name": "answer", "schema": {...}}}.')
 
 
 def _settings_column(backends: Backends) -> dict[str, Any]:
-    """The settings components, keyed by FIELDS (plus the key box and refresh button)."""
+    """The settings components, keyed by FIELDS (plus the key box, refresh button, banner and sections).
+    Model and sampling are open; the rest are collapsed sections whose title says what is set."""
     c: dict[str, Any] = {}
-    default = backends.default
-    c["backend"] = gr.Dropdown([(b.label, b.kind) for b in BACKENDS.values()], value=default.kind,
-                               label="Backend", elem_id="backend")
-    c["base_url"] = gr.Textbox(label="Base URL", placeholder="http://localhost:8000/v1", elem_id="base_url",
-                               visible=False)
-    c["api_key"] = gr.Textbox(label="API key", type="password", elem_id="api_key",
-                              placeholder="sk-ant-… (kept only in this browser session)")
-    with gr.Row(equal_height=True):
-        c["model"] = gr.Dropdown([default.default_model], allow_custom_value=True, label="Model",
-                                 elem_id="model", scale=4)
-        c["refresh"] = gr.Button("↻", elem_id="refresh_models", scale=0, min_width=40)
-    c["system"] = gr.Textbox(label="System prompt", lines=3, elem_id="system")
-    with gr.Row():
-        # Text boxes, not gr.Number: blank must mean "not sent" (the model's default), and Number shows 0.
-        c["temperature"] = _number_box("temperature")
-        c["top_p"] = _number_box("top_p")
-        c["top_k"] = _number_box("top_k")
-    c["sampling_note"] = gr.Markdown("Blank = the model's default (not sent).", elem_id="sampling_note")
-    with gr.Row(equal_height=True):
-        c["max_tokens"] = gr.Number(DEFAULTS["max_tokens"], label="max_tokens", minimum=1, precision=0,
-                                    elem_id="max_tokens")
-        c["stream"] = gr.Checkbox(True, label="Stream", elem_id="stream")
-    c["stop_sequences"] = gr.Textbox(label="Stop sequences", lines=2, elem_id="stop_sequences",
-                                     info="One per line; \\n and \\t inside a line mean newline and tab.")
-    c["thinking"] = gr.Radio(["off", "budget", "adaptive"], value="off", label="Thinking", elem_id="thinking")
-    with gr.Row():
-        c["thinking_budget"] = gr.Number(DEFAULTS["thinking_budget"], label="budget_tokens", minimum=1024,
-                                         precision=0, interactive=DEFAULTS["thinking"] == "budget",
-                                         elem_id="thinking_budget")
-        c["effort"] = gr.Dropdown([("default (not sent)", ""), "low", "medium", "high", "xhigh", "max"], value="",
-                                  label="Effort", elem_id="effort")
-    with gr.Row():
-        c["cache"] = gr.Radio([("off", "off"), ("system prompt", "system"), ("whole prompt", "auto")], value="off",
-                              label="Prompt caching", elem_id="cache", scale=3,
-                              info="Cache reads cost 0.1x input; writes 1.25x (5m) or 2x (1h).")
-        c["cache_ttl"] = gr.Dropdown(["5m", "1h"], value="5m", label="TTL", elem_id="cache_ttl", scale=1,
-                                     min_width=80)
-    with gr.Accordion("Tools", open=False, elem_id="tools_panel"):
+    kind = backends.default.kind
+    with gr.Accordion("Model", open=True, elem_id="model_section"):
+        c["notice"] = gr.Markdown(layout.banner(backends, kind), elem_id="notice")
+        c["backend"] = gr.Dropdown([(b.label, b.kind) for b in BACKENDS.values()], value=kind,
+                                   label="Backend", elem_id="backend")
+        c["base_url"] = gr.Textbox(label="Base URL", placeholder="http://localhost:8000/v1", elem_id="base_url",
+                                   visible=False)
+        c["api_key"] = gr.Textbox(label="API key", type="password", elem_id="api_key",
+                                  info=layout.key_hint(backends, kind, ""),
+                                  placeholder="sk-ant-… (kept only in this browser session)")
+        with gr.Row(equal_height=True):
+            c["model"] = gr.Dropdown([backends.default.default_model],
+                                     allow_custom_value=True, label="Model", elem_id="model", scale=4)
+            c["refresh"] = gr.Button("↻", elem_id="refresh_models", scale=0, min_width=40)
+        c["system"] = gr.Textbox(label="System prompt", lines=2, max_lines=12, elem_id="system")
+    with gr.Accordion("Sampling", open=True, elem_id="sampling_section"):
+        with gr.Row():
+            # Text boxes, not gr.Number: blank must mean "not sent" (the model's default), and Number shows 0.
+            c["temperature"] = _number_box("temperature")
+            c["top_p"] = _number_box("top_p")
+            c["top_k"] = _number_box("top_k")
+        c["sampling_note"] = gr.Markdown("Blank = the model's default (not sent).", elem_id="sampling_note")
+        with gr.Row(equal_height=True):
+            # No minimum: Gradio would refuse -5 before any handler with a bare "Error" over the page;
+            # RunSettings says what is wrong, at the field (controls.field_checks).
+            c["max_tokens"] = gr.Number(DEFAULTS["max_tokens"], label="max_tokens", precision=0,
+                                        elem_id="max_tokens")
+            c["stream"] = gr.Checkbox(True, label="Stream", elem_id="stream")
+        c["stop_sequences"] = gr.Textbox(label="Stop sequences", lines=1, max_lines=6, elem_id="stop_sequences",
+                                         info=STOP_INFO)
+    sections = {}
+    with gr.Accordion(LABELS_AT_START["thinking_section"], open=False, elem_id="thinking_section") as sections["thinking_section"]:
+        c["thinking"] = gr.Radio(["off", "budget", "adaptive"], value="off", label="Thinking", elem_id="thinking")
+        with gr.Row():
+            c["thinking_budget"] = gr.Number(DEFAULTS["thinking_budget"], label="budget_tokens", precision=0,
+                                             interactive=DEFAULTS["thinking"] == "budget",
+                                             elem_id="thinking_budget", min_width=120)
+            c["effort"] = gr.Dropdown([("default (not sent)", ""), "low", "medium", "high", "xhigh", "max"],
+                                      value="", label="Effort", elem_id="effort", min_width=120)
+    with gr.Accordion(LABELS_AT_START["tools_panel"], open=False, elem_id="tools_panel") as sections["tools_panel"]:
         c["tools"] = gr.Code("", language="json", label="Tools (JSON list)", elem_id="tools", lines=4, max_lines=20,
                              wrap_lines=True, show_line_numbers=False)
         c["tool_choice"] = gr.Dropdown(["auto", "any", "none"], value="auto", allow_custom_value=True,
                                        label="tool_choice (or tool:NAME)", elem_id="tool_choice")
-    with gr.Accordion("Response format and API version", open=False, elem_id="format_panel"):
+    with gr.Accordion(LABELS_AT_START["caching_section"], open=False, elem_id="caching_section") as sections["caching_section"]:
+        c["cache"] = gr.Radio([("off", "off"), ("system prompt", "system"), ("whole prompt", "auto")], value="off",
+                              label="Prompt caching", elem_id="cache",
+                              info="Cache reads cost 0.1x input; writes 1.25x (5m) or 2x (1h).")
+        c["cache_ttl"] = gr.Dropdown(["5m", "1h"], value="5m", label="TTL", elem_id="cache_ttl", min_width=120)
+    with gr.Accordion(LABELS_AT_START["format_panel"], open=False,
+                      elem_id="format_panel") as sections["format_panel"]:
         c["response_format"] = gr.Code("", language="json", label="Response format (JSON)", elem_id="response_format",
                                        lines=3, max_lines=20, wrap_lines=True, show_line_numbers=False)
         gr.Markdown(RESPONSE_FORMAT_HINT, elem_id="response_format_hint")
         c["api_version"] = gr.Dropdown(["2023-06-01", "2026-10-21"], value=DEFAULTS["api_version"],
                                        allow_custom_value=True, label="anthropic-version", elem_id="api_version")
-    with gr.Group(visible=default.emulator_switches) as c["offline_options"]:
+    with gr.Accordion(LABELS_AT_START["offline_options"], open=False, visible=backends.default.emulator_switches,
+                      elem_id="offline_options") as sections["offline_options"]:
         c["fault"] = gr.Dropdown([(f or "none", f) for f in FAULTS], value="", label="Inject a fault (offline only)",
                                  elem_id="fault")
         c["endless"] = gr.Checkbox(False, label="Run to max_tokens (no natural end; offline only)",
                                    elem_id="endless")
         c["redact_thinking"] = gr.Checkbox(False, label="Redacted thinking (offline only)", elem_id="redact_thinking")
+    c["offline_options"] = sections["offline_options"]
+    c["sections"] = [sections[k] for k in layout.SECTION_TITLES]
     return c
 
 
@@ -163,38 +178,50 @@ def build_app(backends: Backends | None = None, config: Config | None = None) ->
     backends = backends or Backends(config)
     app_config.install(backends.config)
     handlers = Handlers(backends)
-    with gr.Blocks(title="Anthropic Playground", analytics_enabled=False) as demo:
+    with gr.Blocks(title=layout.TITLE, analytics_enabled=False, fill_width=True) as demo:
         session = gr.State(Session())  # deep-copied per browser session (Session.__deepcopy__: fresh)
-        gr.Markdown(backends.notice(), elem_id="notice")
+        with gr.Row(elem_id="header", equal_height=True):
+            header = gr.HTML(layout.header_html(backends.default.kind), elem_id="header_title", padding=False)
+            theme_btn = gr.Button("◐ Light / dark", elem_id="theme_toggle", size="sm", scale=0, min_width=130)
         with gr.Tabs(elem_id="main_tabs"):
             with gr.Tab("Playground", id="playground"):
-                with gr.Row():
-                    with gr.Column(scale=1, min_width=320, elem_id="settings"):
+                with gr.Row(elem_id="playground_row"):
+                    with gr.Column(scale=1, min_width=330, elem_id="settings"):
                         c = _settings_column(backends)
-                    with gr.Column(scale=3):
-                        chat = gr.Chatbot(elem_id="chat", height=520, sanitize_html=True, allow_tags=False,
+                    with gr.Column(scale=3, min_width=340, elem_id="chat_column"):
+                        # The height follows the window: the chat and the inspector fit a laptop screen.
+                        chat = gr.Chatbot(elem_id="chat", height=CHAT_HEIGHT, sanitize_html=True, allow_tags=False,
                                           feedback_options=None, buttons=["copy", "copy_all"], editable="user",
                                           placeholder="Send a message to start.", label="Chat",
                                           latex_delimiters=[])  # no LaTeX scan: cheaper renders of long replies
+                        # Where a share link says what it could not restore (the page it opens on).
+                        share_notice = gr.Markdown("", elem_id="share_notice")
+                        # lines=1: Gradio's box then sends on Enter (and Ctrl/Cmd+Enter) and Shift+Enter adds a
+                        # line; it grows up to max_lines as the message does.
                         prompt = gr.MultimodalTextbox(elem_id="prompt", file_types=["image", ".pdf"],
                                                       file_count="multiple", sources=["upload"], submit_btn=False,
                                                       placeholder="Message (drop, paste or attach images/PDFs)",
-                                                      show_label=False, lines=2)
+                                                      show_label=False, lines=1, max_lines=10)
+                        gr.Markdown(layout.KEY_HINT, elem_id="prompt_hint")
                         # What the chosen model would reject, next to Send where it is seen before sending.
                         problems = gr.Markdown("", elem_id="problems")
-                        with gr.Row():  # min_width: six buttons share one line
-                            send = gr.Button("Send", variant="primary", elem_id="send", min_width=90)
-                            stop = gr.Button("Stop", variant="stop", elem_id="stop", interactive=False, min_width=90)
-                            retry = gr.Button("Retry", elem_id="retry", min_width=90)
-                            undo = gr.Button("Undo", elem_id="undo", min_width=90)
-                            clear = gr.Button("Clear", elem_id="clear", min_width=90)
+                        with gr.Row(elem_id="chat_buttons"):  # min_width: six buttons share one line
+                            send = gr.Button("Send", variant="primary", elem_id="send", min_width=80)
+                            stop = gr.Button("Stop", variant="stop", elem_id="stop", interactive=False, min_width=80)
+                            retry = gr.Button("Retry", elem_id="retry", min_width=80)
+                            undo = gr.Button("Undo", elem_id="undo", min_width=80)
+                            clear = gr.Button("Clear", elem_id="clear", min_width=80)
                             count = gr.Button("Count tokens", elem_id="count_tokens", min_width=120)
                         token_count = gr.Markdown("", elem_id="token_count")
+                    with gr.Column(scale=2, min_width=320, elem_id="inspector_column"):
                         inspector_bar, views = _inspector()
             ctx = UIContext(backends=backends, backend=c["backend"], api_key=c["api_key"], model=c["model"],
-                            settings={k: c[k] for k in FIELDS}, session=session, prompt=prompt, chatbot=chat)
+                            settings={k: c[k] for k in FIELDS}, session=session, prompt=prompt, chatbot=chat,
+                            notice=share_notice)
             build_tuning_tabs(ctx)
-        _wire(demo, handlers, ctx, c, session, chat, prompt, send, stop, retry, undo, clear, views, problems)
+        _wire(demo, handlers, ctx, c, session, chat, prompt, send, stop, retry, undo, clear, views, problems, header)
+        theme_btn.click(None, None, None, js=layout.TOGGLE_THEME_JS, queue=False, api_visibility="private")
+
         count.click(functools.partial(count_next_request, backends), [session, prompt, c["api_key"],
                                                                       *ctx.settings_inputs],
                     token_count, api_visibility="private")
@@ -209,7 +236,7 @@ def build_app(backends: Backends | None = None, config: Config | None = None) ->
 
 def _wire(demo: gr.Blocks, handlers: Handlers, ctx: UIContext, c: dict[str, Any], session: Any, chat: Any,
           prompt: Any, send: Any, stop: Any, retry: Any, undo: Any, clear: Any, views: dict[str, Any],
-          problems: Any) -> None:
+          problems: Any, header: Any) -> None:
     inspector_outputs = [views[k] for k in INSPECTOR_KEYS]
     run_inputs = [session, prompt, c["api_key"], *ctx.settings_inputs]
     run_outputs = [chat, prompt, send, stop, *inspector_outputs]
@@ -249,13 +276,17 @@ def _wire(demo: gr.Blocks, handlers: Handlers, ctx: UIContext, c: dict[str, Any]
     c["base_url"].blur(**list_models)
     c["api_key"].blur(**list_models)  # a newly pasted key may unlock the backend's model list
     c["backend"].change(handlers.backend_changed, c["backend"],
-                        [c["base_url"], c["offline_options"], c["fault"], c["api_key"]],
+                        [c["base_url"], c["offline_options"], c["fault"], c["api_key"], header, c["notice"]],
                         queue=False, **private).then(**list_models)
     loaded = demo.load(**list_models)
     for handler in ctx.after_load:  # e.g. the share link's settings, restored once the model list is in
         loaded = loaded.then(**handler)
     # (the system prompt is re-checked when the box loses focus, not on every keystroke)
     # (the emulator controls have no parameter rules to check)
+    # Each box says what is wrong with it, and the check line sums up; both clear once the value is fixed.
+    checked = [problems, *(ctx.settings[k] for k in FIELD_INFO)]
     gr.on([ctx.settings[k].change for k in FIELDS if k not in ("system", *OFFLINE_ONLY, "base_url", "backend")]
-          + [ctx.settings["system"].blur],
-          settings_problems, ctx.settings_inputs, problems, queue=False, show_progress="hidden", **private)
+          + [ctx.settings["system"].blur, send.click, prompt.submit],
+          field_checks, ctx.settings_inputs, checked, queue=False, show_progress="hidden", **private)
+    gr.on([ctx.settings[k].change for k in layout.SUMMARY_FIELDS], layout.section_summaries, ctx.settings_inputs,
+          c["sections"], queue=False, show_progress="hidden", **private)

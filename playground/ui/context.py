@@ -48,6 +48,7 @@ class UIContext:
     after_load: list[dict[str, Any]] = field(default_factory=list)
     prompt: Any = None  # gr.MultimodalTextbox: the chat's message box (a share link may fill it)
     chatbot: Any = None  # gr.Chatbot: the chat (History's "Copy to the Playground" loads a conversation)
+    notice: Any = None  # gr.Markdown under the chat: what a share link could not restore, where it opens
 
     @property
     def config(self) -> Config:

@@ -23,6 +23,11 @@ from playground.settings import (
 )
 from playground.ui.context import read_settings
 
+STOP_INFO = "One per line; \\n and \\t inside a line mean newline and tab."
+# The boxes that show their own problem under them (``info``), with what they show when fine
+# ("" rather than None: Gradio drops None from an update, which would leave the old message up).
+FIELD_INFO: dict[str, str] = {"temperature": "", "top_p": "", "top_k": "", "max_tokens": "", "thinking_budget": "",
+                              "stop_sequences": STOP_INFO, "tool_choice": "", "cache_ttl": ""}
 SAMPLING_HINT = "Blank = the model's default (not sent)."
 EFFORT_HINT = "Sent as output_config.effort; default = not sent."
 
@@ -100,3 +105,27 @@ def settings_problems(*values: Any) -> str:
     except PlaygroundError as exc:
         return f"**Check:** {exc}"
     return "\n".join(f"- **Check:** {line}" for line in check_lines(settings))
+
+
+def field_problems(values: tuple[Any, ...]) -> dict[str, str]:
+    """Each field's first problem (what it cannot take, or what the model would refuse), by field name."""
+    try:
+        found = read_settings(values).problems()
+    except SettingsError as exc:
+        found = exc.problems
+    except PlaygroundError:
+        return {}
+    out: dict[str, str] = {}
+    for field, text in found:
+        out.setdefault("thinking_budget" if field == "thinking" else field, text)  # the budget box says it
+    return out
+
+
+def field_checks(*values: Any) -> tuple[Any, ...]:
+    """The check line beside Send (:func:`settings_problems`), then an update per ``FIELD_INFO`` box:
+    its problem shown under it and the box marked (class ``invalid``), or its usual note and no mark,
+    so the message goes as soon as the value is fixed. Nothing else on the page changes."""
+    problems = field_problems(values)
+    marks = [gr.update(info=problems.get(name, info), elem_classes=["invalid"] if name in problems else [])
+             for name, info in FIELD_INFO.items()]
+    return (settings_problems(*values), *marks)

@@ -16,14 +16,14 @@ from typing import Any
 
 import gradio as gr
 
-from playground import store
+from playground import catalog, store
 from playground.backends import Backends, get_backend
-from playground.errors import ParameterError, PlaygroundError
+from playground.errors import MissingAuthError, ParameterError, PlaygroundError
 from playground.run import EVENTS_CAP, RunRecord
 from playground.secrets import redactor
-from playground.settings import RunSettings
+from playground.settings import RunSettings, SettingsError
 from playground.tuning.record import record_turn
-from playground.ui import inspector
+from playground.ui import inspector, layout
 from playground.ui.context import read_settings
 from playground.ui.messages import describe_error
 from playground.ui.runner import RunRequest, stream_run
@@ -90,35 +90,48 @@ class Handlers:
 
     # -- models and backends -------------------------------------------------------------
     async def refresh_models(self, backend: str, api_key: str, base_url: str, current: str | None) -> Any:
-        """Reload the model list from the chosen backend, keeping the current id if it is still there."""
+        """Reload the model list from the chosen backend, keeping the current id if it is still there.
+        The offline sampler is listed only offline. The real API without a key lists the catalog's
+        models, quietly: the key box already says a key is needed."""
         try:
             chosen = get_backend(backend)
             if chosen.takes_base_url and not (base_url or "").strip() and not chosen.operator_base(self.backends.config):
                 return gr.update()  # nothing to ask yet: the list loads once a base URL is given
-            models = await self.backends.models(chosen, api_key, base_url)
+            try:
+                models = await self.backends.models(chosen, api_key, base_url)
+            except MissingAuthError:
+                models = [m.id for m in catalog.MODELS]
         except Exception as exc:  # noqa: BLE001 - any failure here must leave the dropdown usable
             message = str(exc) if isinstance(exc, PlaygroundError) else type(exc).__name__
             gr.Warning(f"Could not list models ({message}); type a model id instead.")
             return gr.update()
+        if not chosen.is_offline:  # the offline sampler answers only on the offline backend
+            models = [m for m in models if m != catalog.EMULATOR_MODEL]
         if not models:
-            return gr.update()
+            return gr.update(value="") if current == catalog.EMULATOR_MODEL else gr.update()
         preferred = chosen.default_model
         value = current if current in models else preferred if preferred in models else models[0]
         return gr.update(choices=models, value=value)
 
-    @staticmethod
-    def backend_changed(backend: str) -> tuple[Any, Any, Any, Any]:
-        """Show the base URL only where the visitor gives one, the emulator options only offline (and
-        reset the fault); clear the key box so a key typed for one backend is not sent to another."""
+    def backend_changed(self, backend: str) -> tuple[Any, ...]:
+        """Show the base URL only where the visitor gives one, the emulator options only offline (and reset
+        the fault); clear the key box so a key typed for one backend is not sent to another, with its hint;
+        the header and the banner name the backend now in use."""
         chosen = get_backend(backend)
         return (gr.update(visible=chosen.takes_base_url), gr.update(visible=chosen.emulator_switches),
-                gr.update(value=""), gr.update(value=""))
+                gr.update(value=""), gr.update(value="", info=layout.key_hint(self.backends, backend, "")),
+                layout.header_html(backend), layout.banner(self.backends, backend))
 
     # -- a run ---------------------------------------------------------------------------
     async def send(self, session: Session, prompt: dict | str | None, api_key: str, *values: Any
                    ) -> AsyncIterator[tuple[Any, ...]]:
         """Stream one run into the chat and the inspector (one run per session at a time)."""
         text, files, values = read_inputs(prompt, values)
+        try:
+            read_settings(values)
+        except SettingsError:  # said at the field and in the check line (field_checks): nothing else changes
+            yield _no_change()
+            return
         if not text.strip() and not files:
             gr.Warning("Type a message (or attach a file) first.")
             yield _no_change()

@@ -31,6 +31,17 @@ def escape_markdown(text: str) -> str:
     return html.escape(text, quote=False).replace("*", "\\*").replace("_", "\\_").replace("`", "\\`")
 
 
+def code_span(text: str) -> str:
+    """``text`` as inline code. Nothing is escaped inside: a code span shows backslashes and entities
+    literally (``top\\_p`` would show its backslash), and it renders no markup or HTML anyway."""
+    text = " ".join(text.split())  # a code span is one line
+    ticks = "`"
+    while ticks in text:
+        ticks += "`"
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
 def describe_error(exc: BaseException) -> str:
     """A readable one-paragraph Markdown message for an error: status, type, request id, hint.
 
@@ -45,14 +56,14 @@ def describe_error(exc: BaseException) -> str:
         elif exc.status == 529:
             text += " — the API is overloaded; press Retry in a moment."
         if exc.request_id:
-            text += f"  \nrequest-id: `{exc.request_id}`"
+            text += f"  \nrequest-id: {code_span(exc.request_id)}"
         return text
     if isinstance(exc, StreamError):
         text = f"**Stream interrupted**{f' ({escape_markdown(exc.error_type)})' if exc.error_type else ''}: " + escape_markdown(
             str(exc).split(": ", 1)[-1]
         )
         if exc.request_id:
-            text += f"  \nrequest-id: `{exc.request_id}`"
+            text += f"  \nrequest-id: {code_span(exc.request_id)}"
         return text
     if isinstance(exc, APITimeoutError):
         return f"**Timed out**: {escape_markdown(str(exc))}"
@@ -65,5 +76,8 @@ def describe_error(exc: BaseException) -> str:
     if isinstance(exc, RedirectError):
         return f"**Redirect not followed**: {escape_markdown(str(exc))}"
     if isinstance(exc, ParameterError):
-        return f"**Invalid `{escape_markdown(exc.param)}`**: {escape_markdown(str(exc).split(': ', 1)[-1])}"
+        detail = str(exc)
+        if detail.startswith(f"{exc.param}: "):  # the field is already named in the heading
+            detail = detail[len(exc.param) + 2:]
+        return f"**Invalid {code_span(exc.param)}**: {escape_markdown(detail)}"
     return f"**Unexpected error** ({type(exc).__name__}): {escape_markdown(str(exc))}"

@@ -12,6 +12,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from app_server import ARTIFACTS, AppProcess, running_app  # noqa: E402
+from ui import open_sections  # noqa: E402
 
 CHROMIUM = os.environ.get("PLAYGROUND_CHROMIUM", "/usr/bin/chromium")
 
@@ -20,7 +21,9 @@ CHROMIUM = os.environ.get("PLAYGROUND_CHROMIUM", "/usr/bin/chromium")
 def app(request: pytest.FixtureRequest) -> Iterator[AppProcess]:
     """``python app.py`` for this module; a module may set ``APP_ENV = {...}`` (e.g. emulator pacing)."""
     env = getattr(request.module, "APP_ENV", {})
-    with running_app(request.module.__name__.rsplit(".", 1)[-1], env) as proc:
+    # a loaded machine can need longer than the default to import gradio and start
+    timeout = float(os.environ.get("PLAYGROUND_APP_START_TIMEOUT", "60"))
+    with running_app(request.module.__name__.rsplit(".", 1)[-1], env, timeout=timeout) as proc:
         yield proc
 
 
@@ -39,7 +42,7 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(browser, app: AppProcess):
+def page(browser, app: AppProcess, request: pytest.FixtureRequest):
     """A fresh browser context (its own Gradio session) on the loaded app."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
@@ -48,6 +51,8 @@ def page(browser, app: AppProcess):
     page.wait_for_selector("#send")
     # the model list arrives from the backend after load
     page.wait_for_function("document.querySelector('#model input')?.value?.length > 0")
+    if getattr(request.module, "OPEN_SECTIONS", True):  # a layout test sees the page as a user first does
+        open_sections(page)
     yield page
     context.close()
 

@@ -71,3 +71,26 @@ def open_tab(page, label: str) -> None:
     page.locator("#inspector_tabs label", has_text=label).click()
     page.wait_for_function("(label) => [...document.querySelectorAll('#inspector_tabs label.selected')]"
                            ".some(l => l.innerText.trim() === label)", arg=label)
+
+
+# The settings sections that start collapsed (their contents are not mounted until opened).
+SECTIONS = ("thinking_section", "caching_section", "format_panel", "offline_options")
+
+
+def open_section(page, elem_id: str) -> None:
+    """Open a collapsed settings section (an Accordion) if it is closed and shown."""
+    section = page.locator(f"#{elem_id}")
+    if not section.is_visible():
+        return
+    # Gradio turns the accordion's arrow 90 degrees while it is closed
+    if "rotate(90deg)" in (section.locator(":scope > button.label-wrap .icon").get_attribute("style") or ""):
+        section.locator(":scope > button.label-wrap").click()
+        page.wait_for_function("(id) => !document.querySelector(`#${id} > button.label-wrap .icon`)"
+                               ".getAttribute('style').includes('90deg')", arg=elem_id)
+
+
+def open_sections(page) -> None:
+    """Open every collapsed settings section but Tools (whose tests open it themselves), so tests
+    can reach each control by its elem_id whatever the layout."""
+    for elem_id in SECTIONS:
+        open_section(page, elem_id)

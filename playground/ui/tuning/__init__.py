@@ -49,12 +49,19 @@ def build_tuning_tabs(ctx: UIContext) -> None:
         on_load(ctx, restore_from_link, targets)
         return
 
+    notice = getattr(ctx, "notice", None)
+
     def restore_with_chat_box(request: gr.Request) -> list[Any]:
         values = restore_from_link(request)
-        text = values[-3]  # the shared prompt, or a skip
-        return [*values, {"text": text, "files": []} if isinstance(text, str) else gr.skip()]
+        text, note = values[-3], values[-1]  # the shared prompt (or a skip), and what was restored or refused
+        box = {"text": text, "files": []} if isinstance(text, str) else gr.skip()
+        if notice is None:
+            return [*values, box]
+        if isinstance(note, str) and "Ignored:" in note:  # said where the link opens, not only on Export
+            gr.Warning(note)
+        return [*values, box, note]
 
-    on_load(ctx, restore_with_chat_box, [*targets, chat_box])
+    on_load(ctx, restore_with_chat_box, [*targets, chat_box, *([notice] if notice is not None else [])])
 
 
 def on_load(ctx: UIContext, fn: Callable[..., Any], outputs: list[Any]) -> None:

@@ -71,7 +71,7 @@ def compare_tab(ctx: UIContext, spend: gr.State, session: gr.State, tab: Any = N
                     c["top_p"] = gr.Textbox("", label="top_p", elem_id=f"cmp{i}_top_p", placeholder="default")
                 with gr.Row():
                     c["top_k"] = gr.Textbox("", label="top_k", elem_id=f"cmp{i}_top_k", placeholder="default")
-                    c["max_tokens"] = gr.Number(256, label="max_tokens", precision=0, minimum=1,
+                    c["max_tokens"] = gr.Number(256, label="max_tokens", precision=0,  # checked by plan(), in words
                                                 elem_id=f"cmp{i}_max_tokens")
                 c["stop"] = gr.Textbox("", label="Stop sequences (one per line)", lines=1,
                                        elem_id=f"cmp{i}_stop")
@@ -95,7 +95,8 @@ def compare_tab(ctx: UIContext, spend: gr.State, session: gr.State, tab: Any = N
     restored = [ctx.settings[k] for k in ("model", "temperature", "top_p", "top_k", "max_tokens", "stop_sequences")]
     for i, c in enumerate(cols):
         c["stop_btn"].click(handlers.stopper(i), session, None, queue=False, **PRIVATE)
-        c["copy"].click(copy_column, [c[f] for f in COLUMN_FIELDS], restored, queue=False, **PRIVATE)
+        # queued: a toast (gr.Info) from an unqueued event never reaches the browser
+        c["copy"].click(copy_column, [c[f] for f in COLUMN_FIELDS], restored, **PRIVATE)
         # a model that takes no temperature/top_p/top_k: its boxes are disabled with the reason, and cleared
         c["model"].change(sampling_updates, c["model"], [c["temperature"], c["top_p"], c["top_k"]], queue=False,
                           show_progress="hidden", **PRIVATE)

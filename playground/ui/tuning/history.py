@@ -146,7 +146,7 @@ def history_tab(ctx: UIContext, spend: gr.State, tab: gr.Tab, session: gr.State)
                 e_top_p = gr.Textbox("", label="top_p", elem_id="history_top_p", placeholder="default")
                 e_top_k = gr.Textbox("", label="top_k", elem_id="history_top_k", placeholder="default")
             with gr.Row():
-                e_max = gr.Number(1024, label="max_tokens", precision=0, minimum=1, elem_id="history_max_tokens")
+                e_max = gr.Number(1024, label="max_tokens", precision=0, elem_id="history_max_tokens")  # checked in words
                 e_stop = gr.Textbox("", label="Stop sequences (one per line)", elem_id="history_stop")
     with gr.Row():
         rerun_btn = gr.Button("Rerun with changes", variant="primary", elem_id="history_rerun")

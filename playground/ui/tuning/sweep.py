@@ -47,12 +47,7 @@ def sweep_plan(param1: str, values1: str, param2: str, values2: str, repeats: An
     axes = [grid.parse_axis(param1, values1)]
     if param2 and param2 != "(none)":
         axes.append(grid.parse_axis(param2, values2))
-    try:
-        reps = int(repeats)
-    except (TypeError, ValueError):
-        raise grid.GridError(f"Repeats: {repeats!r} is not a whole number.") from None
-    if reps < 1:
-        raise grid.GridError(f"Repeats: give at least 1 (got {reps}).")
+    reps = _repeats(repeats)
     cells = grid.expand(axes, reps)
     swept = [AXIS_FIELDS.get(a.param, a.param) for a in axes]
     fitted: dict[RunSettings, RunSettings] = {}
@@ -100,7 +95,9 @@ def sweep_tab(ctx: UIContext, spend: gr.State, session: gr.State, tab: Any = Non
                              elem_id="sweep_param2")
         values2 = gr.Textbox("", label="Values 2", elem_id="sweep_values2")
     with gr.Row():
-        repeats = gr.Number(2, label="Repeats", precision=0, minimum=1, maximum=grid.MAX_REPEATS,
+        # No minimum/maximum: Gradio would refuse the value before the handler with a bare "Error";
+        # sweep_plan says what is wrong in words.
+        repeats = gr.Number(2, label="Repeats", precision=0,
                             elem_id="sweep_repeats")
         concurrency = gr.Slider(1, 8, value=DEFAULT_CONCURRENCY, step=1, label="Concurrent requests",
                                 elem_id="sweep_concurrency")
@@ -209,5 +206,19 @@ class SweepHandlers:
         runner = RUNNERS.get(session_key(chat, "sweep"))
         if runner is not None:
             runner.cancel()
+
+
+
+
+def _repeats(value: Any) -> int:
+    """The Repeats box as a whole number from 1 to MAX_REPEATS; GridError saying so otherwise."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not (number.is_integer() and 1 <= number <= grid.MAX_REPEATS):
+        shown = "nothing" if value is None or value == "" else f"{number:g}" if number == number else repr(value)
+        raise grid.GridError(f"Repeats: give a whole number from 1 to {grid.MAX_REPEATS} (got {shown}).")
+    return int(number)
 
 
