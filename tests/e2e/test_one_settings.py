@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from ui import bot_texts, fill, send, wait_done
 
+from playground.store import RunStore
+
 pytestmark = pytest.mark.browser
 _DATA = Path(tempfile.mkdtemp(prefix="one-settings-e2e-"))
 APP_ENV = {
@@ -38,9 +40,18 @@ def value(page, elem_id: str) -> str:
 
 
 def stored_runs() -> list[dict]:
+    """Every stored row, oldest first, with ``request_body`` as the store reads it back (the database
+    keeps a prompt once: the stored body refers to the run's messages)."""
     with sqlite3.connect(_DATA / "history.sqlite3") as db:
         db.row_factory = sqlite3.Row
-        return [dict(r) for r in db.execute("SELECT * FROM runs ORDER BY id")]
+        rows = [dict(r) for r in db.execute("SELECT * FROM runs ORDER BY id")]
+    runs = RunStore(_DATA / "history.sqlite3")
+    try:
+        for row in rows:
+            row["request_body"] = runs.get(row["id"]).request_body
+    finally:
+        runs.close()
+    return rows
 
 
 def test_the_effort_trap_no_longer_catches_a_send(page, shot) -> None:
@@ -75,7 +86,7 @@ def test_a_history_rerun_changes_only_what_was_changed(page, shot) -> None:
     send(page, "sunny")  # the playground runs no tools: what you type is the result
     wait_done(page, turns=2)
     first = stored_runs()[-1]
-    assert json.loads(first["request_body"])["messages"][-1]["content"][0]["type"] == "tool_result"
+    assert first["request_body"]["messages"][-1]["content"][0]["type"] == "tool_result"
 
     open_tab(page, "History")
     page.locator("#history_refresh").click()
@@ -98,7 +109,7 @@ def test_a_history_rerun_changes_only_what_was_changed(page, shot) -> None:
     assert len(rows) == 1 and rows[0].split()[0] == "temperature", changes
     rerun = stored_runs()[-1]
     assert rerun["parent_id"] == first["id"]
-    old_body, new_body = json.loads(first["request_body"]), json.loads(rerun["request_body"])
+    old_body, new_body = first["request_body"], rerun["request_body"]
     assert new_body["temperature"] == 0.2 and old_body["temperature"] == 0.5
     assert {k: v for k, v in new_body.items() if k != "temperature"} == \
         {k: v for k, v in old_body.items() if k != "temperature"}
@@ -141,5 +152,5 @@ def test_a_sweep_inherits_what_it_shows_and_fits_each_model(page, shot) -> None:
     shot(page)
     assert "2/2 runs" in page.locator("#sweep_plan").inner_text()
     assert "0 failed" in page.locator("#sweep_plan").inner_text()
-    bodies = {r["model"]: json.loads(r["request_body"]) for r in stored_runs()[-2:]}
+    bodies = {r["model"]: r["request_body"] for r in stored_runs()[-2:]}
     assert bodies["playground-tiny"]["top_k"] == 5 and "top_k" not in bodies["claude-opus-5-5"]
