@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
-from ui import fill, request_body, send, wait_done
+from ui import fill, open_sections, request_body, send, wait_done
 
 pytestmark = pytest.mark.browser
 _DATA = Path(tempfile.mkdtemp(prefix="tuning-e2e-"))
@@ -95,7 +95,9 @@ def test_compare_stop_one_column_keeps_the_other(page, shot) -> None:
     page.wait_for_function("() => document.querySelector('#cmp1_stop_btn').disabled")
     assert page.locator("#cmp0_stop_btn").is_enabled() and page.locator("#compare_stop_all").is_enabled()
     page.locator("#cmp0_stop_btn").click()
-    page.wait_for_function("() => document.querySelector('#compare_status').innerText.includes('2/2 columns finished')")
+    # the status says what happened: one column finished, one stopped (not "2/2 finished")
+    page.wait_for_function("() => document.querySelector('#compare_status').innerText"
+                           ".includes('1/2 columns finished, 1 stopped')")
     page.wait_for_function("() => document.querySelector('#compare_stop_all').disabled")  # nothing left to stop
     shot(page)
     assert "cancelled" in page.locator("#cmp0_stats").inner_text()
@@ -240,6 +242,8 @@ def test_share_link_carries_tools_caching_and_adaptive_thinking(page, browser, a
         other = fresh.new_page()
         other.set_default_timeout(20_000)
         other.goto(link)
+        other.wait_for_selector("#send")
+        open_sections(other)  # a fresh page has its settings sections collapsed
         other.wait_for_function("() => document.querySelector('#cache input[value=auto]')?.checked")
         assert other.locator("#thinking input[value=adaptive]").is_checked()
         other.locator("#tools_panel").get_by_text("Tools").first.click()
