@@ -105,7 +105,7 @@ class Handlers:
             message = str(exc) if isinstance(exc, PlaygroundError) else type(exc).__name__
             gr.Warning(f"Could not list models ({message}); type a model id instead.")
             return gr.update()
-        if not chosen.is_offline:  # the offline sampler answers only on the offline backend
+        if chosen.messages_api and not chosen.is_offline:  # the real API never serves the offline sampler
             models = [m for m in models if m != catalog.EMULATOR_MODEL]
         if not models:
             return gr.update(value="") if current == catalog.EMULATOR_MODEL else gr.update()
