@@ -70,10 +70,13 @@ def _values(**overrides: object) -> list[object]:
 @pytest.mark.timeout(60)
 async def test_the_playground_answers_deep_tools_and_keeps_working(handlers) -> None:
     session = Session()
-    updates = [u async for u in handlers.send(session, "hi", "", *_values(tools="[" * 20_000 + "]" * 20_000))]
-    reply = updates[-1][0][-1]["content"]
-    assert "`tools`" in reply and f"nests deeper than {MAX_JSON_DEPTH} levels" in reply
-    assert "RecursionError" not in reply
+    values = _values(tools="[" * 20_000 + "]" * 20_000)
+    updates = [u async for u in handlers.send(session, "hi", "", *values)]
+    assert session.exchanges == [] and all(u == {"__type__": "update"} for u in updates[-1])  # nothing sent
+    from playground.ui.controls import field_problems
+
+    said = field_problems(tuple(values))["tools"]  # said at the field, in words
+    assert f"nests deeper than {MAX_JSON_DEPTH} levels" in said and "RecursionError" not in said
     updates = [u async for u in handlers.send(session, "and now?", "", *_values(max_tokens=10))]
     assert "stop reason" in updates[-1][0][-1]["content"]  # the session still works
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from playground import catalog
@@ -73,13 +71,13 @@ async def test_a_second_send_while_streaming_is_refused_and_stop_keeps_the_parti
 @pytest.mark.timeout(60)
 async def test_bad_settings_show_a_readable_error_without_a_request(handlers) -> None:
     session = Session()
-    updates = await _drain(handlers.send(session, "hi", "", *_values(tools="[{")))
-    chat, prompt, *_rest = updates[-1]
-    assert chat[-1]["content"].startswith("**Error** · **Invalid `tools`**: not valid JSON (line 1")
-    assert session.history() == []
-    chat, restored = Handlers.undo(session)
-    assert chat == [] and restored == {"text": "hi", "files": []}
-    await asyncio.sleep(0)
+    values = _values(tools="[{")
+    updates = await _drain(handlers.send(session, "hi", "", *values))
+    assert all(u == {"__type__": "update"} for u in updates[-1])  # nothing else on the page changes
+    assert session.exchanges == [] and session.history() == []
+    from playground.ui.controls import field_problems
+
+    assert field_problems(tuple(values))["tools"].startswith("not valid JSON (line 1")  # said at the field
 
 
 @pytest.mark.timeout(60)
