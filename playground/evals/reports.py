@@ -82,8 +82,21 @@ def write_junit(summary: Summary, path: str | Path) -> None:
     ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
 
 
-def _num(x: float | None, fmt: str = ".3f") -> str:
+def fmt_num(x: float | None, fmt: str = ".3f") -> str:
+    """A statistic as shown in tables ("—" when there is none)."""
     return "—" if x is None else format(x, fmt)
+
+
+_num = fmt_num
+
+
+def comparison_cells(c: Any) -> tuple[str, str, str, str]:
+    """``(Δ vs baseline [95% CI], W/T/L, p, verdict)`` of a variant's ``vs_baseline`` (the baseline's own row
+    when ``c`` is None), as the CLI table and the Evaluate tab both show them."""
+    if c is None:
+        return "(baseline)", "", "", ""
+    delta = f"{_num(c.mean_diff, '+.3f')} [{_num(c.ci_low, '+.3f')}, {_num(c.ci_high, '+.3f')}]"
+    return delta, f"{c.wins}/{c.ties}/{c.losses}", f"{c.p_value:.3g}", c.verdict
 
 
 def format_table(summary: Summary) -> str:
@@ -93,12 +106,7 @@ def format_table(summary: Summary) -> str:
     for v in summary.variants:
         ci = f"{_num(v.mean)} [{_num(v.ci_low)}, {_num(v.ci_high)}]"
         rate = "—" if v.pass_rate is None else f"{v.pass_rate:.0%} [{_num(v.pass_ci_low, '.0%')}, {_num(v.pass_ci_high, '.0%')}]"
-        c = v.vs_baseline
-        if c is None:
-            delta, wtl, p, verdict = "(baseline)", "", "", ""
-        else:
-            delta = f"{_num(c.mean_diff, '+.3f')} [{_num(c.ci_low, '+.3f')}, {_num(c.ci_high, '+.3f')}]"
-            wtl, p, verdict = f"{c.wins}/{c.ties}/{c.losses}", f"{c.p_value:.3g}", c.verdict
+        delta, wtl, p, verdict = comparison_cells(v.vs_baseline)
         rows.append((v.id, ci, f"{v.n_cases}×{summary.repeats}", rate, delta, wtl, p, verdict, str(len(v.flaky_cases)),
                      _num(v.latency_ms_p50, ".0f"), f"{v.cost_usd:.4f}", str(v.errors)))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]

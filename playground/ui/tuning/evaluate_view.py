@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from playground.evals import Attempt, Summary
+from playground.evals.reports import comparison_cells, fmt_num
 
 SUMMARY_COLUMNS = ["variant", "mean [95% CI]", "cases × repeats", "pass rate [95% CI]", "Δ vs baseline [95% CI]",
                    "W/T/L", "p", "verdict", "flaky", "p50 latency ms", "tokens in / out", "cost $", "errors"]
@@ -20,8 +21,7 @@ MARK_PASS, MARK_FAIL, MARK_ERROR, MARK_WAIT, MARK_TODO = "✓", "✗", "⚠", "?
 FILTERS = ("failures", "differs from baseline", "flaky", "errors")
 
 
-def _num(x: float | None, fmt: str = ".3f") -> str:
-    return "—" if x is None else format(x, fmt)
+_num = fmt_num
 
 
 def _pct(x: float | None) -> str:
@@ -34,12 +34,7 @@ def summary_rows(summary: Summary) -> list[list[str]]:
     the paired comparison with the baseline, consistency, latency, tokens, cost and errors."""
     rows = []
     for v in summary.variants:
-        c = v.vs_baseline
-        if c is None:
-            delta, wtl, p, verdict = "(baseline)", "", "", ""
-        else:
-            delta = f"{_num(c.mean_diff, '+.3f')} [{_num(c.ci_low, '+.3f')}, {_num(c.ci_high, '+.3f')}]"
-            wtl, p, verdict = f"{c.wins}/{c.ties}/{c.losses}", f"{c.p_value:.3g}", c.verdict
+        delta, wtl, p, verdict = comparison_cells(v.vs_baseline)
         rate = "—" if v.pass_rate is None else f"{_pct(v.pass_rate)} [{_pct(v.pass_ci_low)}, {_pct(v.pass_ci_high)}]"
         rows.append([v.id, f"{_num(v.mean)} [{_num(v.ci_low)}, {_num(v.ci_high)}]", f"{v.n_cases} × {summary.repeats}",
                      rate, delta, wtl, p, verdict, str(len(v.flaky_cases)), _num(v.latency_ms_p50, ".0f"),
