@@ -37,7 +37,7 @@ DEFAULT_SPEND_CAP_USD = 1.00
 KEY_VARIABLES = ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL")
 VARIABLES = (*KEY_VARIABLES, "SPACE_ID", "XDG_DATA_HOME", "PLAYGROUND_CONCURRENCY", "PLAYGROUND_TIMEOUT",
              "PLAYGROUND_ALLOW_PRIVATE_HOSTS", "PLAYGROUND_EMULATOR_TPS", "PLAYGROUND_EMULATOR_LATENCY_MS",
-             "PLAYGROUND_EMULATOR_SEED", "PLAYGROUND_HISTORY_PATH", "PLAYGROUND_HISTORY_SCOPE",
+             "PLAYGROUND_EMULATOR_SEED", "PLAYGROUND_EMULATOR_BATCH_DELAY_MS", "PLAYGROUND_HISTORY_PATH", "PLAYGROUND_HISTORY_SCOPE",
              "PLAYGROUND_PRESETS_PATH", "PLAYGROUND_SPEND_CAP_USD")
 
 _log = logging.getLogger(__name__)
@@ -69,6 +69,7 @@ class Config:
     emulator_tps: float = 80  # PLAYGROUND_EMULATOR_TPS: offline pacing, tokens/s (0 = unpaced)
     emulator_latency_ms: float = 0  # PLAYGROUND_EMULATOR_LATENCY_MS: offline delay before the first byte
     emulator_seed: int | None = None  # PLAYGROUND_EMULATOR_SEED: replies reproducible from the request
+    emulator_batch_delay_ms: float = 0  # PLAYGROUND_EMULATOR_BATCH_DELAY_MS: offline time per batch request
     history_path: Path = field(default_factory=_default_history_path)  # PLAYGROUND_HISTORY_PATH (or XDG)
     history_scope: str = "shared"  # PLAYGROUND_HISTORY_SCOPE (default: "session" on a Space)
     presets_path: Path | None = None  # PLAYGROUND_PRESETS_PATH; None: presets.json beside the history
@@ -92,6 +93,8 @@ class Config:
         options: dict[str, Any] = {"tokens_per_second": self.emulator_tps, "latency_ms": self.emulator_latency_ms}
         if self.emulator_seed is not None:
             options["seed"] = self.emulator_seed
+        if self.emulator_batch_delay_ms:
+            options["batch_delay_ms"] = self.emulator_batch_delay_ms
         return options
 
 
@@ -192,6 +195,8 @@ def load_config(environ: Mapping[str, str] | None = None,
         emulator_latency_ms=_parse(values, "PLAYGROUND_EMULATOR_LATENCY_MS", 0.0, _non_negative_float,
                                    "expected a number of milliseconds (0 or more)"),
         emulator_seed=_parse(values, "PLAYGROUND_EMULATOR_SEED", None, int, "expected an integer"),
+        emulator_batch_delay_ms=_parse(values, "PLAYGROUND_EMULATOR_BATCH_DELAY_MS", 0.0, _non_negative_float,
+                                       "expected a number of milliseconds per batch request (0 or more)"),
         history_path=history_path,
         history_scope=_history_scope(values.get("PLAYGROUND_HISTORY_SCOPE"), bool(space_id)),
         presets_path=Path(presets).expanduser() if presets else None,

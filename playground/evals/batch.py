@@ -10,6 +10,8 @@ and the custom_id -> slot mapping are written to ``batch.json`` in the run direc
 polling, so ``--resume RUN_DIR --batch`` collects that batch instead of paying for a new one.
 Each result goes through :meth:`EvalRun.score_reply` and :meth:`EvalRun.record`, like a normal
 attempt. Grader calls (``llm_rubric``, ``ideal_match``) stay normal calls, made while scoring.
+:meth:`EvalRun.stop` cancels the batch: requests it already processed keep their results, the
+canceled ones are recorded as errors (a resume asks them again, in a new batch).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 
 from .. import catalog
 from ..backends import Backend
+from ..errors import APIStatusError
 from ..providers.batches import (
     CALL_LEVEL,
     BatchCanceled,
@@ -123,6 +126,14 @@ def describe(info: BatchInfo) -> str:
             f"errored {c.errored}, canceled {c.canceled}, expired {c.expired}")
 
 
+async def _pause(run: EvalRun, poll_s: float) -> None:
+    """The poll interval itself (not a race workaround), cut short by Stop so it cancels at once."""
+    loop = asyncio.get_running_loop()
+    until = loop.time() + poll_s
+    while not run.stop_requested and (left := until - loop.time()) > 0:
+        await asyncio.sleep(min(left, 0.1))
+
+
 async def run_batch(run: EvalRun, *, poll_s: float = DEFAULT_POLL_S,
                     on_progress: Callable[[str], None] | None = None) -> AsyncIterator[Attempt]:
     """Finish ``run``'s remaining attempts through the cache and one Message Batch, yielding each
@@ -158,12 +169,20 @@ async def run_batch(run: EvalRun, *, poll_s: float = DEFAULT_POLL_S,
         say(f"created batch {batch_id} with {len(ids)} requests (batch price: "
             f"{catalog.BATCH_PRICE_FACTOR:.0%} of list)")
 
+    canceled = False
     while True:
+        if run.stop_requested and not canceled:  # Stop: cancel the batch; what finished keeps its result
+            canceled = True
+            try:
+                await provider.cancel_batch(batch_id, **conn)
+                say(f"canceling batch {batch_id}: requests already processed keep their results")
+            except APIStatusError as exc:  # it ended meanwhile: nothing left to cancel, collect it
+                say(f"batch {batch_id} could not be canceled ({exc}); collecting it")
         info = await provider.get_batch(batch_id, **conn)
         say(describe(info))
         if info.ended:
             break
-        await asyncio.sleep(poll_s)  # the poll interval itself, not a race workaround
+        await _pause(run, poll_s)
 
     async for result in provider.batch_results(batch_id, **conn):
         p = ids.pop(result.custom_id, None)

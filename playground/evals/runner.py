@@ -167,6 +167,11 @@ class EvalRun:
             for task in self._tasks:
                 loop.call_soon_threadsafe(task.cancel)
 
+    @property
+    def stop_requested(self) -> bool:
+        """Whether :meth:`stop` was called (a batch run polls this to cancel its batch)."""
+        return self._stop.is_set()
+
     def _book(self, cost: float) -> None:
         self.spent_usd += cost
 

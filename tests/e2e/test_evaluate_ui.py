@@ -1,5 +1,6 @@
 """The Evaluate tab in Chromium against `python app.py` with the offline emulator (unpaced): paste a
-spec with inline cases, run it, read the summary and the matrix, grade a cell, find the run in History."""
+spec with inline cases, run it, read the summary and the matrix, grade a cell, find the run in History;
+the same spec run as a Message Batch, its progress watched."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ pytestmark = pytest.mark.browser
 _DATA = Path(tempfile.mkdtemp(prefix="evaluate-e2e-"))
 APP_ENV = {
     "PLAYGROUND_EMULATOR_TPS": "0",
+    "PLAYGROUND_EMULATOR_BATCH_DELAY_MS": "150",  # a Message Batch takes ~2 s here, so its progress shows
     "PLAYGROUND_HISTORY_PATH": str(_DATA / "history.sqlite3"),
     "PLAYGROUND_PRESETS_PATH": str(_DATA / "presets.json"),
 }
@@ -160,3 +162,23 @@ def test_import_a_csv_into_the_spec_as_inline_cases(page, shot) -> None:
     page.wait_for_function("() => document.querySelector('#eval_grid').innerText.includes('Pretoria')")
     page.wait_for_function("() => document.querySelector('#eval_check').innerText.includes('8 attempts')")
     shot(page, "imported")
+
+
+def test_run_as_a_batch_shows_its_progress_and_the_results(page) -> None:
+    open_tab(page, "Evaluate")
+    page.locator("#eval_spec textarea").fill(SPEC.replace('"cities-e2e"', '"cities-batch"').replace("seed = 3",
+                                                                                                      "seed = 11"))
+    page.locator("#eval_batch input").check()
+    page.wait_for_function("() => document.querySelector('#eval_check').innerText.includes('cities-batch')")
+    check = text_of(page, "eval_check")
+    assert "as a batch (50% price): 12 attempts, 12 calls (0 cached)" in check, check
+    page.locator("#eval_run").click()
+    page.wait_for_function("() => document.querySelector('#eval_batch_progress')?.innerText.includes('in_progress')")
+    page.wait_for_function("() => document.querySelector('#eval_status').innerText.startsWith('Done:')",
+                           timeout=60_000)
+    status = text_of(page, "eval_status")
+    assert "12/12 attempts of cities-batch as a batch (50% price)" in status and "Kept in History" in status, status
+    progress = text_of(page, "eval_progress")
+    assert "12/12 attempts finished" in progress and "ended, processing 0, succeeded 12" in progress, progress
+    summary = text_of(page, "eval_summary")
+    assert "short" in summary and "wordy" in summary and "3 × 2" in summary, summary

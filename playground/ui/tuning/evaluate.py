@@ -15,6 +15,7 @@ import re
 import tempfile
 import time
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +23,11 @@ import gradio as gr
 import pandas as pd
 
 from playground import catalog, store
+from playground.backends import get_backend
 from playground.errors import PlaygroundError
 from playground.evals import EvalRun, ResponseCache, SpecError, Summary, to_json, write_csv
 from playground.evals.asserts import TYPES
+from playground.evals.batch import BatchUnsupported, check_batch_backend, read_batch_file
 from playground.evals.runner import RUN_FILE
 from playground.evals.spec import check_model_rules
 from playground.settings import SettingsError
@@ -32,6 +35,7 @@ from playground.tuning import cost
 from playground.tuning.diff import word_diff
 from playground.ui.context import UIContext, read_settings
 
+from . import evaluate_batch as batching
 from . import evaluate_generate as gen
 from . import evaluate_runs as runs
 from . import evaluate_spec as form
@@ -90,6 +94,10 @@ def evaluate_tab(ctx: UIContext, spend: gr.State, session: gr.State, tab: Any = 
         runs = gr.Dropdown([], label="Earlier runs", allow_custom_value=False, elem_id="eval_runs")
         open_btn = gr.Button("Open", elem_id="eval_open")
         resume_btn = gr.Button("Resume", elem_id="eval_resume")
+    with gr.Row():
+        batch_box = gr.Checkbox(False, label=batching.LABEL, elem_id="eval_batch",
+                                info="One Message Batch: half the list price; results arrive when it ends.")
+        batch_note = gr.Markdown("", elem_id="eval_batch_note")
     check_line = gr.Markdown("", elem_id="eval_check")
     status = gr.Markdown("", elem_id="eval_status")
     progress = gr.HTML("", elem_id="eval_progress")
@@ -132,9 +140,11 @@ def evaluate_tab(ctx: UIContext, spend: gr.State, session: gr.State, tab: Any = 
     settings_in = ctx.settings_inputs
     views = [summary, notes, intervals, cost_plot, matrix]
     quiet = {"show_progress": "hidden", **PRIVATE}
-    checked = {"fn": handlers.check, "inputs": [spec, spend, ctx.api_key, *settings_in],
+    checked = {"fn": handlers.check_ui, "inputs": [spec, batch_box, spend, ctx.api_key, *settings_in],
                "outputs": [check_line, grid], **quiet}
     check_btn.click(**checked)
+    batch_box.change(**checked)
+    ctx.backend.change(batching.batch_control, ctx.backend, [batch_box, batch_note], **quiet)
     spec.blur(**checked)
     if tab is not None:
         tab.select(handlers.list_runs, session, runs, **quiet).then(handlers.list_runs, session, other, **quiet)
@@ -150,8 +160,10 @@ def evaluate_tab(ctx: UIContext, spend: gr.State, session: gr.State, tab: Any = 
                   **PRIVATE)
 
     run_outputs = [status, progress, *views, run_id, run_btn, stop_btn, resume_btn, runs]
-    run_btn.click(handlers.run, [spec, spend, session, ctx.api_key, *settings_in], run_outputs, **PRIVATE)
-    resume_btn.click(handlers.resume, [runs, spend, session, ctx.api_key, *settings_in], run_outputs, **PRIVATE)
+    run_btn.click(handlers.run_ui, [spec, batch_box, spend, session, ctx.api_key, *settings_in], run_outputs,
+                  **PRIVATE)
+    resume_btn.click(handlers.resume_ui, [runs, batch_box, spend, session, ctx.api_key, *settings_in], run_outputs,
+                     **PRIVATE)
     stop_btn.click(handlers.stop, session, None, queue=False, **PRIVATE)
     open_btn.click(handlers.open_run, [runs, session, ctx.api_key, *settings_in], [status, *views, run_id], **quiet)
     gr.on([filters.change, search.submit], handlers.filter_matrix, [run_id, filters, search], matrix, **quiet)
@@ -171,30 +183,40 @@ class EvaluateHandlers:
         self.ctx = ctx
 
     # -- setup ------------------------------------------------------------------------------------------
-    def check(self, text: str, cap: cost.SpendCap, api_key: str, *values: Any) -> tuple[str, Any]:
-        """The pre-run line (calls, cache hits, typical and maximum cost against the cap) and the grid."""
+    def check_ui(self, text: str, batch: bool, cap: cost.SpendCap, api_key: str, *values: Any) -> tuple[str, Any]:
+        return self.check(text, cap, api_key, *values, batch=bool(batch))
+
+    def check(self, text: str, cap: cost.SpendCap, api_key: str, *values: Any, batch: bool = False
+              ) -> tuple[str, Any]:
+        """The pre-run line (calls, cache hits, typical and maximum cost against the cap; at batch prices
+        for a batch) and the grid."""
         try:
             grid = form.cases_frame(text)
         except SpecError:
             grid = gr.skip()
         try:
-            run, note = self._plan(text, cap, api_key, values)
+            run, note = self._plan(text, cap, api_key, values, batch=batch)
         except (SpecError, PlaygroundError) as exc:
             return f"⚠️ {exc}", grid
         check = run.cost_check()
-        line = f"**{run.spec.name}**: {check.describe()}."
+        line = f"**{run.spec.name}**{batching.AS_BATCH if batch else ''}: {check.describe()}."
         return line + note, grid
 
     def _plan(self, text: str, cap: cost.SpendCap | None, api_key: str, values: Any,
-              run_dir: Path | None = None) -> tuple[EvalRun, str]:
+              run_dir: Path | None = None, batch: bool = False) -> tuple[EvalRun, str]:
         """The spec checked against the Playground's backend, as an EvalRun capped by the spec and the
-        session's budget; and a note on what the tab decided for the user."""
+        session's budget (priced at batch prices for a batch); and a note on what the tab decided."""
         spec = form.ui_spec(text)
         try:
             settings = read_settings(values)
         except SettingsError as exc:
             raise PlaygroundError(f"Playground settings: {exc}") from None
         check_model_rules(spec, settings.backend)
+        if batch:
+            try:
+                check_batch_backend(get_backend(settings.backend))
+            except BatchUnsupported:
+                raise PlaygroundError(batching.unsupported(settings.backend)) from None
         target = target_for(self.ctx, settings, api_key)
         note = ""
         wanted = spec.target.get("backend")
@@ -205,7 +227,8 @@ class EvaluateHandlers:
         if cap is not None and (limit is None or cap.remaining_usd < limit):
             limit = cap.remaining_usd
             note += f" The cap is this session's budget left (${cap.remaining_usd:.4f} of ${cap.cap_usd:.2f})."
-        run = EvalRun(spec, target, run_dir=run_dir, cache=ResponseCache(runs.evals_dir() / "cache"), max_cost_usd=limit)
+        run = EvalRun(spec, target, run_dir=run_dir, cache=ResponseCache(runs.evals_dir() / "cache"), max_cost_usd=limit,
+                      batch=batch)
         return run, note
 
     def add_variant(self, text: str, vid: str, prompt: str, *values: Any) -> tuple[Any, str]:
@@ -266,32 +289,50 @@ class EvaluateHandlers:
         return frame, note
 
     # -- running ------------------------------------------------------------------------------------------
-    async def run(self, text: str, cap: cost.SpendCap, chat: Any, api_key: str, *values: Any
+    async def run_ui(self, text: str, batch: bool, cap: cost.SpendCap, chat: Any, api_key: str, *values: Any
+                     ) -> AsyncIterator[list[Any]]:
+        async with aclosing(self.run(text, cap, chat, api_key, *values, batch=bool(batch))) as outs:
+            async for out in outs:
+                yield out
+
+    async def resume_ui(self, rid: Any, batch: bool, cap: cost.SpendCap, chat: Any, api_key: str, *values: Any
+                        ) -> AsyncIterator[list[Any]]:
+        async with aclosing(self.resume(rid, cap, chat, api_key, *values, batch=bool(batch))) as outs:
+            async for out in outs:
+                yield out
+
+    async def run(self, text: str, cap: cost.SpendCap, chat: Any, api_key: str, *values: Any, batch: bool = False
                   ) -> AsyncIterator[list[Any]]:
         skip = [gr.skip()] * (VIEW_COUNT + 6)
         try:
             spec_name = form.ui_spec(text).name
             rid = runs.new_run_id(spec_name)
-            run, note = self._plan(text, cap, api_key, values, run_dir=runs.evals_dir() / "runs" / rid)
+            run, note = self._plan(text, cap, api_key, values, run_dir=runs.evals_dir() / "runs" / rid, batch=batch)
         except (SpecError, PlaygroundError) as exc:
             yield [f"⚠️ {exc}", *skip]
             return
-        async for out in self._drive(run, rid, cap, chat, api_key, note, new=True):
-            yield out
+        async with aclosing(self._drive(run, rid, cap, chat, api_key, note, new=True)) as outs:
+            async for out in outs:  # closed with this generator: its finally frees the session's slot
+                yield out
 
-    async def resume(self, rid: Any, cap: cost.SpendCap, chat: Any, api_key: str, *values: Any
+    async def resume(self, rid: Any, cap: cost.SpendCap, chat: Any, api_key: str, *values: Any, batch: bool = False
                      ) -> AsyncIterator[list[Any]]:
+        """Continue run ``rid``; a batch it created and has not collected yet is collected, whatever ``batch``."""
         skip = [gr.skip()] * (VIEW_COUNT + 6)
         try:
             path = runs.run_dir_for(rid, chat)
-            run, note = self._reopen(path, cap, api_key, values)
+            pending = read_batch_file(path)
+            batch = batch or (pending is not None and not pending.get("collected"))
+            run, note = self._reopen(path, cap, api_key, values, batch=batch)
         except (SpecError, PlaygroundError) as exc:
             yield [f"⚠️ {exc}", *skip]
             return
-        async for out in self._drive(run, path.name, cap, chat, api_key, note, new=False):
-            yield out
+        async with aclosing(self._drive(run, path.name, cap, chat, api_key, note, new=False)) as outs:
+            async for out in outs:
+                yield out
 
-    def _reopen(self, path: Path, cap: cost.SpendCap | None, api_key: str, values: Any) -> tuple[EvalRun, str]:
+    def _reopen(self, path: Path, cap: cost.SpendCap | None, api_key: str, values: Any, batch: bool = False
+                ) -> tuple[EvalRun, str]:
         saved = json.loads((path / RUN_FILE).read_text(encoding="utf-8"))
         backend = (runs.ui_info(path) or {}).get("backend") or saved.get("backend")
         try:
@@ -301,7 +342,7 @@ class EvaluateHandlers:
         if backend and backend != current:
             raise PlaygroundError(f"run {path.name} was made on the {backend} backend: pick it in the Playground tab "
                                   "to continue it (its finished attempts are kept).")
-        return self._plan(saved.get("spec", ""), cap, api_key, values, run_dir=path)
+        return self._plan(saved.get("spec", ""), cap, api_key, values, run_dir=path, batch=batch)
 
     async def _drive(self, run: EvalRun, rid: str, cap: cost.SpendCap, chat: Any, api_key: str, note: str, *,
                      new: bool) -> AsyncIterator[list[Any]]:
@@ -317,23 +358,33 @@ class EvaluateHandlers:
         if new:
             run.run_dir.mkdir(parents=True, exist_ok=True)
             (run.run_dir / runs.UI_FILE).write_text(json.dumps({"owner": owner_of(chat), "total": len(run.planned),
-                                                           "backend": run.target.kind}), encoding="utf-8")
+                                                           "backend": run.target.kind, "batch": run.batch}),
+                                                encoding="utf-8")
         runs.remember(rid, run)
         runs.RUNNING[key] = run
         total, started, spent_before = len(run.planned), time.monotonic(), run.spent_usd
         done = len(run.attempts)
-        head = f"Running {run.spec.name} (run `{rid}`): {check.describe()}.{note}"
+        as_batch = batching.AS_BATCH if run.batch else ""
+        head = f"Running {run.spec.name}{as_batch} (run `{rid}`): {check.describe()}.{note}"
         busy = [gr.update(interactive=False), gr.update(interactive=True), gr.update(interactive=False)]
         yield [head, view.progress_html(done, total, 0, 0.0), *self._views(run), rid, *busy, gr.skip()]
-        errors, last = 0, time.monotonic()
+        errors, last, line, failure = 0, time.monotonic(), None, ""
+        events = batching.events(run) if run.batch else ((None, a) async for a in run.run())
         try:
-            async for attempt in run.run():
-                done += 1
-                errors += attempt.error is not None
-                if time.monotonic() - last >= REFRESH_S:
-                    last = time.monotonic()
-                    yield [gr.skip(), view.progress_html(done, total, errors, run.spent_usd), *self._views(run),
-                           gr.skip(), *[gr.skip()] * 3, gr.skip()]
+            async with aclosing(events):  # closed with the tab's generator: the batch task stops too
+                async for line_now, attempt in events:
+                    if attempt is None:  # a batch progress line: shown at once (one per poll)
+                        line = line_now
+                        yield [gr.skip(), view.progress_html(done, total, errors, run.spent_usd, line), *[gr.skip()] * 10]
+                        continue
+                    done += 1
+                    errors += attempt.error is not None
+                    if time.monotonic() - last >= REFRESH_S:
+                        last = time.monotonic()
+                        yield [gr.skip(), view.progress_html(done, total, errors, run.spent_usd, line), *self._views(run),
+                               gr.skip(), *[gr.skip()] * 3, gr.skip()]
+        except PlaygroundError as exc:  # the batch could not be created, polled or read
+            failure = f"⚠️ The batch failed: {exc}. "
         finally:
             runs.RUNNING.pop(key, None)
             if cap is not None:
@@ -344,10 +395,13 @@ class EvaluateHandlers:
         kept = f" Kept in History as run #{history_id} (kind eval)." if history_id else " (History is unavailable.)"
         word = {None: "Done", "stopped": "Stopped", "cost_cap": "Stopped at the cost cap"}[run.stopped]
         tail = " Press Resume to continue it." if run.stopped else ""
-        line = (f"{word}: {len(run.attempts)}/{total} attempts of {run.spec.name} in {elapsed:.1f} s, "
+        if failure:
+            word, tail = "Not finished", " Press Resume to try again (finished attempts are kept)."
+        end = (f"{failure}{word}: {len(run.attempts)}/{total} attempts of {run.spec.name}{as_batch} in {elapsed:.1f} s, "
                 f"{summary.errors} errored, ${run.spent_usd:.4f} spent (run `{rid}`).{kept}{tail}")
         idle = [gr.update(interactive=True), gr.update(interactive=False), gr.update(interactive=True)]
-        yield [line, view.progress_html(len(summary.attempts), total, summary.errors, run.spent_usd), *self._views(run),
+        yield [end, view.progress_html(len(summary.attempts), total, summary.errors, run.spent_usd, line),
+               *self._views(run),
                rid, *idle, self.list_runs(chat, selected=rid)]
 
     @staticmethod

@@ -246,9 +246,11 @@ def cell_html(summary: Summary, variant: str, case: str) -> str:
 
 
 # -- progress and the report -------------------------------------------------------------------------------
-def progress_html(done: int, total: int, errors: int, spent_usd: float) -> str:
+def progress_html(done: int, total: int, errors: int, spent_usd: float, batch_line: str | None = None) -> str:
+    batch = f'<div id="eval_batch_progress">{html.escape(batch_line)}</div>' if batch_line else ""
     return (f'<div id="eval_progress_text">{done}/{total} attempts finished, {errors} errored, '
-            f'${spent_usd:.4f} spent</div><progress value="{done}" max="{max(total, 1)}" style="width:100%"></progress>')
+            f'${spent_usd:.4f} spent</div>{batch}<progress value="{done}" max="{max(total, 1)}" '
+            'style="width:100%"></progress>')
 
 
 def _table_html(frame: pd.DataFrame) -> str:
