@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ..structured import first_error, parse_json, schema_problem
 from .spec import AssertSpec, Case, SpecError, render_value, variables
 
 
@@ -114,18 +115,7 @@ def _regex(a: AssertSpec, value: Any, obs: Observation) -> tuple[float, bool, st
     return _binary(match is not None, f"matched {_show(match.group(0))}" if match else f"no match for /{value}/")
 
 
-_FENCE = re.compile(r"^\s*```[\w-]*\s*\n(.*?)\n\s*```\s*$", re.DOTALL)
-
-
-def parse_json_output(text: str) -> tuple[Any, str | None]:
-    """The reply as JSON (a single fenced code block around it is allowed); ``(value, None)`` or
-    ``(None, why not)``."""
-    fenced = _FENCE.match(text)
-    body = fenced.group(1) if fenced else text
-    try:
-        return json.loads(body), None
-    except json.JSONDecodeError as exc:
-        return None, f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+parse_json_output = parse_json  # the reply as JSON: playground.structured owns it (the chat's badge uses it too)
 
 
 def _is_json(a: AssertSpec, value: Any, obs: Observation) -> tuple[float, bool, str]:
@@ -143,18 +133,14 @@ def _is_json(a: AssertSpec, value: Any, obs: Observation) -> tuple[float, bool, 
 
 
 def _json_schema(a: AssertSpec, value: Any, obs: Observation) -> tuple[float, bool, str]:
-    import jsonschema
-
     data, problem = parse_json_output(obs.output)
     if problem:
         return _binary(False, problem)
-    schema = a.options["_schema"]
-    validator = jsonschema.validators.validator_for(schema)(schema)
-    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    error = first_error(data, a.options["_schema"])
     if error is None:
         return _binary(True, "matches the schema")
-    where = "/".join(str(p) for p in error.absolute_path) or "(root)"
-    return _binary(False, f"schema violation at {where}: {error.message}")
+    path, message = error
+    return _binary(False, f"schema violation at {'/'.join(map(str, path)) or '(root)'}: {message}")
 
 
 _MISSING = object()
@@ -304,8 +290,6 @@ def check_assert_spec(a: AssertSpec, base_dir: Path) -> AssertSpec:
 
 
 def _load_schema(a: AssertSpec, options: dict[str, Any], base_dir: Path, where: str) -> dict[str, Any]:
-    import jsonschema
-
     if (a.value is None) == ("schema_file" not in options):
         raise SpecError(f"{where}: give the schema as value = {{...}} or schema_file = \"schema.json\" (one of them)")
     schema = a.value
@@ -319,10 +303,8 @@ def _load_schema(a: AssertSpec, options: dict[str, Any], base_dir: Path, where: 
             raise SpecError(f"{where}.schema_file: cannot read {path} as JSON: {exc}") from None
     if not isinstance(schema, dict | bool):
         raise SpecError(f"{where}.value: a JSON Schema is a table (object), got {schema!r}")
-    try:
-        jsonschema.validators.validator_for(schema).check_schema(schema)
-    except jsonschema.exceptions.SchemaError as exc:
-        raise SpecError(f"{where}: not a valid JSON Schema: {exc.message}") from None
+    if (problem := schema_problem(schema)) is not None:
+        raise SpecError(f"{where}: not a valid JSON Schema: {problem}")
     return schema
 
 

@@ -156,6 +156,7 @@ class Handlers:
         try:
             settings, _ = read_settings(values).fit()  # the check line beside Send names what fit() left out
             exchange.model = model = settings.model_id
+            exchange.response_format = dict(settings.response_format) if settings.response_format else None
             target, kwargs, user_message = prepare_run(self.backends, session, text, files, api_key, settings)
         except (PlaygroundError, OSError) as exc:
             failed = exchange.run = RunRecord()

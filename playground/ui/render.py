@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from playground.run import Block, RunRecord
+from playground.structured import check_reply, wants_json
 from playground.ui.messages import escape_markdown, fence
 
 RENDER_INTERVAL = 0.05  # seconds: at most ~20 renders/s; each costs ~2 ms end to end in Gradio
@@ -98,12 +99,29 @@ def _block_messages(block: Block) -> list[dict[str, Any]]:
     return [_done(f"Block: {block.type}", fence(body))]
 
 
-def chat_messages(run: RunRecord) -> list[dict[str, Any]]:
-    """The turn as ``gr.Chatbot`` message dicts (assistant role), in arrival order."""
+def json_reply(run: RunRecord, response_format: Mapping[str, Any]) -> str:
+    """A finished reply asked for as JSON: its badge (valid / invalid, with the first error and its
+    path / not JSON, with why), then the JSON formatted (or the text as it came, when it is not JSON)."""
+    check = check_reply(run.text, response_format)
+    body = fence(json.dumps(check.data, indent=2, ensure_ascii=False)) if check.is_json else run.text
+    return f"**{escape_markdown(check.badge)}**\n\n{body}"
+
+
+def chat_messages(run: RunRecord, response_format: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The turn as ``gr.Chatbot`` message dicts (assistant role), in arrival order. A finished reply
+    requested with a JSON ``response_format`` shows as formatted JSON with its badge (in the place of
+    its first text block; the text of all of them is checked as one)."""
     out: list[dict[str, Any]] = [
         _done(f"Retry {n.attempt}/{n.max_retries} in {n.delay:.1f} s", escape_markdown(n.reason)) for n in run.retries
     ]
+    as_json = wants_json(response_format) and run.status == "done" and bool(run.text)
+    shown_json = False
     for block in run.content_blocks:
+        if as_json and block.type == "text":
+            if not shown_json:
+                out.append({"role": "assistant", "content": json_reply(run, response_format)})
+                shown_json = True
+            continue
         out += _block_messages(block)
     line = footer(run)
     if line:

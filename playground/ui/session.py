@@ -33,6 +33,7 @@ class Exchange:
     run: RunRecord | None = None  # the assistant's turn
     assistant_message: dict[str, Any] | None = None  # None: no usable answer (not sent back)
     model: str = ""
+    response_format: dict[str, Any] | None = None  # as requested: a JSON one shows the reply with its badge
 
     def user_display(self) -> dict[str, Any]:
         """The user's chat bubble: text plus a thumbnail / file chip per upload."""
@@ -117,7 +118,7 @@ class Session:
         for k, ex in enumerate(self.exchanges):
             yield k, ex.user_display()
             if ex.run is not None:
-                for message in chat_messages(ex.run):
+                for message in chat_messages(ex.run, ex.response_format):
                     yield k, message
 
     def chat(self) -> list[dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -404,3 +405,20 @@ def test_editing_a_later_message_keeps_the_turns_before_it(page) -> None:
     assert [m["role"] for m in messages] == ["user", "assistant", "user"]
     assert messages[0]["content"] == "Think about foxes" and messages[2]["content"] == "Now think about badgers"
     assert messages[1]["content"][0]["type"] == "thinking" and messages[1]["content"][0]["signature"]
+
+
+def test_a_json_schema_reply_shows_formatted_with_its_badge(page, shot) -> None:
+    fmt = ('{"type": "json_schema", "json_schema": {"name": "person", "schema": {"type": "object", '
+           '"properties": {"name": {"type": "string"}, "age": {"type": "integer"}}, "required": ["name", "age"], '
+           '"additionalProperties": false}}}')
+    page.locator("#response_format .cm-content").click()
+    page.keyboard.insert_text(fmt)
+    page.locator("#system textarea").click()  # leave the editor so the value is committed
+    send(page, "Describe a person")
+    chat = wait_done(page)
+    shot(page)
+    assert "JSON ✓ valid against schema person" in chat, chat
+    shown = page.locator("#chat [data-testid=bot] pre").first.inner_text()
+    data = json.loads(shown)  # the reply itself, formatted as a JSON block
+    assert set(data) == {"name", "age"} and isinstance(data["age"], int)
+    assert request_body(page)["output_config"]["format"]["type"] == "json_schema"
