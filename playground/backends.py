@@ -44,7 +44,7 @@ class Backend:
     supports_thinking: bool  # extended thinking (budget or adaptive)
     emulator_switches: bool  # the offline-only test switches (faults, run to max_tokens, redacted thinking)
     default_model: str | None  # preferred in the model list (GET {base}/models) when the current pick is absent
-    # Batches and Files are not in the table yet: no backend offers them in the app.
+    supports_files: bool = False  # the Files API (/v1/files): uploads sent by file id (playground.uploads)
 
     @property
     def provider(self) -> Any:
@@ -108,12 +108,13 @@ class Backend:
 OFFLINE = Backend(
     kind="offline", label="Offline emulator (no key needed)", provider_name="Anthropic", base_url_rule="emulator",
     server_key_field=None, fixed_key=OFFLINE_KEY, needs_key=False, messages_api=True, supports_count_tokens=True,
-    supports_cache=True, supports_thinking=True, emulator_switches=True, default_model=catalog.EMULATOR_MODEL)
+    supports_cache=True, supports_thinking=True, emulator_switches=True, default_model=catalog.EMULATOR_MODEL,
+    supports_files=True)
 ANTHROPIC = Backend(
     kind="anthropic", label="Anthropic API", provider_name="Anthropic", base_url_rule="operator",
     server_key_field="anthropic_api_key", fixed_key=None, needs_key=True, messages_api=True,
     supports_count_tokens=True, supports_cache=True, supports_thinking=True, emulator_switches=False,
-    default_model=catalog.DEFAULT_MODEL)
+    default_model=catalog.DEFAULT_MODEL, supports_files=True)
 OPENAI = Backend(
     kind="openai", label="OpenAI-compatible endpoint", provider_name="OpenaiAPI", base_url_rule="typed",
     server_key_field="openai_api_key", fixed_key=None, needs_key=False, messages_api=False,

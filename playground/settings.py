@@ -84,6 +84,7 @@ class RunSettings:
     cache_ttl: str = "5m"
     response_format: Mapping[str, Any] | None = None  # OpenAI's shape: {"type": "json_schema", ...}
     api_version: str = DEFAULT_API_VERSION
+    files_api: bool = False  # Playground uploads sent by Files API id (playground.uploads), where the backend has Files
     fault: str = ""  # offline only
     endless: bool = False  # offline only
     redact_thinking: bool = False  # offline only
@@ -502,6 +503,7 @@ _FIELD_CHECKS: dict[str, Any] = {
     "cache_ttl": _choice(CACHE_TTLS, "5m"),
     "response_format": _response_format,
     "api_version": _api_version,
+    "files_api": _flag,
     "fault": lambda v: _text(v).strip(),
     "endless": _flag,
     "redact_thinking": _flag,

@@ -31,7 +31,7 @@ EVERYTHING = RunSettings(
     top_k=40, max_tokens=300, stop_sequences=("END", "\n\nQ:"), thinking="off", thinking_budget=4096,
     effort="low", stream=False, tools=TOOLS, tool_choice="any", cache="system", cache_ttl="1h",
     response_format={"type": "json_object"}, api_version="2026-10-21", fault="overloaded", endless=True,
-    redact_thinking=True,
+    redact_thinking=True, files_api=True,
 )
 
 

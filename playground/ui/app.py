@@ -116,6 +116,9 @@ def _settings_column(backends: Backends) -> dict[str, Any]:
                               label="Prompt caching", elem_id="cache",
                               info="Cache reads cost 0.1x input; writes 1.25x (5m) or 2x (1h).")
         c["cache_ttl"] = gr.Dropdown(["5m", "1h"], value="5m", label="TTL", elem_id="cache_ttl", min_width=120)
+        c["files_api"] = gr.Checkbox(False, label="Send uploads through the Files API", elem_id="files_api",
+                                     info="Upload each attachment once and send its file id (offline and Anthropic "
+                                          "API). A file resent in a later turn always goes by id.")
     with gr.Accordion(LABELS_AT_START["format_panel"], open=False,
                       elem_id="format_panel") as sections["format_panel"]:
         c["response_format"] = gr.Code("", language="json", label="Response format (JSON)", elem_id="response_format",

@@ -158,13 +158,15 @@ class Handlers:
             exchange.model = model = settings.model_id
             exchange.response_format = dict(settings.response_format) if settings.response_format else None
             target, kwargs, user_message = prepare_run(self.backends, session, text, files, api_key, settings)
+            messages, kwargs = await session.files.apply(target, [*session.history(), user_message], kwargs,
+                                                         always=settings.files_api)  # uploads by file id
         except (PlaygroundError, OSError) as exc:
             failed = exchange.run = RunRecord()
             failed.mark_error(exc, describe_error(exc))
             yield (session.chat(), gr.update(), *_buttons(False), *inspector_values(failed, exchange.model, api_key))
             return
         kwargs["raw_events"] = EVENTS_CAP  # the Events tab shows the wire events
-        request = RunRequest(target.provider, model, [*session.history(), user_message], kwargs)
+        request = RunRequest(target.provider, model, messages, kwargs)
         yield (session.chat(), gr.update(value=None), *_buttons(True), *(gr.skip(),) * len(INSPECTOR_KEYS))
         shown_requests, shown_headers = 0, None
         async with contextlib.aclosing(stream_run(request, session.control)) as run:

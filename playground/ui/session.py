@@ -19,6 +19,7 @@ from playground.run import RunRecord
 from playground.store import new_owner
 from playground.ui.render import chat_messages
 from playground.ui.runner import RunControl
+from playground.uploads import FileRefs
 
 TOOL_RESULT_HINT = "Your next message will be sent as the tool result."
 
@@ -89,6 +90,7 @@ class Session:
         self.exchanges: list[Exchange] = []
         self.control = RunControl()
         self.busy = False  # a send handler is running for this session (set before its first await)
+        self.files = FileRefs()  # this session's Files API uploads (ids per endpoint and key)
 
     def __deepcopy__(self, memo: dict) -> Session:
         return Session()  # gr.State copies its initial value per session: start empty
