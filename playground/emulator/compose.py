@@ -11,7 +11,8 @@ Rules (documented in the README):
   ``redact_thinking`` the same thought becomes one ``redacted_thinking`` block instead, whose
   opaque ``data`` hides the text; its tokens still count as output;
 * **tools**: with ``tool_choice`` ``auto`` (the default) the model calls every tool whose name
-  appears (case-insensitive) in the last user turn's own text, in order of first mention
+  appears (case-insensitive) in the last user turn's own text, or whose name's subject words all do
+  (``get_weather`` for "What is the weather in SF?"; not a ``defer_loading`` tool), in order of first mention
   (parallel tool use); ``any`` does the same, or calls the first tool when none is named;
   ``tool`` calls the named one only; ``none`` never calls. ``disable_parallel_tool_use: true``
   keeps only the first call. A turn with calls is a short text block, then one ``tool_use``
@@ -275,13 +276,33 @@ def pick_tools(req: MessagesRequest) -> list[dict]:
         return [next(t for t in req.tools if t["name"] == req.tool_choice["name"])]
     # Only the user's own words count: a tool_result that mentions a tool must not loop.
     lowered = req.conversation.user_text.lower()
-    named = sorted((at, i) for i, t in enumerate(req.tools) if (at := lowered.find(t["name"].lower())) >= 0)
+    words = re.findall(r"[a-z0-9]+", lowered)
+    named = sorted((at, i) for i, t in enumerate(req.tools)
+                   if (at := lowered.find(t["name"].lower())) >= 0 or (at := _subject_at(t, words, lowered)) >= 0)
     chosen = [req.tools[i] for _, i in named]
     if not chosen and kind == "any":
         chosen = [req.tools[0]]
     if req.tool_choice.get("disable_parallel_tool_use"):
         chosen = chosen[:1]
     return chosen
+
+
+# Verbs and filler of tool names: "get_weather" is about "weather", "searchFlights" about "flights".
+_NAME_FILLER = STOPWORDS | {"get", "set", "fetch", "find", "lookup", "look", "search", "list", "query", "run", "do",
+                            "make", "check", "call", "use", "tool", "tools", "api", "current"}
+
+
+def _subject_at(tool: dict, words: list[str], lowered: str) -> int:
+    """Where the user's text first names every subject word of the tool's name (the name split at
+    ``_``, ``-`` and camelCase, verbs and filler dropped), or -1. A deferred tool (``defer_loading``)
+    is not called this way: the model has not seen it yet."""
+    if tool.get("defer_loading"):
+        return -1
+    parts = [p.lower() for p in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+", tool["name"])]
+    subject = [p for p in parts if p not in _NAME_FILLER and len(p) > 1]
+    if not subject or not all(p in words for p in subject):
+        return -1
+    return min(m.start() for p in subject for m in [re.search(rf"\b{re.escape(p)}\b", lowered)] if m)
 
 
 def _preface(tools: list[dict]) -> str:
