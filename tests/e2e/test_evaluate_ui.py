@@ -169,7 +169,7 @@ def test_run_as_a_batch_shows_its_progress_and_the_results(page) -> None:
     page.locator("#eval_spec textarea").fill(SPEC.replace('"cities-e2e"', '"cities-batch"').replace("seed = 3",
                                                                                                       "seed = 11"))
     page.locator("#eval_batch input").check()
-    page.wait_for_function("() => document.querySelector('#eval_check').innerText.includes('cities-batch')")
+    page.wait_for_function("() => document.querySelector('#eval_check').innerText.includes('cities-batch as a batch')")
     check = text_of(page, "eval_check")
     assert "as a batch (50% price): 12 attempts, 12 calls (0 cached)" in check, check
     page.locator("#eval_run").click()

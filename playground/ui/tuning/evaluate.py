@@ -141,7 +141,8 @@ def evaluate_tab(ctx: UIContext, spend: gr.State, session: gr.State, tab: Any = 
     views = [summary, notes, intervals, cost_plot, matrix]
     quiet = {"show_progress": "hidden", **PRIVATE}
     checked = {"fn": handlers.check_ui, "inputs": [spec, batch_box, spend, ctx.api_key, *settings_in],
-               "outputs": [check_line, grid], **quiet}
+               "outputs": [check_line, grid], "concurrency_id": "eval_check", "concurrency_limit": 1,
+               **quiet}  # one queue for Check, leaving the box and the batch box: the last asked is shown last
     check_btn.click(**checked)
     batch_box.change(**checked)
     ctx.backend.change(batching.batch_control, ctx.backend, [batch_box, batch_note], **quiet)
