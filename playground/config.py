@@ -37,7 +37,7 @@ DEFAULT_SPEND_CAP_USD = 1.00
 KEY_VARIABLES = ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL")
 VARIABLES = (*KEY_VARIABLES, "SPACE_ID", "XDG_DATA_HOME", "PLAYGROUND_CONCURRENCY", "PLAYGROUND_TIMEOUT",
              "PLAYGROUND_ALLOW_PRIVATE_HOSTS", "PLAYGROUND_EMULATOR_TPS", "PLAYGROUND_EMULATOR_LATENCY_MS",
-             "PLAYGROUND_EMULATOR_SEED", "PLAYGROUND_HISTORY_PATH", "PLAYGROUND_HISTORY_SCOPE",
+             "PLAYGROUND_EMULATOR_BATCH_DELAY_MS", "PLAYGROUND_EMULATOR_SEED", "PLAYGROUND_HISTORY_PATH", "PLAYGROUND_HISTORY_SCOPE",
              "PLAYGROUND_PRESETS_PATH", "PLAYGROUND_SPEND_CAP_USD")
 
 _log = logging.getLogger(__name__)
@@ -68,6 +68,7 @@ class Config:
     allow_private_hosts: bool = True  # PLAYGROUND_ALLOW_PRIVATE_HOSTS (default: not on a Space)
     emulator_tps: float = 80  # PLAYGROUND_EMULATOR_TPS: offline pacing, tokens/s (0 = unpaced)
     emulator_latency_ms: float = 0  # PLAYGROUND_EMULATOR_LATENCY_MS: offline delay before the first byte
+    emulator_batch_delay_ms: float = 0  # PLAYGROUND_EMULATOR_BATCH_DELAY_MS: offline time per batch request
     emulator_seed: int | None = None  # PLAYGROUND_EMULATOR_SEED: replies reproducible from the request
     history_path: Path = field(default_factory=_default_history_path)  # PLAYGROUND_HISTORY_PATH (or XDG)
     history_scope: str = "shared"  # PLAYGROUND_HISTORY_SCOPE (default: "session" on a Space)
@@ -90,6 +91,8 @@ class Config:
     def emulator_options(self) -> dict[str, Any]:
         """Keyword arguments for starting the in-process offline emulator."""
         options: dict[str, Any] = {"tokens_per_second": self.emulator_tps, "latency_ms": self.emulator_latency_ms}
+        if self.emulator_batch_delay_ms:
+            options["batch_delay_ms"] = self.emulator_batch_delay_ms
         if self.emulator_seed is not None:
             options["seed"] = self.emulator_seed
         return options
@@ -191,6 +194,8 @@ def load_config(environ: Mapping[str, str] | None = None,
                             "expected a number of tokens per second (0 = as fast as possible)"),
         emulator_latency_ms=_parse(values, "PLAYGROUND_EMULATOR_LATENCY_MS", 0.0, _non_negative_float,
                                    "expected a number of milliseconds (0 or more)"),
+        emulator_batch_delay_ms=_parse(values, "PLAYGROUND_EMULATOR_BATCH_DELAY_MS", 0.0, _non_negative_float,
+                                       "expected a number of milliseconds (0 or more)"),
         emulator_seed=_parse(values, "PLAYGROUND_EMULATOR_SEED", None, int, "expected an integer"),
         history_path=history_path,
         history_scope=_history_scope(values.get("PLAYGROUND_HISTORY_SCOPE"), bool(space_id)),
