@@ -127,6 +127,41 @@ async def test_the_batches_view_says_what_went_wrong_in_words(ctx) -> None:
     assert "`b`: NotFoundError" in text and "claude-no-such-model" in text
 
 
+async def test_cancel_on_the_tab_cancels_the_batch_and_keeps_what_ran(ctx, monkeypatch) -> None:
+    from playground.ui.session import Session
+
+    monkeypatch.setattr("playground.tuning.batch.FIRST_POLL_S", 0.05)
+    handlers = sweep.SweepHandlers(ctx)
+    chat = Session()
+    outs = []
+    async for out in handlers.start("temperature", "0:1:0.25", "(none)", "", 2, "Tell me about rivers.", 2, True,
+                                    cost.SpendCap(), chat, "", *_values()):
+        outs.append(out)
+        if "in_progress" in str(out[1]) and len(outs) == 2:
+            sweep.SweepHandlers.cancel(chat)  # the Cancel button
+    head, progress, table = outs[-1][:3]
+    assert "Cancel asked" in " ".join(str(o[0]) for o in outs)
+    assert head.startswith("Batch ") and " ended. Cancelled: 10/10 runs" in head, head
+    assert 1 <= list(table["status"]).count("cancelled") <= 9 and "done" in list(table["status"])
+    assert "canceled" in progress
+
+
+async def test_a_stored_batch_the_backend_lost_is_said_and_not_offered_again(ctx) -> None:
+    from playground.store.batches import PendingBatch
+    from playground.ui.session import Session
+
+    settings = RunSettings(model=MODEL, max_tokens=24)
+    jobs, params, _, _ = sweep.sweep_plan("temperature", "0", "(none)", "", 1, "hi", settings)
+    lost = BatchSweep(ctx.backends.target("offline"), jobs, params, ledger=None, store=None)
+    book = BatchLedger(common.history_store())
+    # stored by an app whose in-process emulator is gone (a restart of the offline backend)
+    book.save(PendingBatch("msgbatch_01LostLostLostLostLost", "sweep", None, lost.record()))
+    outs = [o async for o in BatchesHandlers(ctx, sweep.N_OUTPUTS).resume(Session(), "")]
+    assert outs[-1][0] == ("⚠️ Batch `msgbatch_01LostLostLostLostLost` is not on this backend any more (404: "
+                           "deleted, or the offline emulator restarted since); it is no longer offered to resume.")
+    assert book.get("msgbatch_01LostLostLostLostLost").collected
+
+
 def test_the_checkbox_follows_the_backend() -> None:
     assert batch_control("offline")["interactive"] is True
     assert batch_control("anthropic")["interactive"] is True

@@ -159,7 +159,7 @@ def sweep_tab(ctx: UIContext, spend: gr.State, session: gr.State, tab: Any = Non
     # A batch sweep started before a restart (or in another window) is collected when the tab opens.
     batches = BatchesHandlers(ctx, N_OUTPUTS)
     if tab is not None:
-        tab.select(batches.resume, [session, ctx.api_key], outputs, **PRIVATE)
+        tab.select(batches.resume, [session, ctx.api_key, spend], outputs, **PRIVATE)
     view_inputs = [session, ctx.api_key, *ctx.settings_inputs]
     batches_refresh.click(batches.refresh, view_inputs, [batches_table, batches_status], **PRIVATE)
     batches_table.select(batches.pick, [batches_table], batches_id, **PRIVATE)

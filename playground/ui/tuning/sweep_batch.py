@@ -138,7 +138,7 @@ class BatchesHandlers:
     def _target(self, settings: RunSettings, api_key: str | None) -> Any:
         return self.ctx.backends.target(settings.backend, api_key, settings.base_url)
 
-    async def resume(self, chat: Any, api_key: str) -> AsyncIterator[list[Any]]:
+    async def resume(self, chat: Any, api_key: str, cap: Any = None) -> AsyncIterator[list[Any]]:
         """On opening the Sweep tab: pick up this session's (or, in shared scope, the app's) newest
         batch sweep that was started but not collected (after a restart, say) and collect it."""
         key = session_key(chat, "sweep")
@@ -147,17 +147,17 @@ class BatchesHandlers:
         if not pending:
             yield [gr.skip()] * self.n_outputs
             return
-        async for out in self._collect(pending[0], book, chat, api_key, key, "Resuming"):
+        async for out in self._collect(pending[0], book, chat, api_key, key, "Resuming", cap):
             yield out
 
     async def _collect(self, pending: Any, book: BatchLedger, chat: Any, api_key: str, key: Any,
-                       verb: str) -> AsyncIterator[list[Any]]:
+                       verb: str, cap: Any = None) -> AsyncIterator[list[Any]]:
         try:
             target = self._target(BatchSweep.settings_of(pending), api_key)
         except (PlaygroundError, StopIteration, KeyError) as exc:
             yield self.follower._say(f"⚠️ Cannot resume batch `{pending.batch_id}`: {exc}")
             return
-        sweep = BatchSweep.resume(pending, target, ledger=book, store=history_store(), spend_cap=None)
+        sweep = BatchSweep.resume(pending, target, ledger=book, store=history_store(), spend_cap=cap)
         yield self.follower._say(f"{verb} batch `{pending.batch_id}` ({len(sweep.jobs)} requests), started "
                                  f"{time.time() - sweep.started:.0f} s ago…")
         async for out in self.follower.follow(sweep, key):
