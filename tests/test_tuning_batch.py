@@ -150,6 +150,18 @@ def test_batch_estimate_is_half_the_normal_one() -> None:
     assert "at batch prices (50% of list)" in half.describe() and "batch" not in full.describe()
 
 
+def test_the_stored_record_never_holds_a_key(tmp_path: Path) -> None:
+    from playground.store.batches import PendingBatch
+
+    key = "sk-ant-api03-" + "VisitorKey0123456789" * 3
+    book = BatchLedger(RunStore(tmp_path / "h.db"))
+    book.save(PendingBatch("msgbatch_1", KIND, None, {"cells": {"cell-0": {"messages": [
+        {"role": "user", "content": f"my key is {key}"}]}}}), secrets=[key])
+    raw = b"".join(p.read_bytes() for p in tmp_path.iterdir())
+    assert key.encode() not in raw and key[12:40].encode() not in raw
+    assert "my key is" in str(book.get("msgbatch_1").record)
+
+
 def test_one_collector_per_batch() -> None:
     from playground.tuning import batch
 

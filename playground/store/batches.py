@@ -17,6 +17,7 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,9 +62,10 @@ class BatchLedger:
             self._local.conn = conn
         return conn
 
-    def save(self, pending: PendingBatch) -> None:
-        """Store ``pending`` (its record scrubbed of the server's keys), replacing one with the same id."""
-        record = deep_scrub(pending.record, tuple(s for s in server_secrets() if s))
+    def save(self, pending: PendingBatch, *, secrets: Iterable[str | None] = ()) -> None:
+        """Store ``pending`` (its record scrubbed of ``secrets`` and the server's keys, as a stored run
+        is), replacing one with the same id."""
+        record = deep_scrub(pending.record, tuple(s for s in (*secrets, *server_secrets()) if s))
         self._conn().execute(
             "INSERT OR REPLACE INTO pending_batches (batch_id, kind, owner, created_at, collected, record) "
             "VALUES (?, ?, ?, ?, ?, ?)", (pending.batch_id, pending.kind, pending.owner,

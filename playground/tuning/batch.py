@@ -177,7 +177,8 @@ class BatchSweep:
                                                 **self._conn())
         self.batch_id = self.info.id
         if self.ledger is not None:
-            self.ledger.save(PendingBatch(self.batch_id, KIND, self.owner, self.record()))
+            self.ledger.save(PendingBatch(self.batch_id, KIND, self.owner, self.record()),
+                             secrets=[self.target.api_key])
         return self.info
 
     async def poll(self) -> AsyncIterator[BatchInfo]:
