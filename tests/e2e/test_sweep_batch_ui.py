@@ -1,6 +1,10 @@
 """Sweep "Run as a batch (50% price)" in Chromium: against the offline backend with a batch delay (the
-progress is seen, the results land in the table, History and the Batches view), and an app killed
-mid-batch and started again on the same store and emulator collecting that batch (no second one)."""
+progress is seen, the results land in the table, History and the Batches view), and the app killed
+mid-batch and started again on the same store and emulator collecting that batch (no second one).
+
+One app process serves the module (the restart test kills it last): its server key and
+``ANTHROPIC_BASE_URL`` point the Anthropic API backend at a separate emulator, whose batches outlive
+the app; the first test picks the offline backend (the in-process emulator) instead."""
 
 from __future__ import annotations
 
@@ -13,15 +17,44 @@ from pathlib import Path
 
 import pytest
 from app_server import ARTIFACTS, free_port, running_app
-from ui import fill, open_section
+from ui import choose, fill, open_section
 
 pytestmark = pytest.mark.browser
 _DATA = Path(tempfile.mkdtemp(prefix="sweep-batch-e2e-"))
-APP_ENV = {
-    "PLAYGROUND_EMULATOR_BATCH_DELAY_MS": "400",  # 4 requests: about 1.6 s in progress, so it is seen
-    "PLAYGROUND_HISTORY_PATH": str(_DATA / "history.sqlite3"),
-}
 EMULATOR_KEY = "sk-ant-emulator-e2e-0000"
+EMULATOR_BASE = f"http://127.0.0.1:{free_port()}"
+APP_ENV = {
+    "PLAYGROUND_EMULATOR_BATCH_DELAY_MS": "400",  # offline: 4 requests take about 1.6 s, so progress is seen
+    "PLAYGROUND_HISTORY_PATH": str(_DATA / "history.sqlite3"),
+    "ANTHROPIC_API_KEY": EMULATOR_KEY,
+    "ANTHROPIC_BASE_URL": EMULATOR_BASE,
+}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def emulator():
+    """``python -m playground.emulator`` at EMULATOR_BASE (before the app), each batch request taking 3 s."""
+    log = open(ARTIFACTS / "emulator-sweep-batch.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen([sys.executable, "-m", "playground.emulator", "--port", EMULATOR_BASE.rsplit(":", 1)[1],
+                             "--batch-delay-ms", "3000"], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(600):  # poll until it answers (it starts in about a second)
+            try:
+                urllib.request.urlopen(urllib.request.Request(f"{EMULATOR_BASE}/v1/models", headers={
+                    "x-api-key": EMULATOR_KEY}), timeout=1)
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    raise RuntimeError("emulator exited") from None
+                try:
+                    proc.wait(0.05)
+                except subprocess.TimeoutExpired:
+                    pass
+        yield EMULATOR_BASE
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        log.close()
 
 
 def open_tab(page, name: str) -> None:
@@ -56,6 +89,7 @@ def wait_collected(page, runs: int, timeout: float = 60_000) -> str:
 
 
 def test_a_batch_sweep_shows_progress_and_lands_in_the_table_history_and_batches_view(page, shot) -> None:
+    choose(page, "backend", "Offline emulator (no key needed)")  # the model picked stays (the emulator has it)
     plan = start_batch_sweep(page, "Write about the tides", "0, 1", 2)
     assert "4 requests" in plan and "at batch prices (50% of list)" in plan
     status = wait_in_progress(page)
@@ -88,34 +122,6 @@ def test_a_batch_sweep_shows_progress_and_lands_in_the_table_history_and_batches
     assert page.locator("#history_table").inner_text().count("sweep") >= 4
 
 
-@pytest.fixture
-def emulator_with_batch_delay():
-    """``python -m playground.emulator`` on a free port, each batch request taking 2 s."""
-    port = free_port()
-    log = open(ARTIFACTS / "emulator-sweep-batch.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([sys.executable, "-m", "playground.emulator", "--port", str(port),
-                             "--batch-delay-ms", "2000"], stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):  # poll until it answers (it starts in about a second)
-            try:
-                urllib.request.urlopen(urllib.request.Request(f"{base}/v1/models", headers={
-                    "x-api-key": EMULATOR_KEY}), timeout=1)
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    raise RuntimeError("emulator exited") from None
-                try:
-                    proc.wait(0.05)
-                except subprocess.TimeoutExpired:
-                    pass
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        log.close()
-
-
 def batches_on(base: str) -> list[dict]:
     request = urllib.request.Request(f"{base}/v1/messages/batches", headers={
         "x-api-key": EMULATOR_KEY, "anthropic-version": "2023-06-01"})
@@ -134,23 +140,26 @@ def open_page(browser, url: str):
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(300)  # two app start-ups on a loaded machine
-def test_an_app_restarted_mid_batch_collects_the_same_batch(browser, emulator_with_batch_delay, shot,
-                                                           tmp_path) -> None:
-    # the Anthropic API backend, pointed at the emulator: its batches outlive the app
-    env = {"ANTHROPIC_API_KEY": EMULATOR_KEY, "ANTHROPIC_BASE_URL": emulator_with_batch_delay,
-           "PLAYGROUND_HISTORY_PATH": str(tmp_path / "history.sqlite3")}
-    with running_app("sweep-batch-first", env) as first:
-        context, page = open_page(browser, first.url)
-        start_batch_sweep(page, "Write about the harbour", "0, 1", 1)
-        wait_in_progress(page)
-        first.process.kill()  # the app dies while the batch runs
-        first.process.wait(10)
-        context.close()
-    [created] = batches_on(emulator_with_batch_delay)
-    assert created["processing_status"] == "in_progress" or created["request_counts"]["succeeded"] < 2
+@pytest.mark.timeout(240)  # a second app start-up on a loaded machine
+def test_an_app_restarted_mid_batch_collects_the_same_batch(browser, app, emulator, shot) -> None:
+    # the Anthropic API backend (the app's default with a server key), pointed at the separate emulator
+    context, page = open_page(browser, app.url)
+    start_batch_sweep(page, "Write about the harbour", "0, 1", 1)
+    wait_in_progress(page)
+    app.process.kill()  # the app dies while the batch runs (this module's last use of it)
+    app.process.wait(10)
+    context.close()
+    [created] = batches_on(emulator)
+    # the dead app had stored the batch and collected nothing of it
+    from playground.store import RunStore
+    from playground.store.batches import BatchLedger
 
-    with running_app("sweep-batch-second", env) as second:
+    history = RunStore(APP_ENV["PLAYGROUND_HISTORY_PATH"])
+    assert [p.batch_id for p in BatchLedger(history).pending()] == [created["id"]]
+    assert history.search(created["id"]) == []
+    history.close()
+
+    with running_app("sweep-batch-restarted", APP_ENV) as second:
         context, page = open_page(browser, second.url)
         open_tab(page, "Sweep")  # opening the tab picks the stored batch up
         page.wait_for_function("(id) => document.querySelector('#sweep_plan').innerText.includes(id)",
@@ -160,4 +169,4 @@ def test_an_app_restarted_mid_batch_collects_the_same_batch(browser, emulator_wi
         assert head.startswith(f"Batch {created['id']} ended.")
         assert page.locator("#sweep_table [role=grid]").get_attribute("aria-rowcount") == "3"
         context.close()
-    assert [b["id"] for b in batches_on(emulator_with_batch_delay)] == [created["id"]]  # no second batch
+    assert [b["id"] for b in batches_on(emulator)] == [created["id"]]  # no second batch
