@@ -121,7 +121,7 @@ async def test_errored_and_canceled_cells_show_their_typed_reason(tmp_path: Path
         async for info in sweep.poll():
             states.append(info)
             if len(states) == 1:
-                sweep.cancel()  # from the Cancel button: the poll loop sends it once
+                sweep.cancel_batch()  # from the Cancel button: the poll loop sends it once
         assert states[-1].ended and states[-1].request_counts.canceled >= 1
         results = {r.key: r async for r in sweep.collect()}
     rows = {k: report.result_row(r, params) for k, r in results.items()}

@@ -162,6 +162,30 @@ async def test_a_stored_batch_the_backend_lost_is_said_and_not_offered_again(ctx
     assert book.get("msgbatch_01LostLostLostLostLost").collected
 
 
+async def test_a_closed_session_stops_following_but_never_cancels_the_batch(ctx, monkeypatch) -> None:
+    from playground.ui.session import Session
+    from playground.ui.session_cleanup import end_session
+
+    monkeypatch.setattr("playground.tuning.batch.FIRST_POLL_S", 0.05)
+    handlers = sweep.SweepHandlers(ctx)
+    chat = Session()
+    outs = []
+    async for out in handlers.start("temperature", "0:1:0.25", "(none)", "", 2, "Tell me about rivers.", 2, True,
+                                    cost.SpendCap(), chat, "", *_values()):
+        outs.append(out)
+        if "in_progress" in str(out[1]) and len(outs) == 2:
+            assert end_session(chat) == 1  # the browser tab closed
+    batch_id = outs[1][0].split("`")[1]
+    assert "in_progress" in str(outs[-1][1]) and "Done" not in outs[-1][0]  # it stopped following
+    target = ctx.backends.target("offline")
+    info = await target.provider.get_batch(batch_id, **target.provider_kwargs())
+    assert info.cancel_initiated_at is None and info.request_counts.canceled == 0
+    assert batch_id in [p.batch_id for p in BatchLedger(common.history_store()).pending()]  # offered next visit
+    await target.provider.cancel_batch(batch_id, **target.provider_kwargs())  # tidy: not for the next test
+    book = BatchLedger(common.history_store())
+    book.mark_collected(batch_id)
+
+
 def test_the_checkbox_follows_the_backend() -> None:
     assert batch_control("offline")["interactive"] is True
     assert batch_control("anthropic")["interactive"] is True

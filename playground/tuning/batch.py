@@ -130,6 +130,7 @@ class BatchSweep:
         self.info: BatchInfo | None = None
         self._cancel = threading.Event()
         self._canceled_sent = False
+        self._detached = threading.Event()
 
     def __repr__(self) -> str:  # never the key
         return f"BatchSweep(batch_id={self.batch_id!r}, cells={len(self.jobs)})"
@@ -141,13 +142,22 @@ class BatchSweep:
     def _conn(self) -> dict[str, Any]:
         return self.target.provider_kwargs()
 
-    def cancel(self, key: Any = None) -> None:
-        """Ask for the batch to be canceled (thread-safe; done by the poll loop)."""
+    def cancel_batch(self) -> None:
+        """The user's Cancel: ask for the batch to be canceled (thread-safe; sent by the poll loop)."""
         self._cancel.set()
+
+    def cancel(self, key: Any = None) -> None:
+        """Stop following the batch in this session (its browser session ended): the batch itself
+        goes on, stays stored, and is collected when the Sweep tab is opened again."""
+        self._detached.set()
 
     @property
     def cancel_requested(self) -> bool:
         return self._cancel.is_set()
+
+    @property
+    def detached(self) -> bool:
+        return self._detached.is_set()
 
     # -- the stored record ---------------------------------------------------------------------
     def record(self) -> dict[str, Any]:
@@ -182,11 +192,12 @@ class BatchSweep:
         return self.info
 
     async def poll(self) -> AsyncIterator[BatchInfo]:
-        """The batch's state now and at a growing interval until it has ended; a cancel asked in
-        between is sent once (the batch then ends as ``canceling`` -> ``ended``)."""
+        """The batch's state now and at a growing interval until it has ended (or this session stops
+        following it: :meth:`cancel`); a :meth:`cancel_batch` in between is sent once (the batch then
+        ends as ``canceling`` -> ``ended``)."""
         assert self.batch_id is not None, "create() or resume() first"
         provider, wait = self.target.provider, self.first_poll_s
-        while True:
+        while not self._detached.is_set():
             if self._cancel.is_set() and not self._canceled_sent:
                 self._canceled_sent = True
                 self.info = await provider.cancel_batch(self.batch_id, **self._conn())
@@ -196,7 +207,8 @@ class BatchSweep:
             if self.info.ended:
                 return
             deadline = time.monotonic() + wait
-            while time.monotonic() < deadline and not (self._cancel.is_set() and not self._canceled_sent):
+            while time.monotonic() < deadline and not self._detached.is_set() and not (
+                    self._cancel.is_set() and not self._canceled_sent):
                 await asyncio.sleep(min(0.1, max(0.0, deadline - time.monotonic())))  # the poll interval
             wait = min(wait * POLL_GROWTH, MAX_POLL_S)
 

@@ -284,7 +284,9 @@ class SweepHandlers:
     @staticmethod
     def cancel(chat: Any) -> None:
         runner = RUNNERS.get(session_key(chat, "sweep"))
-        if runner is not None:
+        if isinstance(runner, BatchSweep):
+            runner.cancel_batch()  # cancels the batch itself (cancel() only stops following it)
+        elif runner is not None:
             runner.cancel()
 
 

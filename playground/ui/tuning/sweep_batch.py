@@ -83,7 +83,7 @@ class BatchFollower:
 
     async def follow(self, sweep: BatchSweep, key: Any, est_text: str = "") -> AsyncIterator[list[Any]]:
         """Poll the batch until it ends, then collect it into the table and History."""
-        RUNNERS[key] = sweep  # type: ignore[assignment]  # Cancel finds it here (BatchSweep.cancel)
+        RUNNERS[key] = sweep  # type: ignore[assignment]  # Cancel finds it here (BatchSweep.cancel_batch)
         view = SweepView(sweep.jobs.values(), sweep.params, sweep.group_id,
                          started=time.monotonic() - max(0.0, time.time() - sweep.started))
         total = len(sweep.jobs)
@@ -97,6 +97,8 @@ class BatchFollower:
                     yield [f"Batch `{info.id}` ({total} requests): {info.processing_status}, {elapsed:.0f} s "
                            f"elapsed.{cost}{asked}", batch_progress_html(info, elapsed, total),
                            *[gr.skip()] * (self.n_outputs - 4), gr.skip(), gr.update(interactive=not info.ended)]
+                if sweep.detached:  # the session ended: the batch stays stored for the next visit
+                    return
                 last = time.monotonic()
                 async for result in sweep.collect():
                     view.take([Update(result.key, result, True)])
@@ -209,7 +211,7 @@ class BatchesHandlers:
             return "⚠️ Pick a batch in the table (or paste its id) first."
         running = RUNNERS.get(session_key(chat, "sweep"))
         if isinstance(running, BatchSweep) and running.batch_id == batch_id:
-            running.cancel()  # the sweep that follows it sends the cancel and collects what ran
+            running.cancel_batch()  # the sweep that follows it sends the cancel and collects what ran
             return f"Cancel asked for `{batch_id}`: the Sweep above collects what finished."
         try:
             target = self._view_target(api_key, values)
