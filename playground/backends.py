@@ -1,7 +1,7 @@
 """The one table of backends: where a run can go, which key may go with it, and what each supports.
 
     backend = get_backend("openai")          # the UI's dropdown value
-    backend.takes_base_url, backend.supports_cache, backend.is_offline
+    backend.takes_base_url, backend.supports_cache, backend.supports_batches, backend.is_offline
     target = Backends(config).target("openai", visitor_key, typed_base)   # provider, base URL, key
 
 Where keys go is a property of the table, decided in :meth:`Backend.key_for` and nowhere else:
@@ -44,6 +44,8 @@ class Backend:
     supports_thinking: bool  # extended thinking (budget or adaptive)
     emulator_switches: bool  # the offline-only test switches (faults, run to max_tokens, redacted thinking)
     default_model: str | None  # preferred in the model list (GET {base}/models) when the current pick is absent
+    # Message Batches (/v1/messages/batches): the Messages API backends; half price, results later.
+    supports_batches: bool = False
     supports_files: bool = False  # the Files API (/v1/files): uploads sent by file id (playground.uploads)
 
     @property
@@ -109,12 +111,12 @@ OFFLINE = Backend(
     kind="offline", label="Offline emulator (no key needed)", provider_name="Anthropic", base_url_rule="emulator",
     server_key_field=None, fixed_key=OFFLINE_KEY, needs_key=False, messages_api=True, supports_count_tokens=True,
     supports_cache=True, supports_thinking=True, emulator_switches=True, default_model=catalog.EMULATOR_MODEL,
-    supports_files=True)
+    supports_batches=True, supports_files=True)
 ANTHROPIC = Backend(
     kind="anthropic", label="Anthropic API", provider_name="Anthropic", base_url_rule="operator",
     server_key_field="anthropic_api_key", fixed_key=None, needs_key=True, messages_api=True,
     supports_count_tokens=True, supports_cache=True, supports_thinking=True, emulator_switches=False,
-    default_model=catalog.DEFAULT_MODEL, supports_files=True)
+    default_model=catalog.DEFAULT_MODEL, supports_batches=True, supports_files=True)
 OPENAI = Backend(
     kind="openai", label="OpenAI-compatible endpoint", provider_name="OpenaiAPI", base_url_rule="typed",
     server_key_field="openai_api_key", fixed_key=None, needs_key=False, messages_api=False,

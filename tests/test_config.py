@@ -59,12 +59,18 @@ def test_the_environment_wins_over_dotenv(tmp_path: Path) -> None:
     ("PLAYGROUND_CONCURRENCY", "many"), ("PLAYGROUND_CONCURRENCY", "0"), ("PLAYGROUND_TIMEOUT", "soon"),
     ("PLAYGROUND_TIMEOUT", "-1"), ("PLAYGROUND_TIMEOUT", "nan"), ("PLAYGROUND_ALLOW_PRIVATE_HOSTS", "maybe"),
     ("PLAYGROUND_EMULATOR_TPS", "fast"), ("PLAYGROUND_EMULATOR_TPS", "-5"), ("PLAYGROUND_EMULATOR_LATENCY_MS", "x"),
+    ("PLAYGROUND_EMULATOR_BATCH_DELAY_MS", "-3"), ("PLAYGROUND_EMULATOR_BATCH_DELAY_MS", "slow"),
     ("PLAYGROUND_EMULATOR_SEED", "1.5"), ("PLAYGROUND_SPEND_CAP_USD", "lots"), ("PLAYGROUND_SPEND_CAP_USD", "-1"),
 ])
 def test_a_bad_value_is_named(variable: str, bad: str) -> None:
     with pytest.raises(ConfigError) as err:
         load_config({variable: bad}, None)
     assert err.value.param == variable and repr(bad) in str(err.value)
+
+
+def test_the_offline_batch_delay_goes_to_the_emulator() -> None:
+    assert load_config({"PLAYGROUND_EMULATOR_BATCH_DELAY_MS": "250"}, None).emulator_options()["batch_delay_ms"] == 250
+    assert "batch_delay_ms" not in load_config({}, None).emulator_options()  # the emulator's own default: 0
 
 
 def test_a_history_scope_typo_means_the_private_scope(monkeypatch, caplog) -> None:

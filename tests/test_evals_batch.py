@@ -115,7 +115,7 @@ async def test_interrupted_batch_run_resumes_by_collecting_the_same_batch(tmp_pa
         seen: list[str] = []
         attempts = [a async for a in run_batch(resumed, poll_s=0.02, on_progress=seen.append)]
         assert seen[0].startswith(f"resuming batch {saved['id']}")
-        assert seen[-1].startswith(f"batch {saved['id']}: ended") and "succeeded 8" in seen[-1]
+        assert seen[-1].startswith(f"batch {saved['id']}: ended") and "8 succeeded" in seen[-1]
         batches = [b async for b in Anthropic.list_batches(**target.provider_kwargs())]
         assert [b.id for b in batches] == [saved["id"]]  # collected, not created again
 

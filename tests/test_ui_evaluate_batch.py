@@ -85,8 +85,8 @@ async def test_a_batch_run_shows_progress_and_lands_like_a_normal_run(ctx: Any) 
     outs = await drain(handlers.run_ui(SPEC, True, cap, chat, "", *values()))
     assert outs[0][0].startswith("Running capitals as a batch (50% price) (run `")
     progress = [o[1] for o in outs if isinstance(o[1], str) and "eval_batch_progress" in o[1]]
-    assert any("in_progress, processing 12, succeeded 0" in p for p in progress)  # watched while it ran
-    assert "ended, processing 0, succeeded 12, errored 0" in progress[-1]
+    assert any("in_progress: 12 processing, 0 succeeded" in p for p in progress)  # watched while it ran
+    assert "ended: 0 processing, 12 succeeded, 0 errored" in progress[-1]
     final, rid = outs[-1], outs[-1][7]
     assert final[0].startswith("Done: 12/12 attempts of capitals as a batch (50% price)")
     assert "Kept in History as run #" in final[0]

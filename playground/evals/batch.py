@@ -31,7 +31,6 @@ from ..providers.batches import (
     BatchCanceled,
     BatchErrored,
     BatchExpired,
-    BatchInfo,
     BatchResult,
     BatchSucceeded,
 )
@@ -52,7 +51,7 @@ class BatchUnsupported(ValueError):
 
 def check_batch_backend(backend: Backend) -> None:
     """Raise :class:`BatchUnsupported` unless ``backend`` has Message Batches (the Messages API ones)."""
-    if not backend.messages_api:
+    if not backend.supports_batches:
         raise BatchUnsupported(f"--batch: the {backend.kind} backend has no Message Batches (only the Messages "
                                "API backends do); use --backend offline or --backend anthropic")
 
@@ -119,13 +118,6 @@ def _write_batch_file(run_dir: Path | None, data: dict[str, Any]) -> None:
     tmp.replace(run_dir / BATCH_FILE)  # never a half-written id
 
 
-def describe(info: BatchInfo) -> str:
-    """One progress line: status and request counts."""
-    c = info.request_counts
-    return (f"batch {info.id}: {info.processing_status}, processing {c.processing}, succeeded {c.succeeded}, "
-            f"errored {c.errored}, canceled {c.canceled}, expired {c.expired}")
-
-
 async def _pause(run: EvalRun, poll_s: float) -> None:
     """The poll interval itself (not a race workaround), cut short by Stop so it cancels at once."""
     loop = asyncio.get_running_loop()
@@ -179,7 +171,7 @@ async def run_batch(run: EvalRun, *, poll_s: float = DEFAULT_POLL_S,
             except APIStatusError as exc:  # it ended meanwhile: nothing left to cancel, collect it
                 say(f"batch {batch_id} could not be canceled ({exc}); collecting it")
         info = await provider.get_batch(batch_id, **conn)
-        say(describe(info))
+        say(f"batch {info.id}: {info.describe()}")
         if info.ended:
             break
         await _pause(run, poll_s)

@@ -74,6 +74,12 @@ class BatchInfo:
     def ended(self) -> bool:
         return self.processing_status == "ended"
 
+    def describe(self) -> str:
+        """Status and request counts, in words (the Sweep and Evaluate progress lines, the CLI's)."""
+        c = self.request_counts
+        return (f"{self.processing_status}: {c.processing} processing, {c.succeeded} succeeded, "
+                f"{c.errored} errored, {c.canceled} canceled, {c.expired} expired")
+
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> BatchInfo:
         counts = data.get("request_counts") or {}

@@ -35,26 +35,31 @@ class Estimate:
     requests: int = 0
     cost_usd: float = 0.0
     unpriced: list[str] = field(default_factory=list)
+    batch: bool = False  # priced at Message Batches prices
 
     def describe(self) -> str:
         """One sentence for the confirm dialog."""
         text = f"{self.requests} request{'s' * (self.requests != 1)}, estimated cost at most ${self.cost_usd:.4f}"
+        if self.batch:
+            text += f" at batch prices ({catalog.BATCH_PRICE_FACTOR:.0%} of list)"
         if self.unpriced:
             text += f" (no price known for {', '.join(sorted(set(self.unpriced)))}: counted as $0)"
         return text
 
 
-def request_cost(model: str, input_tokens: int, max_tokens: int) -> float | None:
-    """Upper-bound cost of one request in USD (None for a model the catalog does not price)."""
-    return catalog.cost_usd(model, input_tokens, max_tokens)
+def request_cost(model: str, input_tokens: int, max_tokens: int, *, batch: bool = False) -> float | None:
+    """Upper-bound cost of one request in USD (None for a model the catalog does not price);
+    ``batch``: at Message Batches prices."""
+    return catalog.cost_usd(model, input_tokens, max_tokens, batch=batch)
 
 
-def estimate(requests: Iterable[tuple[str, int]], input_tokens: int) -> Estimate:
-    """Sum the upper-bound cost of ``requests`` given as ``(model, max_tokens)`` pairs."""
-    est = Estimate()
+def estimate(requests: Iterable[tuple[str, int]], input_tokens: int, *, batch: bool = False) -> Estimate:
+    """Sum the upper-bound cost of ``requests`` given as ``(model, max_tokens)`` pairs (``batch``: at
+    Message Batches prices)."""
+    est = Estimate(batch=batch)
     for model, max_tokens in requests:
         est.requests += 1
-        cost = request_cost(model, input_tokens, max_tokens)
+        cost = request_cost(model, input_tokens, max_tokens, batch=batch)
         if cost is None:
             est.unpriced.append(model)
         else:

@@ -60,6 +60,7 @@ class JobResult:
     started: bool = False
     done: bool = False
     run_id: int | None = None
+    batch_id: str | None = None  # collected from this Message Batch: no per-request timing exists
 
     @property
     def text(self) -> str:
@@ -93,16 +94,20 @@ class JobResult:
 
     @property
     def ttft_s(self) -> float | None:
-        return None if self.run.ttft_ms is None else self.run.ttft_ms / 1000
+        if self.batch_id or self.run.ttft_ms is None:
+            return None
+        return self.run.ttft_ms / 1000
 
     @property
     def duration_s(self) -> float | None:
-        """The run's total time (None until it ends)."""
-        return None if self.run.total_ms is None else self.run.total_ms / 1000
+        """The run's total time (None until it ends, and for a batch result: the batch has no per-request clock)."""
+        if self.batch_id or self.run.total_ms is None:
+            return None
+        return self.run.total_ms / 1000
 
     @property
     def tokens_per_s(self) -> float | None:
-        return self.run.output_tokens_per_second
+        return None if self.batch_id else self.run.output_tokens_per_second
 
     @property
     def headers(self) -> dict[str, str]:

@@ -179,6 +179,6 @@ def test_run_as_a_batch_shows_its_progress_and_the_results(page) -> None:
     status = text_of(page, "eval_status")
     assert "12/12 attempts of cities-batch as a batch (50% price)" in status and "Kept in History" in status, status
     progress = text_of(page, "eval_progress")
-    assert "12/12 attempts finished" in progress and "ended, processing 0, succeeded 12" in progress, progress
+    assert "12/12 attempts finished" in progress and "ended: 0 processing, 12 succeeded" in progress, progress
     summary = text_of(page, "eval_summary")
     assert "short" in summary and "wordy" in summary and "3 × 2" in summary, summary

@@ -27,7 +27,7 @@ def unsupported(kind: str) -> str:
 def batch_control(kind: str) -> tuple[Any, str]:
     """The checkbox for backend ``kind``: enabled for a Messages API backend, else off with the reason."""
     try:
-        ok = get_backend(kind).messages_api
+        ok = get_backend(kind).supports_batches
     except (KeyError, ValueError):
         ok = False
     if ok:

@@ -10,6 +10,7 @@ import gradio as gr
 from playground.errors import PlaygroundError
 from playground.settings import RunSettings, SettingsError
 from playground.tuning import cost, grid, report
+from playground.tuning.batch import BatchSweep
 from playground.tuning.runner import Job, paced, user_messages
 from playground.ui.context import UIContext, read_settings
 
@@ -20,10 +21,12 @@ from .common import (
     checked,
     history_store,
     inherited_summary,
+    owner_of,
     session_key,
     target_for,
     tuning_runner,
 )
+from .sweep_batch import BATCH_COLUMNS, BatchesHandlers, BatchFollower, batch_control, batch_progress_html, ledger
 from .sweep_view import SweepView, progress_html
 
 # What a sweep run updates: plan, progress, table, summary, the plots, CSV, Confirm, Cancel.
@@ -39,11 +42,11 @@ def cell_settings(base: RunSettings, values: dict[str, Any]) -> RunSettings:
 
 
 def sweep_plan(param1: str, values1: str, param2: str, values2: str, repeats: Any, text: str,
-               settings: RunSettings) -> tuple[list[Job], list[str], list[str], cost.Estimate]:
+               settings: RunSettings, *, batch: bool = False) -> tuple[list[Job], list[str], list[str], cost.Estimate]:
     """Parse the sweep form into jobs: ``(jobs, swept params, notes, estimate)``. Each cell is the
     Playground's settings with the cell's values, fitted to the cell's model (a note says what an
     inherited value was left out for which model); a swept value the model refuses stops the plan.
-    Raises GridError / PlaygroundError with a readable message."""
+    ``batch``: the estimate at Message Batches prices. Raises GridError / PlaygroundError with a readable message."""
     axes = [grid.parse_axis(param1, values1)]
     if param2 and param2 != "(none)":
         axes.append(grid.parse_axis(param2, values2))
@@ -66,7 +69,7 @@ def sweep_plan(param1: str, values1: str, param2: str, values2: str, repeats: An
                         {"cell": cell.index, "repeat": cell.repeat, "values": cell.values,
                          "label": f"sweep cell {cell.index}"}))
     est = cost.estimate(((j.settings.model_id, j.settings.max_tokens) for j in jobs),
-                        cost.estimate_input_tokens(settings.system + text))
+                        cost.estimate_input_tokens(settings.system + text), batch=batch)
     return jobs, [a.param for a in axes], list(notes), est
 
 
@@ -101,6 +104,8 @@ def sweep_tab(ctx: UIContext, spend: gr.State, session: gr.State, tab: Any = Non
                             elem_id="sweep_repeats")
         concurrency = gr.Slider(1, 8, value=DEFAULT_CONCURRENCY, step=1, label="Concurrent requests",
                                 elem_id="sweep_concurrency")
+        # enabled per the Playground's backend (batch_control says why not)
+        use_batch = gr.Checkbox(False, label="Run as a batch (50% price)", elem_id="sweep_batch")
     with gr.Row():
         estimate_btn = gr.Button("Estimate", elem_id="sweep_estimate")
         confirm_btn = gr.Button("Confirm and run", variant="primary", visible=False, elem_id="sweep_confirm")
@@ -118,6 +123,16 @@ def sweep_tab(ctx: UIContext, spend: gr.State, session: gr.State, tab: Any = Non
                       for m, title in list(report.METRICS.items())[3:]})
     summary = gr.Dataframe(label="Per grid point", interactive=False, elem_id="sweep_summary")
     csv_file = gr.File(label="Download the table as CSV", interactive=False, elem_id="sweep_csv")
+    with gr.Accordion("Batches", open=False, elem_id="sweep_batches_section"):
+        gr.Markdown("Recent Message Batches on the Playground's backend. Pick a row, then *Cancel* (while it runs) "
+                    "or *Results* (a sweep of this app goes into the table above and History).")
+        with gr.Row():
+            batches_refresh = gr.Button("Refresh", size="sm", elem_id="batches_refresh")
+            batches_id = gr.Textbox(label="Batch id", placeholder="msgbatch_...", scale=3, elem_id="batches_id")
+            batches_cancel = gr.Button("Cancel batch", size="sm", variant="stop", elem_id="batches_cancel")
+            batches_results = gr.Button("Results", size="sm", elem_id="batches_results")
+        batches_status = gr.Markdown("", elem_id="batches_status")
+        batches_table = gr.Dataframe(headers=BATCH_COLUMNS, interactive=False, elem_id="batches_table")
 
     form = [param1, values1, param2, values2, repeats, prompt]
 
@@ -126,16 +141,30 @@ def sweep_tab(ctx: UIContext, spend: gr.State, session: gr.State, tab: Any = Non
                  "queue": False, "show_progress": "hidden", **PRIVATE}
     if tab is not None:
         tab.select(**inherited)
+        tab.select(batch_control, ctx.backend, use_batch, queue=False, show_progress="hidden", **PRIVATE)
+    ctx.backend.change(batch_control, ctx.backend, use_batch, queue=False, show_progress="hidden", **PRIVATE)
     gr.on([param1.change, param2.change], **inherited)
-    estimate_btn.click(handlers.estimate, [*form, spend, *ctx.settings_inputs], [plan, confirm_btn, inherits], **PRIVATE)
-    # Any change to the form invalidates the estimate the user confirmed.
-    gr.on([c.change for c in form], lambda: gr.update(visible=False), None, confirm_btn, queue=False,
+    estimate_btn.click(handlers.estimate_as, [*form, use_batch, spend, *ctx.settings_inputs],
+                       [plan, confirm_btn, inherits], **PRIVATE)
+    # Any change to the form (or the batch choice: another price) invalidates the estimate the user confirmed.
+    gr.on([c.change for c in (*form, use_batch)], lambda: gr.update(visible=False), None, confirm_btn, queue=False,
           show_progress="hidden", **PRIVATE)
 
     outputs = [plan, progress, table, summary, *plots.values(), csv_file, confirm_btn, cancel_btn]
     assert len(outputs) == N_OUTPUTS
 
-    confirm_btn.click(handlers.run, [*form, concurrency, spend, session, ctx.api_key, *ctx.settings_inputs], outputs, **PRIVATE)
+    confirm_btn.click(handlers.start, [*form, concurrency, use_batch, spend, session, ctx.api_key,
+                                       *ctx.settings_inputs], outputs, **PRIVATE)
+
+    # A batch sweep started before a restart (or in another window) is collected when the tab opens.
+    batches = BatchesHandlers(ctx, N_OUTPUTS)
+    if tab is not None:
+        tab.select(batches.resume, [session, ctx.api_key, spend], outputs, **PRIVATE)
+    view_inputs = [session, ctx.api_key, *ctx.settings_inputs]
+    batches_refresh.click(batches.refresh, view_inputs, [batches_table, batches_status], **PRIVATE)
+    batches_table.select(batches.pick, [batches_table], batches_id, **PRIVATE)
+    batches_cancel.click(batches.cancel, [batches_id, *view_inputs], batches_status, **PRIVATE)
+    batches_results.click(batches.results, [batches_id, *view_inputs], [batches_status, *outputs], **PRIVATE)
 
     cancel_btn.click(handlers.cancel, session, None, queue=False, **PRIVATE)
 
@@ -148,13 +177,21 @@ class SweepHandlers:
 
     def estimate(self, p1: str, v1: str, p2: str, v2: str, reps: Any, text: str, cap: cost.SpendCap, *values: Any
                     ) -> tuple[Any, Any, Any]:
+        return self.estimate_as(p1, v1, p2, v2, reps, text, False, cap, *values)
+
+    def estimate_as(self, p1: str, v1: str, p2: str, v2: str, reps: Any, text: str, use_batch: bool,
+                    cap: cost.SpendCap, *values: Any) -> tuple[Any, Any, Any]:
+        """The estimate (at batch prices when ``use_batch``), and the Confirm button shown when it fits."""
         try:
             settings = read_settings(values)
         except SettingsError as exc:
             return f"⚠️ Playground settings: {exc}", gr.update(visible=False), gr.skip()
         inherited = inherited_summary(settings, [AXIS_FIELDS.get(p, p) for p in (p1, p2)])
         try:
-            _, _, notes, est = sweep_plan(p1, v1, p2, v2, reps, text, settings)
+            if use_batch and not settings.backend_row.supports_batches:
+                raise PlaygroundError(f"Run as a batch: the {settings.backend_row.label} has no Message Batches; "
+                                      "untick it to run the cells one by one.")
+            _, _, notes, est = sweep_plan(p1, v1, p2, v2, reps, text, settings, batch=bool(use_batch))
             cap.check(est)
         except cost.SpendCapExceeded as exc:
             return f"⛔ {exc}", gr.update(visible=False), inherited
@@ -167,6 +204,49 @@ class SweepHandlers:
         if notes:
             note += "\n\nLeft out (the model does not take them): " + "; ".join(notes)
         return note, gr.update(visible=True), inherited
+
+    async def start(self, p1: str, v1: str, p2: str, v2: str, reps: Any, text: str, conc: Any, use_batch: bool,
+                    cap: cost.SpendCap, chat: Any, api_key: str, *values: Any) -> AsyncIterator[list[Any]]:
+        """Confirm and run: the cells one by one (:meth:`run`) or as one Message Batch (:meth:`run_batch`)."""
+        run = self.run_batch if use_batch else self.run
+        async for out in run(p1, v1, p2, v2, reps, text, conc, cap, chat, api_key, *values):
+            yield out
+
+    async def run_batch(self, p1: str, v1: str, p2: str, v2: str, reps: Any, text: str, conc: Any,
+                        cap: cost.SpendCap, chat: Any, api_key: str, *values: Any) -> AsyncIterator[list[Any]]:
+        """Every cell in one Message Batch: stored before polling, followed, collected into the table."""
+        between = [gr.skip()] * (N_OUTPUTS - 4)
+        try:
+            settings = read_settings(values)
+            if not settings.backend_row.supports_batches:
+                raise PlaygroundError(f"Run as a batch: the {settings.backend_row.label} has no Message Batches; "
+                                      "untick it to run the cells one by one.")
+            jobs, params, _, est = sweep_plan(p1, v1, p2, v2, reps, text, settings, batch=True)
+            cap.check(est)
+            target = target_for(self.ctx, settings, api_key)
+        except cost.SpendCapExceeded as exc:
+            yield [f"⛔ {exc}", "", *between, gr.update(visible=False), gr.skip()]
+            return
+        except (grid.GridError, PlaygroundError) as exc:
+            yield [f"⚠️ {exc}", "", *between, gr.update(visible=False), gr.skip()]
+            return
+        key = session_key(chat, "sweep")
+        if key in RUNNERS:
+            yield ["⚠️ A sweep is already running: cancel it first.", *[gr.skip()] * (N_OUTPUTS - 1)]
+            return
+        sweep = BatchSweep(target, jobs, params, ledger=ledger(), store=history_store(), owner=owner_of(chat),
+                           spend_cap=cap)
+        RUNNERS[key] = sweep  # type: ignore[assignment]  # taken at once: a second Confirm is refused
+        yield [f"Creating a batch of {est.describe()}…", batch_progress_html(None, 0, len(jobs)), *between,
+               gr.update(visible=False), gr.skip()]
+        try:
+            await sweep.create()
+        except PlaygroundError as exc:
+            RUNNERS.pop(key, None)
+            yield [f"⚠️ The batch was not created: {exc}", "", *between, gr.skip(), gr.update(interactive=False)]
+            return
+        async for out in BatchFollower(N_OUTPUTS).follow(sweep, key, est.describe()):
+            yield out
 
     async def run(self, p1: str, v1: str, p2: str, v2: str, reps: Any, text: str, conc: Any, cap: cost.SpendCap,
                         chat: Any, api_key: str, *values: Any) -> AsyncIterator[list[Any]]:
@@ -204,7 +284,9 @@ class SweepHandlers:
     @staticmethod
     def cancel(chat: Any) -> None:
         runner = RUNNERS.get(session_key(chat, "sweep"))
-        if runner is not None:
+        if isinstance(runner, BatchSweep):
+            runner.cancel_batch()  # cancels the batch itself (cancel() only stops following it)
+        elif runner is not None:
             runner.cancel()
 
 
