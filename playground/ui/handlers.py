@@ -146,6 +146,9 @@ class Handlers:
             async with contextlib.aclosing(self._run(session, text, files, api_key, values)) as updates:
                 async for update in updates:
                     yield update
+            # Gradio's completion message repeats every output's last yielded value in full (the whole chat, the
+            # Request tab): a last update that changes nothing makes that repeat a few bytes.
+            yield _no_change()
         finally:
             session.busy = False
 
@@ -160,7 +163,8 @@ class Handlers:
         except (PlaygroundError, OSError) as exc:
             failed = exchange.run = RunRecord()
             failed.mark_error(exc, describe_error(exc))
-            yield (session.chat(), gr.update(), *_buttons(False), *inspector_values(failed, exchange.model, api_key))
+            yield (session.chat(), gr.update(), *_buttons(False),
+                   *_fresh(session, inspector_values(failed, exchange.model, api_key)))
             return
         kwargs["raw_events"] = EVENTS_CAP  # the Events tab shows the wire events
         request = RunRequest(target.provider, model, [*session.history(), user_message], kwargs)
@@ -185,10 +189,10 @@ class Handlers:
                     except Exception as exc:  # noqa: BLE001
                         log.warning("run history write failed: %s", type(exc).__name__)
                     return
-                req = inspector.request_view(record, api_key) if len(record.requests) != shown_requests else gr.skip()
-                hdr = inspector.headers_view(record, api_key) if record.headers is not shown_headers else gr.skip()
+                req = inspector.request_view(record, api_key) if len(record.requests) != shown_requests else None
+                hdr = inspector.headers_view(record, api_key) if record.headers is not shown_headers else None
                 shown_requests, shown_headers = len(record.requests), record.headers
-                yield (session.chat(), gr.skip(), *_buttons(True), req, hdr, *(gr.skip(),) * 4)
+                yield (session.chat(), gr.skip(), *_buttons(True), *_fresh(session, (req, hdr)), *(gr.skip(),) * 4)
 
     @staticmethod
     def after_run(session: Session, api_key: str) -> tuple[Any, ...]:
@@ -196,7 +200,8 @@ class Handlers:
         if session.busy:  # this send was refused because one is streaming: leave that run's UI alone
             return (gr.skip(),) * (2 + len(INSPECTOR_KEYS))
         last = session.exchanges[-1] if session.exchanges else None
-        return (*_buttons(False), *inspector_values(last.run if last else None, last.model if last else None, api_key))
+        views = inspector_values(last.run if last else None, last.model if last else None, api_key)
+        return (*_buttons(False), *_fresh(session, views))  # the Request tab usually came with the stream
 
     @staticmethod
     async def stop(session: Session) -> None:
@@ -233,7 +238,9 @@ class Handlers:
             gr.Warning("Stop the running reply first.")
             return (gr.update(),) * (1 + len(INSPECTOR_KEYS))
         session.exchanges.clear()
-        return ([], *inspector_values(None, None, None))
+        views = inspector_values(None, None, None)
+        session.shown = dict(zip(INSPECTOR_KEYS, views, strict=True))
+        return ([], *views)
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -266,6 +273,19 @@ def prompt_parts(prompt: dict | str | None) -> tuple[str, list[str]]:
 
 def _buttons(running: bool) -> tuple[Any, Any]:
     return gr.update(interactive=not running), gr.update(interactive=running)
+
+
+def _fresh(session: Session, views: tuple[str | None, ...]) -> tuple[Any, ...]:
+    """Inspector values (in ``INSPECTOR_KEYS`` order, from the first; None: not computed) with gr.skip() for each
+    the page already shows: the Request tab holds the whole conversation, so it goes once per turn, not twice."""
+    out: list[Any] = []
+    for key, value in zip(INSPECTOR_KEYS, views, strict=False):
+        if value is None or session.shown.get(key) == value:
+            out.append(gr.skip())
+        else:
+            session.shown[key] = value
+            out.append(value)
+    return tuple(out)
 
 
 def _no_change() -> tuple[Any, ...]:
