@@ -66,3 +66,23 @@ def test_the_configuration_passed_in_decides_the_default_backend_and_is_the_proc
     offline = build_app(Backends(Config(), start_offline=lambda **_: NoEmulator())).get_config_file()
     assert _component(offline, "backend")["props"]["value"] == "offline"
     assert _component(offline, "model")["props"]["value"] == catalog.EMULATOR_MODEL
+
+
+def test_streaming_status_updates_touch_few_components(config) -> None:
+    # Gradio's page, on each status message (one per streamed update), revisits every component that ever was a
+    # progress target of an event, accordions with all they contain: the send shows progress on the chat only,
+    # and what runs with it (field checks, the inspector after the run) or summarizes the settings sections
+    # names one small component.
+    by_id = {c["id"]: c for c in config["components"]}
+    chat = next(c["id"] for c in config["components"] if c["props"].get("elem_id") == "chat")
+    send = next(c["id"] for c in config["components"] if c["props"].get("elem_id") == "send")
+    deps = config["dependencies"]
+    on_send = [d for d in deps if [send, "click"] in [list(t) for t in d["targets"]]]
+    runs = [d for d in on_send if d["queue"]]
+    assert runs and all(d["show_progress_on"] == [chat] for d in runs)
+    with_it = [d for d in on_send if not d["queue"]] + [d for d in deps if d.get("trigger_after") in {r["id"] for r in runs}]
+    sections = [d for d in deps if d["outputs"] and all(by_id[o]["type"] == "accordion" for o in d["outputs"])]
+    assert len(with_it) >= 2 and sections
+    for dep in with_it + sections:
+        targets = dep["show_progress_on"] or dep["outputs"]
+        assert len(targets) == 1 and by_id[targets[0]]["type"] not in ("accordion", "column", "row", "group"), dep

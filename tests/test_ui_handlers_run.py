@@ -28,16 +28,29 @@ async def _drain(gen) -> list[tuple]:
     return [update async for update in gen]
 
 
+SKIP = {"__type__": "update"}
+
+
+def _sent(updates: list[tuple], index: int) -> list:
+    """The values output ``index`` got over a run's updates (skips left out)."""
+    return [u[index] for u in updates if u[index] != SKIP and not (isinstance(u[index], dict) and u[index].get("__type__"))]
+
+
 @pytest.mark.timeout(60)
 async def test_a_run_fills_chat_history_and_inspector(handlers) -> None:
     session = Session()
     updates = await _drain(handlers.send(session, {"text": "Hello there", "files": []}, "", *_values(max_tokens=20)))
-    chat = updates[-1][0]
+    chat = _sent(updates, 0)[-1]
+    # Gradio's completion message repeats the last update's values in full: the last update changes nothing
+    assert all(u == SKIP for u in updates[-1])
     send_btn, stop_btn, request, headers, usage, timing, events, errors = Handlers.after_run(session, "")
     assert send_btn["interactive"] is True and stop_btn["interactive"] is False
     assert chat[0] == {"role": "user", "content": "Hello there"}
     assert "stop reason" in chat[-1]["content"]
-    assert '"max_tokens": 20' in request and "request-id" in headers and "Output tokens" in usage
+    # the Request and Headers tabs came with the stream; after the run they are not sent again
+    (shown_request,), (shown_headers,) = _sent(updates, 4), _sent(updates, 5)
+    assert '"max_tokens": 20' in shown_request and "request-id" in shown_headers and "Output tokens" in usage
+    assert request == SKIP and headers == SKIP
     history = session.history()
     assert history[0] == {"role": "user", "content": "Hello there"} and history[1]["role"] == "assistant"
     assert history[1]["content"][0]["type"] == "text"
@@ -95,6 +108,26 @@ async def test_caching_a_missing_system_prompt_is_refused_by_name(handlers) -> N
     # what every tuning tab refuses (RunSettings.problems) a Send refuses too, instead of sending uncached
     session = Session()
     updates = await _drain(handlers.send(session, "hi", "", *_values(cache="system")))
-    chat = updates[-1][0]
+    chat = _sent(updates, 0)[-1]
     assert "cache" in chat[-1]["content"] and "no system prompt to cache" in chat[-1]["content"]
     assert session.history() == []
+
+
+@pytest.mark.timeout(60)
+async def test_each_turn_sends_its_request_view_once_and_clear_resets_what_is_shown(handlers) -> None:
+    session = Session()
+
+    async def turn(text: str) -> tuple[list, tuple]:
+        """The Request tab's values over one Send (stream, then its follow-up), and the follow-up's outputs."""
+        updates = await _drain(handlers.send(session, text, "", *_values(max_tokens=10)))
+        after = Handlers.after_run(session, "")
+        return _sent(updates, 4) + [v for v in after[2:3] if v != SKIP], after
+
+    first, _ = await turn("first")
+    second, after = await turn("second")
+    assert len(second) == 1 and '"second"' in second[0] and '"first"' in second[0]  # the new request, once
+    assert "Output tokens" in after[4]  # this turn's usage is new: it is sent
+    assert Handlers.clear(session)[1] == "// no request yet"  # the page now shows the empty inspector
+    again, _ = await turn("first")
+    # the same request text as the first turn's, which the page no longer shows: sent again, once
+    assert len(first) == 1 and again == first

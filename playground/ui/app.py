@@ -245,19 +245,25 @@ def _wire(demo: gr.Blocks, handlers: Handlers, ctx: UIContext, c: dict[str, Any]
     run_outputs = [chat, prompt, send, stop, *inspector_outputs]
     private = {"api_visibility": "private"}
 
+    # Gradio's progress overlay (a timer it redraws) only on the chat, like a plain chatbot: not on the 9 other outputs
+    run = {"show_progress_on": chat, **private}
+    # The page, on every status message of any event (each streamed update is one), revisits every component that
+    # was ever a progress target: a walk of the layout tree and a copy of its value, an accordion with all it holds.
+    # These hidden-progress events name one small component, so that walk stays short while a reply streams.
+    quiet = {"show_progress": "hidden", "show_progress_on": problems, **private}
     # Stop reaches a run through the session's RunControl, not through Gradio's `cancels`.
     after = {"fn": handlers.after_run, "inputs": [session, c["api_key"]], "outputs": [send, stop, *inspector_outputs],
-             "queue": False, "show_progress": "hidden", **private}
-    send.click(handlers.send, run_inputs, run_outputs, **private).then(**after)
-    prompt.submit(handlers.send, run_inputs, run_outputs, **private).then(**after)
+             "queue": False, **quiet}
+    send.click(handlers.send, run_inputs, run_outputs, **run).then(**after)
+    prompt.submit(handlers.send, run_inputs, run_outputs, **run).then(**after)
     retry.click(handlers.undo, [session], [chat, prompt], queue=False, **private).then(
-        handlers.send, run_inputs, run_outputs, **private).then(**after)
+        handlers.send, run_inputs, run_outputs, **run).then(**after)
     # Stop must never wait behind busy runs: no concurrency limit, it only sets an event.
     stop.click(handlers.stop, [session], None, concurrency_limit=None, **private)
     undo.click(handlers.undo, [session], [chat, prompt], queue=False, **private)
     # Editing one of your messages re-asks from there (Workbench-style): later turns are dropped.
     chat.edit(handlers.edit, [session], [chat, prompt], queue=False, **private).success(
-        handlers.send, run_inputs, run_outputs, **private).then(**after)
+        handlers.send, run_inputs, run_outputs, **run).then(**after)
     clear.click(handlers.clear, [session], [chat, *inspector_outputs], queue=False, **private)
     # the chat's own trash icon too: the conversation sent next must be the one on screen
     chat.clear(handlers.clear, [session], [chat, *inspector_outputs], queue=False, **private)
@@ -290,6 +296,6 @@ def _wire(demo: gr.Blocks, handlers: Handlers, ctx: UIContext, c: dict[str, Any]
     checked = [problems, *(ctx.settings[k] for k in FIELD_INFO)]
     gr.on([ctx.settings[k].change for k in FIELDS if k not in ("system", *OFFLINE_ONLY, "base_url", "backend")]
           + [ctx.settings["system"].blur, send.click, prompt.submit],
-          field_checks, ctx.settings_inputs, checked, queue=False, show_progress="hidden", **private)
+          field_checks, ctx.settings_inputs, checked, queue=False, **quiet)
     gr.on([ctx.settings[k].change for k in layout.SUMMARY_FIELDS], layout.section_summaries, ctx.settings_inputs,
-          c["sections"], queue=False, show_progress="hidden", **private)
+          c["sections"], queue=False, **quiet)

@@ -7,6 +7,7 @@ Errors are turned into readable chat messages or toasts, never tracebacks.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -146,6 +147,9 @@ class Handlers:
             async with contextlib.aclosing(self._run(session, text, files, api_key, values)) as updates:
                 async for update in updates:
                     yield update
+            # Gradio's completion message repeats every output's last yielded value in full (the whole chat, the
+            # Request tab): a last update that changes nothing makes that repeat a few bytes.
+            yield _no_change()
         finally:
             session.busy = False
 
@@ -163,7 +167,8 @@ class Handlers:
         except (PlaygroundError, OSError) as exc:
             failed = exchange.run = RunRecord()
             failed.mark_error(exc, describe_error(exc))
-            yield (session.chat(), gr.update(), *_buttons(False), *inspector_values(failed, exchange.model, api_key))
+            yield (session.chat(), gr.update(), *_buttons(False),
+                   *_fresh(session, inspector_values(failed, exchange.model, api_key)))
             return
         kwargs["raw_events"] = EVENTS_CAP  # the Events tab shows the wire events
         request = RunRequest(target.provider, model, messages, kwargs)
@@ -181,17 +186,18 @@ class Handlers:
                     # buttons follow in `after_run`, a separate update, so the browser paints this first.
                     yield (session.chat(), gr.skip(), *_buttons(True), *(gr.skip(),) * len(INSPECTOR_KEYS))
                     try:  # the run history is a convenience: a failing write must not break the session
-                        record_turn(record, request.messages, settings, backend=target.api_base or target.kind,
-                                    api_key=target.api_key, files=files, owner=session.owner)
-                        if notice := store.get_store().pop_notice(session.owner):  # the storage limits pruned
+                        # In a thread: the write (tens of ms for a long run) would hold the event loop, and with it
+                        # the delivery of the final answer just yielded.
+                        if notice := await asyncio.to_thread(_record, record, request.messages, settings, target,
+                                                             files, session.owner):  # the storage limits pruned
                             gr.Info(notice)
                     except Exception as exc:  # noqa: BLE001
                         log.warning("run history write failed: %s", type(exc).__name__)
                     return
-                req = inspector.request_view(record, api_key) if len(record.requests) != shown_requests else gr.skip()
-                hdr = inspector.headers_view(record, api_key) if record.headers is not shown_headers else gr.skip()
+                req = inspector.request_view(record, api_key) if len(record.requests) != shown_requests else None
+                hdr = inspector.headers_view(record, api_key) if record.headers is not shown_headers else None
                 shown_requests, shown_headers = len(record.requests), record.headers
-                yield (session.chat(), gr.skip(), *_buttons(True), req, hdr, *(gr.skip(),) * 4)
+                yield (session.chat(), gr.skip(), *_buttons(True), *_fresh(session, (req, hdr)), *(gr.skip(),) * 4)
 
     @staticmethod
     def after_run(session: Session, api_key: str) -> tuple[Any, ...]:
@@ -199,7 +205,8 @@ class Handlers:
         if session.busy:  # this send was refused because one is streaming: leave that run's UI alone
             return (gr.skip(),) * (2 + len(INSPECTOR_KEYS))
         last = session.exchanges[-1] if session.exchanges else None
-        return (*_buttons(False), *inspector_values(last.run if last else None, last.model if last else None, api_key))
+        views = inspector_values(last.run if last else None, last.model if last else None, api_key)
+        return (*_buttons(False), *_fresh(session, views))  # the Request tab usually came with the stream
 
     @staticmethod
     async def stop(session: Session) -> None:
@@ -236,7 +243,9 @@ class Handlers:
             gr.Warning("Stop the running reply first.")
             return (gr.update(),) * (1 + len(INSPECTOR_KEYS))
         session.exchanges.clear()
-        return ([], *inspector_values(None, None, None))
+        views = inspector_values(None, None, None)
+        session.shown = dict(zip(INSPECTOR_KEYS, views, strict=True))
+        return ([], *views)
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -269,6 +278,27 @@ def prompt_parts(prompt: dict | str | None) -> tuple[str, list[str]]:
 
 def _buttons(running: bool) -> tuple[Any, Any]:
     return gr.update(interactive=not running), gr.update(interactive=running)
+
+
+def _record(run: RunRecord, messages: list[dict[str, Any]], settings: RunSettings, target: Any, files: list[str],
+            owner: str) -> str | None:
+    """Store the turn in the run history; returns the store's pruning notice for ``owner``, if any."""
+    record_turn(run, messages, settings, backend=target.api_base or target.kind, api_key=target.api_key, files=files,
+                owner=owner)
+    return store.get_store().pop_notice(owner)
+
+
+def _fresh(session: Session, views: tuple[str | None, ...]) -> tuple[Any, ...]:
+    """Inspector values (in ``INSPECTOR_KEYS`` order, from the first; None: not computed) with gr.skip() for each
+    the page already shows: the Request tab holds the whole conversation, so it goes once per turn, not twice."""
+    out: list[Any] = []
+    for key, value in zip(INSPECTOR_KEYS, views, strict=False):
+        if value is None or session.shown.get(key) == value:
+            out.append(gr.skip())
+        else:
+            session.shown[key] = value
+            out.append(value)
+    return tuple(out)
 
 
 def _no_change() -> tuple[Any, ...]:

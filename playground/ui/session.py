@@ -91,6 +91,7 @@ class Session:
         self.control = RunControl()
         self.busy = False  # a send handler is running for this session (set before its first await)
         self.files = FileRefs()  # this session's Files API uploads (ids per endpoint and key)
+        self.shown: dict[str, str] = {}  # inspector tab -> the text the page shows (resent only when it changes)
 
     def __deepcopy__(self, memo: dict) -> Session:
         return Session()  # gr.State copies its initial value per session: start empty
