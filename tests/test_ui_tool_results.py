@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gradio as gr
 import pytest
 
 from playground.errors import ParameterError
@@ -51,7 +52,7 @@ def test_the_boxes_show_one_per_call_and_an_empty_one_refuses_the_send() -> None
     groups, labels = updates[2:2 + pool], updates[2 + pool:2 + 2 * pool]
     assert updates[0]["visible"] is True
     assert [g["visible"] for g in groups] == [True, True] + [False] * (pool - 2)
-    assert labels[1] == '2. `get_weather` · `toolu_b` · input `{"location": "Lisbon"}`'
+    assert labels[1] == 'Call 2 · `get_weather` · `toolu_b` · input `{"location": "Lisbon"}`'
     texts = ["09:00", "  "] + [""] * (pool - 2)
     marks = tool_results.collect(s, "offline", "playground-tiny", "off", "", *texts, *[False] * pool)
     assert s.draft.refused and marks[1]["info"] == tool_results.MISSING and marks[0]["info"] == ""
@@ -74,7 +75,10 @@ def test_undo_puts_the_results_back_in_their_boxes_and_the_chat_shows_them() -> 
     pool = tool_results.POOL
     texts, errors = updates[2 + 2 * pool:2 + 3 * pool], updates[2 + 3 * pool:]
     assert [t["value"] for t in texts[:3]] == ["09:00", "rain", ""] and [e["value"] for e in errors[:2]] == [False, True]
-    assert tool_results.refresh(s)[2 + 2 * pool]["value"] == ""  # restored once, not on every refresh
+    # boxes already showing these calls are left alone: what was typed (and a refusal message) stays
+    assert all(u == gr.skip() for u in tool_results.refresh(s))
+    s.exchanges.clear()
+    assert tool_results.refresh(s)[0]["visible"] is False  # no pending call: the boxes go
 
 
 def test_an_edited_answer_is_sent_back_as_edited_without_its_thinking() -> None:

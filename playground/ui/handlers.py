@@ -232,14 +232,17 @@ class Handlers:
         An edited answer is sent back as edited from then on and the later turns go; nothing is sent
         until the next message. Raises gr.Error (which stops the chain) while a reply is running or
         for a part of an answer that is not its text."""
+        index = int(edited.index[0] if isinstance(edited.index, (list, tuple)) else edited.index)
+        text, previous = _edited_text(edited.value), _edited_text(edited.previous_value)
+        if text == previous:  # Gradio sends one edit per message of the edited bubble: the others are unchanged
+            return gr.skip(), gr.skip()
         session.resend = False
         if session.busy:
             raise gr.Error("Stop the running reply first, then edit.")
-        index = int(edited.index[0] if isinstance(edited.index, (list, tuple)) else edited.index)
         chat = session.chat()
         if 0 <= index < len(chat) and chat[index]["role"] == "assistant":
             try:
-                session.edit_answer(index, _edited_text(edited.value))
+                session.edit_answer(index, text, previous)
             except ParameterError as exc:
                 raise gr.Error(str(exc).removeprefix("messages: ")) from None
             return session.chat(), gr.skip()

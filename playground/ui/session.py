@@ -191,6 +191,7 @@ class Session:
         self.draft = Draft()  # what the next Send carries besides the box (set just before it, then used)
         self.undone: Exchange | None = None  # the last exchange Undo took back (its results refill the boxes)
         self.resend = False  # an edit asked for the chained Send (a user turn); an assistant edit does not
+        self.boxes_for: tuple[str, ...] = ()  # the tool_use ids the result boxes on the page are for
 
     def __deepcopy__(self, memo: dict) -> Session:
         return Session()  # gr.State copies its initial value per session: start empty
@@ -294,11 +295,16 @@ class Session:
                 return turn
         return None
 
-    def edit_answer(self, chat_index: int, text: str) -> None:
-        """For an edit of the assistant bubble at ``chat_index``: that turn is sent back as edited from
+    def edit_answer(self, chat_index: int, text: str, previous: str | None = None) -> None:
+        """For an edit of the assistant bubble at ``chat_index`` (whose text was ``previous``, if known:
+        an earlier edit of the same reply may have moved it): that turn is sent back as edited from
         now on (see :func:`edited_message`) and the later exchanges go, so the conversation continues
         from it. Raises ParameterError for a bubble that is not reply text (thinking, a tool call, the
         stop line) or a turn that was never sent back."""
+        chat = self.chat()
+        if previous is not None and not (0 <= chat_index < len(chat) and chat[chat_index]["content"] == previous):
+            chat_index = next((i for i, m in enumerate(chat) if m["role"] == "assistant" and not m.get("metadata")
+                               and m["content"] == previous), chat_index)
         start = 0
         for k, ex in enumerate(self.exchanges):
             bubbles = [ex.user_display(), *self._turn_bubbles(ex)]

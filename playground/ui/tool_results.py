@@ -52,7 +52,7 @@ def build() -> ToolResultBoxes:
             with gr.Group(visible=False, elem_id=f"tool_result_{i}") as group:
                 labels.append(gr.Markdown("", elem_id=f"tool_result_label_{i}", padding=True))
                 with gr.Row(equal_height=True):
-                    texts.append(gr.Textbox("", show_label=False, placeholder="Result", lines=1, max_lines=8,
+                    texts.append(gr.Textbox("", label=f"Result {i + 1}", show_label=False, placeholder="Result", lines=1, max_lines=8,
                                             elem_id=f"tool_result_text_{i}", scale=5))
                     errors.append(gr.Checkbox(False, label="is error", elem_id=f"tool_result_error_{i}",
                                               scale=1, min_width=110))
@@ -61,19 +61,24 @@ def build() -> ToolResultBoxes:
 
 
 def call_label(n: int, call: dict[str, Any]) -> str:
-    """``n. name · id · input`` for a box (Markdown; the name, id and input as code, so shown literally)."""
+    """``Call n · name · id · input`` for a box (Markdown; the name, id and input as code, so shown literally)."""
     args = json.dumps(call.get("input") or {}, ensure_ascii=False, separators=(", ", ": "))
     if len(args) > INPUT_SHOWN:
         args = args[:INPUT_SHOWN] + "…"
-    return f"{n}. {code_span(str(call.get('name', '')))} · {code_span(str(call['id']))} · input {code_span(args)}"
+    return f"Call {n} · {code_span(str(call.get('name', '')))} · {code_span(str(call['id']))} · input {code_span(args)}"
 
 
 def refresh(session: Session) -> list[Any]:
     """Show a box per pending call (and hide the rest), empty, or refilled from the turn Undo/Retry/an
-    edit took back when it answered these same calls."""
+    edit took back when it answered these same calls. Boxes already showing these calls are left as
+    they are (what was typed, and a refused Send's message, stay)."""
     calls = session.pending_calls()
     restored = {r.tool_use_id: r for r in (session.undone.tool_results if session.undone else ())}
     session.undone = None
+    ids = tuple(c["id"] for c in calls)
+    if ids == session.boxes_for and not restored:
+        return [gr.skip()] * (2 + 4 * POOL)
+    session.boxes_for = ids
     header = HEADER if len(calls) <= POOL else (
         f"**Tool results** · this reply made {len(calls)} calls; the page has boxes for {POOL}. "
         "Undo, and ask for fewer calls at once.")
