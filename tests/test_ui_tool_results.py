@@ -153,3 +153,16 @@ def test_a_disallowed_prefill_is_not_carried() -> None:
     assert s.draft == Draft()
     tool_results.collect(s, "offline", "playground-tiny", "off", "Sure:", *[""] * pool, *[False] * pool)
     assert s.draft.prefill == "Sure:"
+
+
+def test_the_user_message_kept_is_the_one_sent_before_the_prefill() -> None:
+    from playground.responses import RequestRecord
+    from playground.ui.handlers import _sent_user_message
+
+    sent = {"role": "user", "content": [{"type": "image", "source": {}}, {"type": "text", "text": "what is it?"}]}
+    run = RunRecord()
+    run.add(RequestRecord("POST", "http://x/v1/messages", {}, {"messages": [sent, {"role": "assistant",
+                                                                                   "content": "It is"}]}))
+    built = {"role": "user", "content": "what is it?"}
+    assert _sent_user_message(run, built, native=True, prefilled=True) == sent  # with its media blocks
+    assert _sent_user_message(run, built, native=True) == built

@@ -182,7 +182,8 @@ class Handlers:
                 if progress.final:
                     if record.error_text:  # errors never carry keys by design; mask anyway (unexpected errors)
                         record.error_text = redactor(api_key, target.api_key).text(record.error_text)
-                    exchange.user_message = _sent_user_message(record, user_message, target.backend.messages_api)
+                    exchange.user_message = _sent_user_message(record, user_message, target.backend.messages_api,
+                                                               prefill is not None)
                     exchange.assistant_message = history_message(record, target.backend.messages_api)
                     if exchange.assistant_message is not None:  # the turn sent back is the prefill and its reply
                         exchange.assistant_message = with_prefill(exchange.assistant_message, draft.prefill)
@@ -313,10 +314,14 @@ def _no_change() -> tuple[Any, ...]:
     return (gr.skip(),) * (4 + len(INSPECTOR_KEYS))
 
 
-def _sent_user_message(run: RunRecord, built: dict[str, Any], native: bool) -> dict[str, Any]:
-    """The user message exactly as the provider sent it (with its media blocks), else the one we built."""
+def _sent_user_message(run: RunRecord, built: dict[str, Any], native: bool, prefilled: bool = False
+                       ) -> dict[str, Any]:
+    """The user message exactly as the provider sent it (with its media blocks), else the one we built.
+    ``prefilled``: the request ended with the prefill (an assistant message) after it."""
     if native and run.request is not None:
         messages = run.request.body.get("messages") or []
+        if prefilled and messages and isinstance(messages[-1], dict) and messages[-1].get("role") == "assistant":
+            messages = messages[:-1]
         if messages and isinstance(messages[-1], dict) and messages[-1].get("role") == "user":
             return messages[-1]
     return built
