@@ -17,6 +17,7 @@ TOOLS = [
     {"name": "get_time", "description": "Local time", "input_schema": {"type": "object", "properties": {}}},
 ]
 MISSING = "Type this call's result"
+REPLY_TIMEOUT = 60_000  # ms: a bounded wait, generous for a loaded machine
 REPLY_DONE = """(users) => {
     const bots = [...document.querySelectorAll('#chat [data-testid=bot]')];
     return document.querySelectorAll('#chat [data-testid=user]').length === users && bots.length
@@ -30,7 +31,7 @@ def test_two_parallel_calls_get_two_results_one_an_error(page) -> None:
     page.keyboard.insert_text(json.dumps(TOOLS))
     page.locator("#system textarea").click()  # leave the editor so the value is committed
     send(page, "Check get_time first, then get_weather for Lisbon.")
-    wait_done(page)
+    wait_done(page, timeout=REPLY_TIMEOUT)
     assert [m["role"] for m in request_body(page)["messages"]] == ["user"]  # the first request: the question
     page.wait_for_selector("#tool_result_1", state="visible")
     assert not page.locator("#tool_result_2").is_visible()
@@ -44,7 +45,8 @@ def test_two_parallel_calls_get_two_results_one_an_error(page) -> None:
     # an empty box: said at that box, nothing sent
     page.locator("#tool_result_text_0 textarea").fill("09:00")
     page.locator("#send").click()
-    page.wait_for_function("(m) => document.querySelector('#tool_result_text_1').innerText.includes(m)", arg=MISSING)
+    page.wait_for_function("(m) => document.querySelector('#tool_result_text_1').innerText.includes(m)", arg=MISSING,
+                           timeout=REPLY_TIMEOUT)
     assert MISSING not in page.locator("#tool_result_text_0").inner_text()
     assert page.locator("#chat [data-testid=user]").count() == 1
     assert len(request_body(page)["messages"]) == 1
@@ -56,7 +58,7 @@ def test_two_parallel_calls_get_two_results_one_an_error(page) -> None:
     page.locator("#tool_result_text_1 textarea").fill("Weather service down")
     page.locator("#tool_result_error_1 input").check()
     page.locator("#send").click()
-    page.wait_for_function(REPLY_DONE, arg=2)
+    page.wait_for_function(REPLY_DONE, arg=2, timeout=REPLY_TIMEOUT)
     last = request_body(page)["messages"][-1]
     assert last == {"role": "user", "content": [
         {"type": "tool_result", "tool_use_id": ids[0], "content": "09:00"},
@@ -67,12 +69,20 @@ def test_two_parallel_calls_get_two_results_one_an_error(page) -> None:
     assert "get_weather tool reported an error: Weather service down" in answer_text(page)  # the emulator read both
     page.wait_for_selector("#tool_results", state="hidden")  # answered: no pending call, no boxes
 
+    # Retry sends the same results again (Undo put them back in their boxes)
+    first = page.locator("#headers textarea").input_value()  # a new response has a new request-id
+    page.locator("#retry").click()
+    page.wait_for_function("(old) => document.querySelector('#headers textarea').value !== old", arg=first,
+                           timeout=REPLY_TIMEOUT)
+    page.wait_for_function(REPLY_DONE, arg=2, timeout=REPLY_TIMEOUT)
+    assert request_body(page)["messages"][-1] == last
+
 
 def test_a_prefill_is_sent_and_shown_and_an_edited_answer_is_sent_as_edited(page) -> None:
     open_section(page, "prefill_section")
     page.locator("#prefill textarea").fill("Once upon a time")
     send(page, "Tell me a story")
-    wait_done(page)
+    wait_done(page, timeout=REPLY_TIMEOUT)
     assert request_body(page)["messages"] == [{"role": "user", "content": "Tell me a story"},
                                               {"role": "assistant", "content": "Once upon a time"}]
     answer = answer_text(page)
@@ -85,7 +95,7 @@ def test_a_prefill_is_sent_and_shown_and_an_edited_answer_is_sent_as_edited(page
     page.wait_for_function("() => document.querySelector('#chat').innerText.includes('Edited: sent back')")
     page.locator("#prefill textarea").fill("")
     send(page, "And then?")
-    page.wait_for_function(REPLY_DONE, arg=2)
+    page.wait_for_function(REPLY_DONE, arg=2, timeout=REPLY_TIMEOUT)
     assert request_body(page)["messages"] == [
         {"role": "user", "content": "Tell me a story"},
         {"role": "assistant", "content": [{"type": "text", "text": "Once upon a time there was an edited fox."}]},
