@@ -131,3 +131,38 @@ async def test_each_turn_sends_its_request_view_once_and_clear_resets_what_is_sh
     again, _ = await turn("first")
     # the same request text as the first turn's, which the page no longer shows: sent again, once
     assert len(first) == 1 and again == first
+
+
+@pytest.mark.timeout(90)
+async def test_an_edited_thinking_turn_and_tool_results_are_accepted_by_the_emulator(handlers) -> None:
+    from playground.ui.session import Draft, ToolResult
+
+    session = Session()
+    thinking = _values(thinking="budget", thinking_budget=1024, max_tokens=1500)
+    await _drain(handlers.send(session, "Think about foxes", "", *thinking))
+    assert session.history()[1]["content"][0]["type"] == "thinking"
+    text_at = max(i for i, m in enumerate(session.chat()) if m["role"] == "assistant" and not m.get("metadata")
+                  and "stop reason" not in m["content"])
+    session.edit_answer(text_at, "Foxes are clever.")
+    await _drain(handlers.send(session, "And owls?", "", *thinking))
+    sent = session.last_run.request.body["messages"]
+    assert sent[1] == {"role": "assistant", "content": [{"type": "text", "text": "Foxes are clever."}]}
+    assert session.last_run.status == "done", session.last_run.error_text  # the API's rules kept
+
+    tools = '[{"name": "get_time", "input_schema": {"type": "object"}}, {"name": "get_news", "input_schema": {"type": "object"}}]'
+    calls_values = _values(tools=tools, max_tokens=200)
+    await _drain(handlers.send(session, "Use get_time and get_news", "", *calls_values))
+    ids = [c["id"] for c in session.pending_calls()]
+    assert len(ids) == 2
+    session.draft = Draft((ToolResult(ids[0], "get_time", "09:00"), ToolResult(ids[1], "get_news", "offline", True)))
+    await _drain(handlers.send(session, "", "", *calls_values))
+    assert session.last_run.request.body["messages"][-1]["content"] == [
+        {"type": "tool_result", "tool_use_id": ids[0], "content": "09:00"},
+        {"type": "tool_result", "tool_use_id": ids[1], "content": "offline", "is_error": True}]
+    assert session.last_run.status == "done" and not session.pending_calls()
+
+    session.draft = Draft(prefill="The answer is ")
+    await _drain(handlers.send(session, "What is 6 x 7?", "", *_values(max_tokens=30)))
+    assert session.last_run.request.body["messages"][-1] == {"role": "assistant", "content": "The answer is"}
+    assert session.history()[-1]["content"][0]["text"].startswith("The answer is")
+    assert session.chat()[-2]["content"].startswith("The answer is")  # shown as the start of the reply

@@ -6,7 +6,7 @@ import copy
 
 from playground.responses import Reasoning, ToolCall, ToolCalls, finish_reason
 from playground.run import RunRecord
-from playground.ui.session import TOOL_RESULT_HINT, Exchange, Session, history_message
+from playground.ui.session import TOOL_RESULT_HINT, Exchange, Session, ToolResult, history_message
 
 
 def _view(status: str, *parts: object) -> RunRecord:
@@ -52,7 +52,8 @@ def test_after_a_tool_call_the_next_message_is_the_tool_result() -> None:
     s.exchanges = [Exchange("weather?", user_message={"role": "user", "content": "weather?"},
                             assistant_message={"role": "assistant", "content": [
                                 {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {}}]})]
-    assert s.next_user_message("18 C and sunny") == {"role": "user", "content": [
+    result = ToolResult("toolu_1", "get_weather", "18 C and sunny")
+    assert s.next_user_message("", (result,)) == {"role": "user", "content": [
         {"type": "tool_result", "tool_use_id": "toolu_1", "content": "18 C and sunny"}]}
     assert s.chat()[-1]["content"] == f"*{TOOL_RESULT_HINT}*"
     assert Session().next_user_message("hi") == {"role": "user", "content": "hi"}

@@ -16,7 +16,7 @@ from playground import config as app_config
 from playground.backends import BACKENDS, Backends
 from playground.config import Config
 from playground.settings import FIELDS, OFFLINE_ONLY, RunSettings
-from playground.ui import layout, session_cleanup
+from playground.ui import layout, prefill, session_cleanup, tool_results
 from playground.ui.context import UIContext
 from playground.ui.controls import FIELD_INFO, STOP_INFO, field_checks, max_tokens_for_thinking, model_controls
 from playground.ui.handlers import FAULTS, INSPECTOR_KEYS, ChatAPI, Handlers
@@ -194,11 +194,12 @@ def build_app(backends: Backends | None = None, config: Config | None = None) ->
                     with gr.Column(scale=3, min_width=340, elem_id="chat_column"):
                         # The height follows the window: the chat and the inspector fit a laptop screen.
                         chat = gr.Chatbot(elem_id="chat", height=CHAT_HEIGHT, sanitize_html=True, allow_tags=False,
-                                          feedback_options=None, buttons=["copy", "copy_all"], editable="user",
+                                          feedback_options=None, buttons=["copy", "copy_all"], editable="all",
                                           placeholder="Send a message to start.", label="Chat",
                                           latex_delimiters=[])  # no LaTeX scan: cheaper renders of long replies
                         # Where a share link says what it could not restore (the page it opens on).
                         share_notice = gr.Markdown("", elem_id="share_notice")
+                        boxes = tool_results.build()  # one result box per pending tool call
                         # lines=1: Gradio's box then sends on Enter (and Ctrl/Cmd+Enter) and Shift+Enter adds a
                         # line; it grows up to max_lines as the message does.
                         prompt = gr.MultimodalTextbox(elem_id="prompt", file_types=["image", ".pdf"],
@@ -206,6 +207,7 @@ def build_app(backends: Backends | None = None, config: Config | None = None) ->
                                                       placeholder="Message (drop, paste or attach images/PDFs)",
                                                       show_label=False, lines=1, max_lines=10)
                         gr.Markdown(layout.KEY_HINT, elem_id="prompt_hint")
+                        prefill_box = prefill.build()
                         # What the chosen model would reject, next to Send where it is seen before sending.
                         problems = gr.Markdown("", elem_id="problems")
                         with gr.Row(elem_id="chat_buttons"):  # min_width: six buttons share one line
@@ -222,7 +224,8 @@ def build_app(backends: Backends | None = None, config: Config | None = None) ->
                             settings={k: c[k] for k in FIELDS}, session=session, prompt=prompt, chatbot=chat,
                             notice=share_notice)
             build_tuning_tabs(ctx)
-        _wire(demo, handlers, ctx, c, session, chat, prompt, send, stop, retry, undo, clear, views, problems, header)
+        _wire(demo, handlers, ctx, c, session, chat, prompt, send, stop, retry, undo, clear, views, problems, header,
+              boxes, prefill_box)
         theme_btn.click(None, None, None, js=layout.TOGGLE_THEME_JS, queue=False, api_visibility="private")
 
         count.click(functools.partial(count_next_request, backends), [session, prompt, c["api_key"],
@@ -239,7 +242,7 @@ def build_app(backends: Backends | None = None, config: Config | None = None) ->
 
 def _wire(demo: gr.Blocks, handlers: Handlers, ctx: UIContext, c: dict[str, Any], session: Any, chat: Any,
           prompt: Any, send: Any, stop: Any, retry: Any, undo: Any, clear: Any, views: dict[str, Any],
-          problems: Any, header: Any) -> None:
+          problems: Any, header: Any, boxes: tool_results.ToolResultBoxes, prefill_box: Any) -> None:
     inspector_outputs = [views[k] for k in INSPECTOR_KEYS]
     run_inputs = [session, prompt, c["api_key"], *ctx.settings_inputs]
     run_outputs = [chat, prompt, send, stop, *inspector_outputs]
@@ -251,22 +254,31 @@ def _wire(demo: gr.Blocks, handlers: Handlers, ctx: UIContext, c: dict[str, Any]
     # was ever a progress target: a walk of the layout tree and a copy of its value, an accordion with all it holds.
     # These hidden-progress events name one small component, so that walk stays short while a reply streams.
     quiet = {"show_progress": "hidden", "show_progress_on": problems, **private}
+    fast = {"queue": False, **quiet}
     # Stop reaches a run through the session's RunControl, not through Gradio's `cancels`.
     after = {"fn": handlers.after_run, "inputs": [session, c["api_key"]], "outputs": [send, stop, *inspector_outputs],
              "queue": False, **quiet}
-    send.click(handlers.send, run_inputs, run_outputs, **run).then(**after)
-    prompt.submit(handlers.send, run_inputs, run_outputs, **run).then(**after)
-    retry.click(handlers.undo, [session], [chat, prompt], queue=False, **private).then(
-        handlers.send, run_inputs, run_outputs, **run).then(**after)
+    # What a turn carries besides the message box: every Send first reads the tool-result boxes and the
+    # prefill (collect), and every change of the conversation shows the boxes its pending calls need (refresh).
+    collect = {"fn": tool_results.collect, "outputs": boxes.texts, **fast,
+               "inputs": [session, c["backend"], c["model"], c["thinking"], prefill_box, *boxes.texts, *boxes.errors]}
+    refresh = {"fn": tool_results.refresh, "inputs": [session], "outputs": boxes.outputs, **fast}
+    send.click(**collect).then(handlers.send, run_inputs, run_outputs, **run).then(**after).then(**refresh)
+    prompt.submit(**collect).then(handlers.send, run_inputs, run_outputs, **run).then(**after).then(**refresh)
+    retry.click(handlers.undo, [session], [chat, prompt], queue=False, **private).then(**refresh).then(**collect).then(
+        handlers.send, run_inputs, run_outputs, **run).then(**after).then(**refresh)
     # Stop must never wait behind busy runs: no concurrency limit, it only sets an event.
     stop.click(handlers.stop, [session], None, concurrency_limit=None, **private)
-    undo.click(handlers.undo, [session], [chat, prompt], queue=False, **private)
-    # Editing one of your messages re-asks from there (Workbench-style): later turns are dropped.
-    chat.edit(handlers.edit, [session], [chat, prompt], queue=False, **private).success(
-        handlers.send, run_inputs, run_outputs, **run).then(**after)
-    clear.click(handlers.clear, [session], [chat, *inspector_outputs], queue=False, **private)
+    undo.click(handlers.undo, [session], [chat, prompt], queue=False, **private).then(**refresh)
+    # Editing one of your messages re-asks from there (Workbench-style): later turns are dropped. An edited
+    # answer is sent back as edited; the conversation continues from it with the next message.
+    chat.edit(handlers.edit, [session], [chat, prompt], queue=False, **private).success(**refresh).then(
+        **collect).then(handlers.resend, run_inputs, run_outputs, **run).then(**after).then(**refresh)
+    clear.click(handlers.clear, [session], [chat, *inspector_outputs], queue=False, **private).then(**refresh)
     # the chat's own trash icon too: the conversation sent next must be the one on screen
-    chat.clear(handlers.clear, [session], [chat, *inspector_outputs], queue=False, **private)
+    chat.clear(handlers.clear, [session], [chat, *inspector_outputs], queue=False, **private).then(**refresh)
+    gr.on([c["backend"].change, c["model"].change, c["thinking"].change], prefill.update,
+          [c["backend"], c["model"], c["thinking"]], prefill_box, **fast)
 
     model_outputs = [c["temperature"], c["top_p"], c["top_k"], c["thinking"], c["effort"], c["sampling_note"]]
     model_inputs = [c["model"], c["thinking"], c["temperature"], c["top_p"], c["top_k"], c["effort"], c["api_version"]]

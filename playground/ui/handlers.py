@@ -28,7 +28,7 @@ from playground.ui import inspector, layout
 from playground.ui.context import read_settings
 from playground.ui.messages import describe_error
 from playground.ui.runner import RunRequest, stream_run
-from playground.ui.session import Exchange, Session, history_message
+from playground.ui.session import Draft, Exchange, Session, history_message, prefill_message, with_prefill
 
 log = logging.getLogger(__name__)
 # Order of the send/retry outputs after (chat, prompt, send, stop).
@@ -128,12 +128,16 @@ class Handlers:
                    ) -> AsyncIterator[tuple[Any, ...]]:
         """Stream one run into the chat and the inspector (one run per session at a time)."""
         text, files, values = read_inputs(prompt, values)
+        draft, session.draft = session.draft, Draft()  # read from the page just before (tool_results.collect)
         try:
             read_settings(values)
         except SettingsError:  # said at the field and in the check line (field_checks): nothing else changes
             yield _no_change()
             return
-        if not text.strip() and not files:
+        if draft.refused and not session.busy:  # a tool result box is empty: it says so, nothing is sent
+            yield _no_change()
+            return
+        if not text.strip() and not files and not draft.results:
             gr.Warning("Type a message (or attach a file) first.")
             yield _no_change()
             return
@@ -144,7 +148,7 @@ class Handlers:
         session.busy = True  # checked and set with no await in between: a double click cannot start two runs
         try:
             # aclosing: if the page goes away mid-run, the inner run (and its HTTP request) is closed now
-            async with contextlib.aclosing(self._run(session, text, files, api_key, values)) as updates:
+            async with contextlib.aclosing(self._run(session, text, files, api_key, values, draft)) as updates:
                 async for update in updates:
                     yield update
             # Gradio's completion message repeats every output's last yielded value in full (the whole chat, the
@@ -153,15 +157,19 @@ class Handlers:
         finally:
             session.busy = False
 
-    async def _run(self, session: Session, text: str, files: list[str], api_key: str, values: tuple[Any, ...]
-                   ) -> AsyncIterator[tuple[Any, ...]]:
-        exchange = Exchange(text=text, files=files)
+    async def _run(self, session: Session, text: str, files: list[str], api_key: str, values: tuple[Any, ...],
+                   draft: Draft) -> AsyncIterator[tuple[Any, ...]]:
+        exchange = Exchange(text=text, files=files, tool_results=draft.results, prefill=draft.prefill)
         session.exchanges.append(exchange)
         try:
             settings, _ = read_settings(values).fit()  # the check line beside Send names what fit() left out
             exchange.model = model = settings.model_id
             exchange.response_format = dict(settings.response_format) if settings.response_format else None
-            target, kwargs, user_message = prepare_run(self.backends, session, text, files, api_key, settings)
+            session.draft = draft  # the user message carries the draft's tool results
+            try:
+                target, kwargs, user_message = prepare_run(self.backends, session, text, files, api_key, settings)
+            finally:
+                session.draft = Draft()
             messages, kwargs = await session.files.apply(target, [*session.history(), user_message], kwargs,
                                                          always=settings.files_api)  # uploads by file id
         except (PlaygroundError, OSError) as exc:
@@ -171,7 +179,8 @@ class Handlers:
                    *_fresh(session, inspector_values(failed, exchange.model, api_key)))
             return
         kwargs["raw_events"] = EVENTS_CAP  # the Events tab shows the wire events
-        request = RunRequest(target.provider, model, messages, kwargs)
+        prefill = prefill_message(draft.prefill)  # the reply continues it (ui.prefill says when it is allowed)
+        request = RunRequest(target.provider, model, [*messages, *([prefill] if prefill else [])], kwargs)
         yield (session.chat(), gr.update(value=None), *_buttons(True), *(gr.skip(),) * len(INSPECTOR_KEYS))
         shown_requests, shown_headers = 0, None
         async with contextlib.aclosing(stream_run(request, session.control)) as run:
@@ -180,8 +189,11 @@ class Handlers:
                 if progress.final:
                     if record.error_text:  # errors never carry keys by design; mask anyway (unexpected errors)
                         record.error_text = redactor(api_key, target.api_key).text(record.error_text)
-                    exchange.user_message = _sent_user_message(record, user_message, target.backend.messages_api)
+                    exchange.user_message = _sent_user_message(record, user_message, target.backend.messages_api,
+                                                               prefill is not None)
                     exchange.assistant_message = history_message(record, target.backend.messages_api)
+                    if exchange.assistant_message is not None:  # the turn sent back is the prefill and its reply
+                        exchange.assistant_message = with_prefill(exchange.assistant_message, draft.prefill)
                     # Only the final answer here (what the person waits for): the inspector views and the
                     # buttons follow in `after_run`, a separate update, so the browser paints this first.
                     yield (session.chat(), gr.skip(), *_buttons(True), *(gr.skip(),) * len(INSPECTOR_KEYS))
@@ -226,15 +238,44 @@ class Handlers:
     @staticmethod
     def edit(session: Session, edited: gr.EditData) -> tuple[Any, Any]:
         """An edited user message rewinds the conversation to it: that turn and the later ones go, and
-        the edited text (with the turn's attachments) is what the chained Send sends. Raises gr.Error
-        (which stops the chain) while a reply is running or for a bubble that is not a user turn."""
+        the edited text (with the turn's attachments) is what the chained Send (:meth:`resend`) sends.
+        An edited answer is sent back as edited from then on and the later turns go; nothing is sent
+        until the next message. Raises gr.Error (which stops the chain) while a reply is running or
+        for a part of an answer that is not its text."""
+        index = int(edited.index[0] if isinstance(edited.index, (list, tuple)) else edited.index)
+        text, previous = _edited_text(edited.value), _edited_text(edited.previous_value)
+        if text == previous:  # Gradio sends one edit per message of the edited bubble: the others are unchanged
+            return gr.skip(), gr.skip()
+        session.resend = False
         if session.busy:
             raise gr.Error("Stop the running reply first, then edit.")
-        index = edited.index[0] if isinstance(edited.index, (list, tuple)) else edited.index
-        turn = session.rewind_to(int(index))
+        chat = session.chat()
+        if 0 <= index < len(chat) and chat[index]["role"] == "assistant":
+            try:
+                session.edit_answer(index, text, previous)
+            except ParameterError as exc:
+                raise gr.Error(str(exc).removeprefix("messages: ")) from None
+            return session.chat(), gr.skip()
+        turn = session.rewind_to(index)
         if turn is None:
-            raise gr.Error("Only your own messages can be edited.")
+            raise gr.Error("That message is no longer in the conversation.")
+        if turn.tool_results:  # results are edited in their boxes (filled again from this turn)
+            session.undone = turn
+            gr.Info("Tool results are edited in their boxes under the chat; change them and press Send.")
+            return session.chat(), {"text": turn.text, "files": turn.files}
+        session.resend = True
         return session.chat(), {"text": _edited_text(edited.value), "files": turn.files}
+
+    async def resend(self, session: Session, prompt: dict | str | None, api_key: str, *values: Any
+                     ) -> AsyncIterator[tuple[Any, ...]]:
+        """The Send chained after an edit: only when a user message was edited (see :meth:`edit`)."""
+        if not session.resend:
+            yield _no_change()
+            return
+        session.resend = False
+        async with contextlib.aclosing(self.send(session, prompt, api_key, *values)) as updates:
+            async for update in updates:
+                yield update
 
     @staticmethod
     def clear(session: Session) -> tuple[Any, ...]:
@@ -305,10 +346,14 @@ def _no_change() -> tuple[Any, ...]:
     return (gr.skip(),) * (4 + len(INSPECTOR_KEYS))
 
 
-def _sent_user_message(run: RunRecord, built: dict[str, Any], native: bool) -> dict[str, Any]:
-    """The user message exactly as the provider sent it (with its media blocks), else the one we built."""
+def _sent_user_message(run: RunRecord, built: dict[str, Any], native: bool, prefilled: bool = False
+                       ) -> dict[str, Any]:
+    """The user message exactly as the provider sent it (with its media blocks), else the one we built.
+    ``prefilled``: the request ended with the prefill (an assistant message) after it."""
     if native and run.request is not None:
         messages = run.request.body.get("messages") or []
+        if prefilled and messages and isinstance(messages[-1], dict) and messages[-1].get("role") == "assistant":
+            messages = messages[:-1]
         if messages and isinstance(messages[-1], dict) and messages[-1].get("role") == "user":
             return messages[-1]
     return built

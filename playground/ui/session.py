@@ -4,7 +4,10 @@ Each :class:`Exchange` pairs a user prompt with the assistant's turn. The chat i
 the exchanges (so Undo/Retry/Clear are list operations), and the API history is built from the
 messages *as they were sent and received*: the user message from the request body (media blocks
 included) and the assistant message from the run record's ``to_message()`` (thinking signatures
-included).
+included). Three things change that: per-call tool results (:class:`ToolResult`, one block per
+``tool_use_id``), an assistant prefill (the reply continues it, so the turn is prefill + reply) and an
+edited assistant turn (sent back as edited, its thinking dropped: an edited turn's signatures no
+longer match, and the API refuses a changed thinking block).
 """
 
 from __future__ import annotations
@@ -15,13 +18,49 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from playground.errors import ParameterError
 from playground.run import RunRecord
 from playground.store import new_owner
+from playground.ui.messages import fence
 from playground.ui.render import chat_messages
 from playground.ui.runner import RunControl
 from playground.uploads import FileRefs
 
-TOOL_RESULT_HINT = "Your next message will be sent as the tool result."
+TOOL_RESULT_HINT = "The reply called tools: type each call's result in its box under the chat, then Send."
+EDITED_NOTE = "*Edited: sent back as shown (its thinking is dropped).*"
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """What the person answers for one tool call (the playground runs no tools)."""
+
+    tool_use_id: str
+    name: str
+    content: str
+    is_error: bool = False
+
+    def block(self) -> dict[str, Any]:
+        """The API ``tool_result`` block (``is_error`` only when set)."""
+        out: dict[str, Any] = {"type": "tool_result", "tool_use_id": self.tool_use_id, "content": self.content}
+        if self.is_error:
+            out["is_error"] = True
+        return out
+
+    def display(self) -> str:
+        """The result in the user's chat bubble: which call it answers, then the text as sent."""
+        head = "Tool error" if self.is_error else "Tool result"
+        return f"**{head}** · {self.name} (`{self.tool_use_id}`)\n{fence(self.content, 'text')}"
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What the next Send carries besides the message box, read from the page just before it
+    (``ui.tool_results.collect``): the tool results, the prefill, or ``refused`` (a result box is
+    empty: the box says so and nothing is sent)."""
+
+    results: tuple[ToolResult, ...] = ()
+    prefill: str = ""
+    refused: bool = False
 
 
 @dataclass
@@ -35,20 +74,81 @@ class Exchange:
     assistant_message: dict[str, Any] | None = None  # None: no usable answer (not sent back)
     model: str = ""
     response_format: dict[str, Any] | None = None  # as requested: a JSON one shows the reply with its badge
+    tool_results: tuple[ToolResult, ...] = ()  # this turn answers the previous turn's tool calls
+    prefill: str = ""  # the reply continued this text (sent as the final assistant message)
+    edited: bool = False  # the assistant turn was edited: shown and sent back as ``assistant_message``
 
     def user_display(self) -> dict[str, Any]:
-        """The user's chat bubble: text plus a thumbnail / file chip per upload."""
-        parts: list[Any] = [self.text] if self.text else []
+        """The user's chat bubble: each tool result, the text, and a thumbnail / file chip per upload."""
+        text = "\n\n".join([*(r.display() for r in self.tool_results), *([self.text] if self.text else [])])
+        parts: list[Any] = [text] if text else []
         for path in self.files:
             mime = mimetypes.guess_type(path)[0] or "application/octet-stream"
             parts.append({"path": path, "mime_type": mime, "orig_name": os.path.basename(path)})
         return {"role": "user", "content": parts if len(parts) != 1 else parts[0]}
 
 
-def _tool_use_ids(message: dict[str, Any] | None) -> list[str]:
+    def shown_run(self) -> RunRecord | None:
+        """The record the chat shows: the run, or for an edited turn the message as edited."""
+        if self.edited and self.assistant_message is not None:
+            return record_of(self.assistant_message)
+        return self.run
+
+
+def tool_calls(message: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The ``tool_use`` blocks of an assistant message, in call order."""
     if not message or not isinstance(message.get("content"), list):
         return []
-    return [b["id"] for b in message["content"] if isinstance(b, dict) and b.get("type") == "tool_use" and "id" in b]
+    return [b for b in message["content"] if isinstance(b, dict) and b.get("type") == "tool_use" and "id" in b]
+
+
+def prefill_message(prefill: str) -> dict[str, Any] | None:
+    """The final assistant message a prefill is sent as (None for none). Trailing whitespace is cut:
+    the API refuses a final assistant turn that ends with it."""
+    text = prefill.rstrip()
+    return {"role": "assistant", "content": text} if text else None
+
+
+def with_prefill(message: dict[str, Any] | None, prefill: str) -> dict[str, Any] | None:
+    """The whole assistant turn of a prefilled reply: the reply continues the prefill, so its first text
+    block starts with it (a text block of its own when the reply starts otherwise)."""
+    text = prefill.rstrip()
+    if not text:
+        return message
+    content = (message or {}).get("content") or []
+    if isinstance(content, str):
+        return {"role": "assistant", "content": text + content}
+    blocks = [dict(b) if isinstance(b, dict) else b for b in content]
+    if blocks and isinstance(blocks[0], dict) and blocks[0].get("type") == "text":
+        blocks[0]["text"] = text + blocks[0].get("text", "")
+    else:
+        blocks.insert(0, {"type": "text", "text": text})
+    return {**(message or {}), "role": "assistant", "content": blocks}
+
+
+def edited_message(message: dict[str, Any], text_index: int, text: str) -> dict[str, Any]:
+    """``message`` with its ``text_index``-th text block replaced by ``text`` (dropped if blank) and its
+    thinking removed (the signatures were made for the text as it was). Tool calls stay: their
+    results follow. Raises ParameterError when nothing would be left to send."""
+    content = message.get("content")
+    blocks = [{"type": "text", "text": content}] if isinstance(content, str) else list(content or [])
+    out: list[Any] = []
+    seen = 0
+    for block in blocks:
+        kind = block.get("type") if isinstance(block, dict) else None
+        if kind in ("thinking", "redacted_thinking"):
+            continue
+        if kind == "text":
+            if seen == text_index:
+                block = {**block, "text": text}
+                block.pop("citations", None)  # they cite the text as it was
+            seen += 1
+            if not str(block.get("text", "")).strip():
+                continue
+        out.append(block)
+    if not out:
+        raise ParameterError("messages", "An assistant turn cannot be empty: type its new text, or use Undo.")
+    return {"role": "assistant", "content": out}
 
 
 def history_message(run: RunRecord, native: bool) -> dict[str, Any] | None:
@@ -92,6 +192,10 @@ class Session:
         self.busy = False  # a send handler is running for this session (set before its first await)
         self.files = FileRefs()  # this session's Files API uploads (ids per endpoint and key)
         self.shown: dict[str, str] = {}  # inspector tab -> the text the page shows (resent only when it changes)
+        self.draft = Draft()  # what the next Send carries besides the box (set just before it, then used)
+        self.undone: Exchange | None = None  # the last exchange Undo took back (its results refill the boxes)
+        self.resend = False  # an edit asked for the chained Send (a user turn); an assistant edit does not
+        self.boxes_for: tuple[str, ...] = ()  # the tool_use ids the result boxes on the page are for
 
     def __deepcopy__(self, memo: dict) -> Session:
         return Session()  # gr.State copies its initial value per session: start empty
@@ -104,30 +208,56 @@ class Session:
                 out.extend([ex.user_message, ex.assistant_message])
         return out
 
-    def next_user_message(self, text: str) -> dict[str, Any]:
-        """The user message for ``text``: a tool result when the last answer called tools
-        (the playground runs no tools, so what you type is the result)."""
+    def pending_calls(self) -> list[dict[str, Any]]:
+        """The tool calls the conversation's last answer made (each needs a result next)."""
         history = self.history()
-        ids = _tool_use_ids(history[-1]) if history else []
-        if ids:
-            return {"role": "user", "content": [
-                {"type": "tool_result", "tool_use_id": tool_id, "content": text or "(no result)"} for tool_id in ids
-            ]}
-        return {"role": "user", "content": text}
+        return tool_calls(history[-1]) if history else []
+
+    def next_user_message(self, text: str, results: tuple[ToolResult, ...] | None = None) -> dict[str, Any]:
+        """The user message for ``text``. When the last answer called tools it carries one ``tool_result``
+        per call, in call order (``results``, default the draft's), then ``text`` if any.
+        Raises ParameterError when a call has no result."""
+        calls = self.pending_calls()
+        if not calls:
+            return {"role": "user", "content": text}
+        given = {r.tool_use_id: r for r in (self.draft.results if results is None else results)}
+        missing = [c["id"] for c in calls if c["id"] not in given]
+        if missing:
+            raise ParameterError("tool_result", f"no result for tool call {', '.join(missing)}: type one in its box.")
+        content: list[dict[str, Any]] = [given[c["id"]].block() for c in calls]
+        if text.strip():
+            content.append({"type": "text", "text": text})
+        return {"role": "user", "content": content}
 
     def _bubbles(self) -> Iterator[tuple[int, dict[str, Any]]]:
         """``(exchange index, chat message)`` for every exchange's bubbles, in order: its user message,
-        then its turn's messages."""
+        then its turn's messages (a prefilled reply starts with the prefill)."""
         for k, ex in enumerate(self.exchanges):
             yield k, ex.user_display()
-            if ex.run is not None:
-                for message in chat_messages(ex.run, ex.response_format):
-                    yield k, message
+            for message in self._turn_bubbles(ex):
+                yield k, message
+
+    @staticmethod
+    def _turn_bubbles(ex: Exchange) -> list[dict[str, Any]]:
+        run = ex.shown_run()
+        if run is None:
+            return []
+        out = chat_messages(run, ex.response_format)
+        if ex.edited:
+            out.append({"role": "assistant", "content": EDITED_NOTE})
+        elif ex.prefill.rstrip():
+            text = _text_bubble_positions(run, out)
+            if text:
+                first = out[text[0]]
+                out[text[0]] = {**first, "content": ex.prefill.rstrip() + first["content"]}
+            else:
+                out.insert(0, {"role": "assistant", "content": ex.prefill.rstrip()})
+        return out
 
     def chat(self) -> list[dict[str, Any]]:
         """The Chatbot value: every exchange's bubbles, in order."""
         out = [message for _, message in self._bubbles()]
-        if self.exchanges and _tool_use_ids(self.exchanges[-1].assistant_message):
+        if self.exchanges and tool_calls(self.exchanges[-1].assistant_message):  # not while they are answered
             out.append({"role": "assistant", "content": f"*{TOOL_RESULT_HINT}*"})
         return out
 
@@ -137,8 +267,9 @@ class Session:
         return self.exchanges[-1].run if self.exchanges else None
 
     def pop(self) -> Exchange | None:
-        """Remove and return the last exchange (Undo / Retry)."""
-        return self.exchanges.pop() if self.exchanges else None
+        """Remove and return the last exchange (Undo / Retry); its tool results go back in their boxes."""
+        self.undone = self.exchanges.pop() if self.exchanges else None
+        return self.undone
 
     def load_conversation(self, messages: list[dict[str, Any]]) -> int:
         """Replace the conversation with ``messages`` (API shape, user and assistant alternating, e.g. a
@@ -167,6 +298,46 @@ class Session:
                 del self.exchanges[k:]
                 return turn
         return None
+
+    def edit_answer(self, chat_index: int, text: str, previous: str | None = None) -> None:
+        """For an edit of the assistant bubble at ``chat_index`` (whose text was ``previous``, if known:
+        an earlier edit of the same reply may have moved it): that turn is sent back as edited from
+        now on (see :func:`edited_message`) and the later exchanges go, so the conversation continues
+        from it. Raises ParameterError for a bubble that is not reply text (thinking, a tool call, the
+        stop line) or a turn that was never sent back."""
+        chat = self.chat()
+        if previous is not None and not (0 <= chat_index < len(chat) and chat[chat_index]["content"] == previous):
+            chat_index = next((i for i, m in enumerate(chat) if m["role"] == "assistant" and not m.get("metadata")
+                               and m["content"] == previous), chat_index)
+        start = 0
+        for k, ex in enumerate(self.exchanges):
+            bubbles = [ex.user_display(), *self._turn_bubbles(ex)]
+            if chat_index >= start + len(bubbles):
+                start += len(bubbles)
+                continue
+            run = ex.shown_run()
+            positions = _text_bubble_positions(run, bubbles[1:]) if run is not None else []
+            local = chat_index - start - 1
+            if local not in positions or ex.assistant_message is None:
+                raise ParameterError("messages", "Only the reply's text can be edited (not thinking, tool calls "
+                                                 "or the status line).")
+            ex.assistant_message = edited_message(ex.assistant_message, positions.index(local), text)
+            ex.edited = True
+            del self.exchanges[k + 1:]
+            return
+        raise ParameterError("messages", "That message is no longer in the conversation.")
+
+
+def _text_bubble_positions(run: RunRecord, bubbles: list[dict[str, Any]]) -> list[int]:
+    """Positions in ``bubbles`` (a turn's chat messages) of the reply's text blocks, in order: the plain
+    bubbles that are a text block's text (not the stop line, retry notes or other blocks)."""
+    texts = [b.content for b in run.content_blocks if b.type == "text"]
+    out: list[int] = []
+    for i, bubble in enumerate(bubbles):
+        if len(out) < len(texts) and not bubble.get("metadata") and isinstance(bubble.get("content"), str) \
+                and bubble["content"].endswith(texts[len(out)]):
+            out.append(i)
+    return out
 
 
 def _text_of(message: dict[str, Any]) -> str:

@@ -395,7 +395,7 @@ def test_editing_a_later_message_keeps_the_turns_before_it(page) -> None:
     send(page, "Now think about owls")
     wait_done(page, turns=2)
     page.locator("#chat [data-testid=user]").nth(1).hover()
-    page.locator("#chat button[aria-label=Edit]").nth(1).click()  # one Edit per user message
+    page.locator("#chat button[aria-label=Edit]").nth(2).click()  # one Edit per bubble: you, the answer, you
     page.locator("#chat textarea").fill("Now think about badgers")
     page.locator("#chat button[aria-label=Submit]").click()
     page.wait_for_function("""() => [...document.querySelectorAll('#chat [data-testid=user]')]
