@@ -37,7 +37,15 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import aiohttp  # noqa: E402
 from app_server import running_app  # noqa: E402
 from gradio_client.utils import apply_diff  # noqa: E402  (the client's own diff rule, not a copy)
-from load_sessions import Run, _cpu_seconds, check_runs, emulator_env, load_parser, print_ttft  # noqa: E402
+from load_sessions import (  # noqa: E402
+    Run,
+    _cpu_seconds,
+    check_runs,
+    emulator_env,
+    load_parser,
+    print_ttft,
+    report_failures,
+)
 
 
 def prompt_for(session: int, turn: int) -> str:
@@ -160,14 +168,7 @@ def main() -> int:
     print(f"load average (1 min) at the end: {os.getloadavg()[0]:.1f}")
     print(f"app RSS before={rss_before:.0f} MiB after={rss_after:.0f} MiB")
     print_ttft(runs)
-    for r in failed[:5]:
-        print(f"  failed session {r.session} turn {r.turn}: {r.error}")
-    for r in mixed[:5]:
-        print(f"  mixed session {r.session} turn {r.turn}: got {r.text[:60]!r}, backend sent "
-              f"{expected[r.prompt][:60]!r}")
-    if "Traceback" in log:
-        print("  the app logged a traceback (see tests/artifacts/app-load-async.log)")
-    return 1 if failed or mixed or not runs else 0
+    return report_failures(runs, failed, mixed, expected, log, "load-async")
 
 
 if __name__ == "__main__":

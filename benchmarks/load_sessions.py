@@ -159,6 +159,19 @@ def check_runs(runs: list[Run], max_tokens: int) -> tuple[list[Run], list[Run], 
     return failed, [r for r in runs if not r.error and r.text != expected[r.prompt]], expected
 
 
+def report_failures(runs: list[Run], failed: list[Run], differing: list[Run], expected: dict[str, str], log: str,
+                    app_name: str) -> int:
+    """The first failed and differing runs, a traceback in the app's log; the exit code (1: any of them)."""
+    for r in failed[:5]:
+        print(f"  failed session {r.session} turn {r.turn}: {r.error}")
+    for r in differing[:5]:
+        print(f"  differs session {r.session} turn {r.turn}: got {r.text[:60]!r}, backend sent "
+              f"{expected[r.prompt][:60]!r}")
+    if "Traceback" in log:
+        print(f"  the app logged a traceback (see tests/artifacts/app-{app_name}.log)")
+    return 1 if failed or differing or not runs else 0
+
+
 def print_ttft(runs: list[Run]) -> None:
     ttfts = [r.ttft for r in runs if r.ttft is not None]
     if ttfts:
@@ -210,14 +223,7 @@ def main() -> int:
     if totals:
         print(f"total p50={statistics.median(totals):.2f} s  p95={pct(totals, 0.95):.2f} s  max={max(totals):.2f} s")
     print(f"reply length: {statistics.median(len(r.text) for r in runs)} chars (median)")
-    for r in failed[:5]:
-        print(f"  failed session {r.session} turn {r.turn}: {r.error}")
-    for r in mismatched[:5]:
-        print(f"  mismatch session {r.session} turn {r.turn}: got {len(r.text)} chars, "
-              f"backend sent {len(expected[r.prompt])}")
-    if "Traceback" in log:
-        print("  the app logged a traceback (see tests/artifacts/app-load.log)")
-    return 1 if failed or mismatched or not runs else 0
+    return report_failures(runs, failed, mismatched, expected, log, "load")
 
 
 def _cpu_seconds(pid: int) -> float:
