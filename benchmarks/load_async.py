@@ -20,15 +20,12 @@ app's CPU time and RSS before and after; exits 1 if any run failed or was mixed.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
-import statistics
 import sys
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,18 +37,15 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import aiohttp  # noqa: E402
 from app_server import running_app  # noqa: E402
 from gradio_client.utils import apply_diff  # noqa: E402  (the client's own diff rule, not a copy)
-from load_sessions import SEED, _cpu_seconds, pct, replay  # noqa: E402
-
-
-@dataclass
-class Run:
-    session: int
-    turn: int
-    prompt: str
-    ttft: float | None = None
-    total: float | None = None
-    text: str = ""
-    error: str | None = None
+from load_sessions import (  # noqa: E402
+    Run,
+    _cpu_seconds,
+    check_runs,
+    emulator_env,
+    load_parser,
+    print_ttft,
+    report_failures,
+)
 
 
 def prompt_for(session: int, turn: int) -> str:
@@ -148,19 +142,12 @@ async def drive(url: str, sessions: int, turns: int, max_tokens: int) -> tuple[l
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sessions", type=int, default=100)
-    parser.add_argument("--turns", type=int, default=10, help="runs per session, one after another")
-    parser.add_argument("--tokens-per-second", type=float, default=40, help="emulator pacing per stream")
-    parser.add_argument("--latency-ms", type=float, default=300, help="emulator delay before the first byte")
-    parser.add_argument("--max-tokens", type=int, default=60)
+    parser = load_parser(100, 10, 60, __doc__)
     parser.add_argument("--app-concurrency", type=int, default=0,
                         help="PLAYGROUND_CONCURRENCY for the app (default: the app's own default)")
     args = parser.parse_args()
 
-    env = {"PLAYGROUND_EMULATOR_TPS": str(args.tokens_per_second),
-           "PLAYGROUND_EMULATOR_LATENCY_MS": str(args.latency_ms), "PLAYGROUND_EMULATOR_SEED": str(SEED),
-           "SPACE_ID": "load/benchmark"}  # the hosted configuration: guard on, history per session
+    env = {**emulator_env(args), "SPACE_ID": "load/benchmark"}  # the hosted configuration: guard on, history per session
     if args.app_concurrency:
         env["PLAYGROUND_CONCURRENCY"] = str(args.app_concurrency)
     with running_app("load-async", env) as app:
@@ -172,10 +159,7 @@ def main() -> int:
         client_cpu = time.process_time() - client_before
         log = app.log()
 
-    expected = asyncio.run(replay(sorted({r.prompt for r in runs}), args.max_tokens))
-    failed = [r for r in runs if r.error]
-    mixed = [r for r in runs if not r.error and r.text != expected[r.prompt]]
-    ttfts = [r.ttft for r in runs if r.ttft is not None]
+    failed, mixed, expected = check_runs(runs, args.max_tokens)
     print(f"sessions={args.sessions} turns={args.turns} runs={len(runs)} pacing={args.tokens_per_second} tok/s "
           f"latency={args.latency_ms} ms max_tokens={args.max_tokens} "
           f"app_concurrency={args.app_concurrency or 'default'}")
@@ -183,17 +167,8 @@ def main() -> int:
           f"({100 * cpu / wall:.0f}% of one core), client cpu={client_cpu:.1f} s")
     print(f"load average (1 min) at the end: {os.getloadavg()[0]:.1f}")
     print(f"app RSS before={rss_before:.0f} MiB after={rss_after:.0f} MiB")
-    if ttfts:
-        print(f"TTFT  p50={statistics.median(ttfts) * 1000:.0f} ms  p95={pct(ttfts, 0.95) * 1000:.0f} ms  "
-              f"max={max(ttfts) * 1000:.0f} ms")
-    for r in failed[:5]:
-        print(f"  failed session {r.session} turn {r.turn}: {r.error}")
-    for r in mixed[:5]:
-        print(f"  mixed session {r.session} turn {r.turn}: got {r.text[:60]!r}, backend sent "
-              f"{expected[r.prompt][:60]!r}")
-    if "Traceback" in log:
-        print("  the app logged a traceback (see tests/artifacts/app-load-async.log)")
-    return 1 if failed or mixed or not runs else 0
+    print_ttft(runs)
+    return report_failures(runs, failed, mixed, expected, log, "load-async")
 
 
 if __name__ == "__main__":

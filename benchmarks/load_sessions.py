@@ -134,21 +134,60 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sessions", type=int, default=32)
-    parser.add_argument("--turns", type=int, default=2, help="runs per session, one after another")
+# What both load scripts share (this one and load_async.py): their options, the app's emulator
+# settings, the check of every reply against the backend's, and the time-to-first-token line.
+def load_parser(sessions: int, turns: int, max_tokens: int, description: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=description.split("\n\n")[0])
+    parser.add_argument("--sessions", type=int, default=sessions)
+    parser.add_argument("--turns", type=int, default=turns, help="runs per session, one after another")
     parser.add_argument("--tokens-per-second", type=float, default=40, help="emulator pacing per stream")
     parser.add_argument("--latency-ms", type=float, default=300, help="emulator delay before the first byte")
-    parser.add_argument("--max-tokens", type=int, default=120)
+    parser.add_argument("--max-tokens", type=int, default=max_tokens)
+    return parser
+
+
+def emulator_env(args: argparse.Namespace) -> dict[str, str]:
+    """The app's offline emulator: paced as asked, seeded so that :func:`replay` can check every reply."""
+    return {"PLAYGROUND_EMULATOR_TPS": str(args.tokens_per_second),
+            "PLAYGROUND_EMULATOR_LATENCY_MS": str(args.latency_ms), "PLAYGROUND_EMULATOR_SEED": str(SEED)}
+
+
+def check_runs(runs: list[Run], max_tokens: int) -> tuple[list[Run], list[Run], dict[str, str]]:
+    """The failed runs, the runs whose text is not what the backend produced, and what it produced."""
+    expected = asyncio.run(replay(sorted({r.prompt for r in runs}), max_tokens))
+    failed = [r for r in runs if r.error]
+    return failed, [r for r in runs if not r.error and r.text != expected[r.prompt]], expected
+
+
+def report_failures(runs: list[Run], failed: list[Run], differing: list[Run], expected: dict[str, str], log: str,
+                    app_name: str) -> int:
+    """The first failed and differing runs, a traceback in the app's log; the exit code (1: any of them)."""
+    for r in failed[:5]:
+        print(f"  failed session {r.session} turn {r.turn}: {r.error}")
+    for r in differing[:5]:
+        print(f"  differs session {r.session} turn {r.turn}: got {r.text[:60]!r}, backend sent "
+              f"{expected[r.prompt][:60]!r}")
+    if "Traceback" in log:
+        print(f"  the app logged a traceback (see tests/artifacts/app-{app_name}.log)")
+    return 1 if failed or differing or not runs else 0
+
+
+def print_ttft(runs: list[Run]) -> None:
+    ttfts = [r.ttft for r in runs if r.ttft is not None]
+    if ttfts:
+        print(f"TTFT  p50={statistics.median(ttfts) * 1000:.0f} ms  p95={pct(ttfts, 0.95) * 1000:.0f} ms  "
+              f"max={max(ttfts) * 1000:.0f} ms")
+
+
+def main() -> int:
+    parser = load_parser(32, 2, 120, __doc__)
     parser.add_argument("--processes", type=int, default=4, help="client processes the sessions are spread over")
     parser.add_argument("--client-nice", type=int, default=0,
                         help="lower the clients' CPU priority by this much (e.g. 10: the app is served first, "
                              "as if the clients ran on other machines)")
     args = parser.parse_args()
 
-    env = {"PLAYGROUND_EMULATOR_TPS": str(args.tokens_per_second),
-           "PLAYGROUND_EMULATOR_LATENCY_MS": str(args.latency_ms), "PLAYGROUND_EMULATOR_SEED": str(SEED)}
+    env = emulator_env(args)
     runs: list[Run] = []
     ctx = mp.get_context("spawn")
     with running_app("load", env) as app:
@@ -174,29 +213,17 @@ def main() -> int:
             p.join(30)
         log = app.log()
 
-    expected = asyncio.run(replay(sorted({r.prompt for r in runs}), args.max_tokens))
-    failed = [r for r in runs if r.error]
-    mismatched = [r for r in runs if not r.error and r.text != expected[r.prompt]]
-    ttfts = [r.ttft for r in runs if r.ttft is not None]
+    failed, mismatched, expected = check_runs(runs, args.max_tokens)
     totals = [r.total for r in runs if r.total is not None]
     print(f"sessions={args.sessions} turns={args.turns} runs={len(runs)} pacing={args.tokens_per_second} tok/s "
           f"latency={args.latency_ms} ms max_tokens={args.max_tokens} client_nice={args.client_nice}")
     print(f"failed={len(failed)} mismatched={len(mismatched)} wall={wall:.1f} s app_cpu={cpu:.1f} s "
           f"({100 * cpu / wall:.0f}% of one core), clients' cpu (incl. connecting)={client_cpu:.1f} s")
-    if ttfts:
-        print(f"TTFT  p50={statistics.median(ttfts) * 1000:.0f} ms  p95={pct(ttfts, 0.95) * 1000:.0f} ms  "
-              f"max={max(ttfts) * 1000:.0f} ms")
+    print_ttft(runs)
     if totals:
         print(f"total p50={statistics.median(totals):.2f} s  p95={pct(totals, 0.95):.2f} s  max={max(totals):.2f} s")
     print(f"reply length: {statistics.median(len(r.text) for r in runs)} chars (median)")
-    for r in failed[:5]:
-        print(f"  failed session {r.session} turn {r.turn}: {r.error}")
-    for r in mismatched[:5]:
-        print(f"  mismatch session {r.session} turn {r.turn}: got {len(r.text)} chars, "
-              f"backend sent {len(expected[r.prompt])}")
-    if "Traceback" in log:
-        print("  the app logged a traceback (see tests/artifacts/app-load.log)")
-    return 1 if failed or mismatched or not runs else 0
+    return report_failures(runs, failed, mismatched, expected, log, "load")
 
 
 def _cpu_seconds(pid: int) -> float:

@@ -4,7 +4,6 @@ the JSON, the JUnit file and each exit code."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -12,8 +11,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from evals_cli import ROOT, run_cli
 
-ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 
 INLINE = """
@@ -62,13 +61,6 @@ PINNED_VARIANT = {"id", "n_cases", "n_attempts", "errors", "mean", "ci_low", "ci
 PINNED_VS = {"mean_diff", "ci_low", "ci_high", "wins", "ties", "losses", "p_value", "verdict"}
 PINNED_ATTEMPT = {"variant", "case", "repeat", "vars", "prompt", "output", "score", "pass", "error", "latency_ms",
                   "cost_usd", "asserts"}
-
-
-def run_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("ANTHROPIC_API_KEY", None)  # the default backend is then offline
-    return subprocess.run([sys.executable, "-m", "playground.evals", "run", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
 
 
 def test_inline_spec_passes_the_gate_with_pinned_json_and_junit(tmp_path: Path) -> None:

@@ -4,16 +4,16 @@ offline backend, compared with a normal run of the same spec; and the backends w
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
+import evals_cli
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
+# the offline batch polled quickly and ending soon, so that a test waits for it briefly
+BATCH_ENV = {"PLAYGROUND_EVAL_BATCH_POLL_S": "0.05", "PLAYGROUND_EVAL_BATCH_DELAY_MS": "40"}
 
 SPEC = """
 [eval]
@@ -47,11 +47,7 @@ value = 100000
 
 
 def run_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "PLAYGROUND_EVAL_BATCH_POLL_S": "0.05",
-           "PLAYGROUND_EVAL_BATCH_DELAY_MS": "40"}
-    env.pop("ANTHROPIC_API_KEY", None)
-    return subprocess.run([sys.executable, "-m", "playground.evals", "run", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return evals_cli.run_cli(cwd, *args, env=BATCH_ENV)
 
 
 def upper_bound(stderr: str) -> float:

@@ -122,3 +122,18 @@ def test_reclaim_runs_a_collection():
     before = gc.get_count()
     session_cleanup.reclaim()
     assert sum(gc.get_count()) <= sum(before) + 10 and session_cleanup._reclaim_pending is False
+
+
+async def test_release_drops_the_sessions_message_queue_unless_an_event_is_pending():
+    from gradio.queueing import Queue
+
+    demo, _, holder = app_with_session(grace_s=0)
+    queue = Queue(live_updates=False, concurrency_count=1, update_intervals=1, max_size=None, blocks=demo)
+    for page in ("page-1", "page-2"):
+        holder[page]
+        queue.pending_messages_per_session[page] = asyncio.Queue()  # what joining the queue leaves behind
+    queue.pending_event_ids_session["page-2"] = {"event-1"}  # page-2 still waits for an event
+    assert session_cleanup.release(holder, "page-1", queue=queue)
+    assert session_cleanup.release(holder, "page-2", queue=queue)
+    assert "page-1" not in queue.pending_messages_per_session  # Gradio would keep it for 2,000 sessions
+    assert "page-2" in queue.pending_messages_per_session

@@ -146,7 +146,75 @@ def test_short_queries_fall_back_to_like(text: str, expected: bool):
     assert index.uses_index(text, False) is False
 
 
-def test_the_index_query_covers_the_text_with_trigrams():
+def test_the_index_query_asks_for_every_trigram_of_the_text():
     assert index.match_query("abc") == '"abc"'
-    assert index.match_query("abcdefg") == '"abc" AND "def" AND "efg"'  # the last trigram covers the tail
+    assert index.match_query("abcdefg") == '"abc" AND "bcd" AND "cde" AND "def" AND "efg"'
+    assert index.match_query("terter") == '"ter" AND "ert" AND "rte"'  # each distinct trigram once
     assert index.match_query('a"bc') == '"a""b" AND """bc"'
+    long = "".join(chr(0x4E00 + i) for i in range(100))  # 98 distinct trigrams, more than MAX_TERMS (16)
+    terms = index.match_query(long).split(" AND ")
+    # every 7th (ceil(98 / 16)): the trigrams at 0, 7, ..., 91, and the last one at 97
+    assert terms == [f'"{long[i:i + 3]}"' for i in [*range(0, 92, 7), 97]]
+
+
+# Rows holding "sub", "mar" and "ine" but not "submarine": a sparse trigram cover of the word finds them
+# all, and the LIKE then had to read every one (the no-match search grew 3.6x from 1k to 100k runs).
+DECOY = "a subject, a market and a line"
+
+
+def add_decoys(store: RunStore, n: int) -> None:
+    conn = store._conn()
+    with conn:  # one transaction; the triggers index every row
+        conn.executemany("INSERT INTO runs (kind, model, output, owner, params, messages, created_at) "
+                         "VALUES ('chat', 'tiny', ?, 'owner-a', '{}', '[]', 1)",
+                         [(f"{DECOY} {i}",) for i in range(n)])
+
+
+def vm_steps(store: RunStore, search) -> int:
+    """SQLite virtual-machine steps (in tens) a search costs: work counted, not timed."""
+    conn, steps = store._conn(), [0]
+
+    def tick() -> int:
+        steps[0] += 1
+        return 0
+
+    conn.set_progress_handler(tick, 10)
+    try:
+        search()
+    finally:
+        conn.set_progress_handler(None, 0)
+    return steps[0]
+
+
+def test_a_search_for_text_found_nowhere_reads_no_row(tmp_path: Path):
+    store = RunStore(tmp_path / "h.sqlite3")
+    add_decoys(store, 1000)
+    conn, match = store._conn(), index.match_query("submarine")
+    # no candidate at all: the index knows that no row holds "ubm" or "bma"
+    assert conn.execute("SELECT COUNT(*) FROM runs_fts WHERE runs_fts MATCH ?", (match,)).fetchone()[0] == 0
+    assert store.search("submarine") == [] and len(store.search("subject, a market")) == 100
+    one_lookup = vm_steps(store, lambda: conn.execute("SELECT 1 FROM runs_fts WHERE runs_fts MATCH ? LIMIT 1",
+                                                      (match,)).fetchall())
+    for owner in (None, "owner-a"):
+        steps = vm_steps(store, lambda owner=owner: store.search("submarine", owner=owner))
+        # one index lookup and nothing after it (a LIKE over 1,000 candidate rows costs thousands of steps)
+        assert steps <= one_lookup + 3, (steps, one_lookup)
+
+
+@pytest.mark.parametrize("filters", [{}, {"owner": "owner-a"}, {"model": "tiny", "kind": "chat"},
+                                     {"owner": "owner-a", "model": "tiny", "group_id": "g"}])
+def test_an_index_search_reads_the_index_then_runs_by_key(tmp_path: Path, filters: dict[str, str]):
+    store = RunStore(tmp_path / "h.sqlite3")
+    add_decoys(store, 50)
+    store.record(Run(kind="chat", model="tiny", output="the submarine", owner="owner-a", group_id="g"))
+    conn, statements = store._conn(), []
+    conn.set_trace_callback(statements.append)  # the statements as run, parameters filled in
+    try:
+        assert len(store.search("submarine", **filters)) == 1
+    finally:
+        conn.set_trace_callback(None)
+    main = [s for s in statements if "JOIN runs" in s]
+    assert len(main) == 1, statements
+    plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + main[0]).fetchall()]
+    assert plan[0].startswith("SCAN runs_fts VIRTUAL TABLE INDEX"), plan  # the FTS index drives the query
+    assert plan[1:] == ["SEARCH runs USING INTEGER PRIMARY KEY (rowid=?)"], plan  # no scan, no sort

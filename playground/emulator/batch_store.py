@@ -134,18 +134,19 @@ class BatchStore:
 
     def delete(self, batch_id: str) -> None:
         """Forget an ended batch (400 while it is still processing: cancel it first)."""
+        self._ended(batch_id, "it can be deleted only once processing has ended (cancel it first).")
+        del self._batches[batch_id]
+
+    def _ended(self, batch_id: str, otherwise: str) -> Batch:
+        """The batch (else 404) once it has ended; before, a 400 saying its status and ``otherwise``."""
         batch = self.get(batch_id)
         if batch.status != "ended":
-            raise invalid(f"Message Batch {batch_id} is still {batch.status}; it can be deleted only once "
-                          "processing has ended (cancel it first).")
-        del self._batches[batch_id]
+            raise invalid(f"Message Batch {batch_id} is still {batch.status}; {otherwise}")
+        return batch
 
     def results(self, batch_id: str) -> list[bytes]:
         """The results JSONL lines (400 before the batch ends, 404 once archived)."""
-        batch = self.get(batch_id)
-        if batch.status != "ended":
-            raise invalid(f"Message Batch {batch_id} is still {batch.status}; results are available once "
-                          "processing_status is \"ended\".")
+        batch = self._ended(batch_id, 'results are available once processing_status is "ended".')
         if batch.archived_at is not None:
             raise ApiError(404, f"The results of Message Batch {batch_id} are no longer available: results are "
                                 f"kept for {self.retention_s / DAY_S:g} days after the batch was created.")

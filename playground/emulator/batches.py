@@ -15,12 +15,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 
 from .apierror import ApiError, invalid
-from .batch_store import Batch
+from .batch_store import Batch, BatchStore
 from .compose import new_id
 from .listing import id_page
 from .server import (
@@ -142,11 +143,16 @@ async def create(request: web.Request) -> web.Response:
     return web.json_response(batch.to_json(_origin(request)), headers=base_headers(call))
 
 
+def _batch_answer(request: web.Request, action: Callable[[BatchStore, str], Batch]) -> web.Response:
+    """``action`` on the batch the path names; the batch as JSON."""
+    call = _call(request)
+    batch = action(call.settings.batches, request.match_info["batch_id"])
+    return web.json_response(batch.to_json(_origin(request)), headers=base_headers(call))
+
+
 async def retrieve(request: web.Request) -> web.Response:
     """``GET /v1/messages/batches/{id}``."""
-    call = _call(request)
-    batch = call.settings.batches.get(request.match_info["batch_id"])
-    return web.json_response(batch.to_json(_origin(request)), headers=base_headers(call))
+    return _batch_answer(request, BatchStore.get)
 
 
 async def list_batches(request: web.Request) -> web.Response:
@@ -160,9 +166,7 @@ async def list_batches(request: web.Request) -> web.Response:
 
 async def cancel(request: web.Request) -> web.Response:
     """``POST /v1/messages/batches/{id}/cancel``."""
-    call = _call(request)
-    batch = call.settings.batches.cancel(request.match_info["batch_id"])
-    return web.json_response(batch.to_json(_origin(request)), headers=base_headers(call))
+    return _batch_answer(request, BatchStore.cancel)
 
 
 async def delete(request: web.Request) -> web.Response:

@@ -34,9 +34,10 @@ def page_limit(query: dict[str, str], default: int = 20) -> int:
 
 
 def id_page(items: Sequence[T], query: dict[str, str], item_id: Callable[[T], str],
-            render: Callable[[T], dict[str, Any]]) -> dict[str, Any]:
+            render: Callable[[T], dict[str, Any]], noun: str = "object") -> dict[str, Any]:
     """One ``{data, has_more, first_id, last_id}`` page of ``items`` (newest first) for
-    ``limit``, ``after_id`` (older than it) or ``before_id`` (newer than it)."""
+    ``limit``, ``after_id`` (older than it) or ``before_id`` (newer than it); an unknown cursor id
+    is said as "no ``noun`` with id ..."."""
     limit = page_limit(query)
     ids = [item_id(item) for item in items]
     after, before = query.get("after_id"), query.get("before_id")
@@ -44,12 +45,12 @@ def id_page(items: Sequence[T], query: dict[str, str], item_id: Callable[[T], st
         raise invalid("after_id and before_id cannot both be given", "after_id")
     if after:
         if after not in ids:
-            raise invalid(f"after_id: no object with id {after!r}", "after_id")
+            raise invalid(f"after_id: no {noun} with id {after!r}", "after_id")
         start = ids.index(after) + 1
         page, has_more = items[start:start + limit], start + limit < len(items)
     elif before:
         if before not in ids:
-            raise invalid(f"before_id: no object with id {before!r}", "before_id")
+            raise invalid(f"before_id: no {noun} with id {before!r}", "before_id")
         end = ids.index(before)
         page, has_more = items[max(0, end - limit):end], end - limit > 0
     else:

@@ -13,7 +13,8 @@ from typing import Any
 from playground import catalog
 from playground.catalog import ModelInfo
 
-from .apierror import ApiError, invalid
+from .apierror import ApiError
+from .listing import id_page
 
 
 def all_models() -> list[ModelInfo]:
@@ -54,42 +55,7 @@ def model_json(info: ModelInfo) -> dict[str, Any]:
 
 def list_page(query: dict[str, str]) -> dict[str, Any]:
     """A page of the listing for ``limit`` (1-1000, default 20), ``after_id`` / ``before_id``."""
-    raw_limit = query.get("limit", "20")
-    try:
-        limit = int(raw_limit)
-    except ValueError:
-        raise invalid("limit: Input should be a valid integer", "limit") from None
-    if not 1 <= limit <= 1000:
-        raise invalid("limit: Input should be between 1 and 1000", "limit")
-    models = all_models()
-    ids = [m.id for m in models]
-    start, end = 0, len(models)
-    after, before = query.get("after_id"), query.get("before_id")
-    if after and before:
-        raise invalid("after_id and before_id cannot both be given", "after_id")
-    if after:
-        if after not in ids:
-            raise invalid(f"after_id: unknown model id {after!r}", "after_id")
-        start = ids.index(after) + 1
-        page = models[start:start + limit]
-        has_more = start + limit < end
-    elif before:
-        if before not in ids:
-            raise invalid(f"before_id: unknown model id {before!r}", "before_id")
-        end = ids.index(before)
-        page = models[max(0, end - limit):end]
-        has_more = end - limit > 0
-    else:
-        page = models[:limit]
-        has_more = limit < end
-    data = [model_json(m) for m in page]
-    return {
-        "data": data,
-        "has_more": has_more,
-        "first_id": data[0]["id"] if data else None,
-        "last_id": data[-1]["id"] if data else None,
-        "object": "list",
-    }
+    return {**id_page(all_models(), query, lambda m: m.id, model_json, noun="model"), "object": "list"}
 
 
 def get_model(model_id: str) -> dict[str, Any]:

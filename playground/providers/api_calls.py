@@ -3,12 +3,14 @@ base URL resolution, the private-host guard, one session, its retry policy and t
 
     async with connect(Anthropic, api_key=..., api_base=...) as conn:
         batch = await conn.json("GET", "/messages/batches/msgbatch_...")
+
+One call on a connection of its own is :func:`call_json`; a listing fetched page after page, :func:`pages`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from .base import ProviderBase
 
 DEFAULT_TIMEOUT = 60.0
+MAX_PAGES = 100_000  # a misbehaving server cannot make a listing page forever
 
 
 @dataclass
@@ -93,3 +96,31 @@ def path_id(value: Any, name: str, example: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ParameterError(name, f"give the id as a non-empty string, like {example!r}, got {value!r:.60}.")
     return quote(value, safe="")
+
+
+async def call_json(provider: type[ProviderBase], method: str, path: str, connection: Mapping[str, Any],
+                    body: Any = None) -> dict[str, Any]:
+    """One JSON call on a connection of its own (``connection``: the :func:`connect` keywords)."""
+    async with connect(provider, **connection) as conn:
+        return await conn.json(method, path, body)
+
+
+def page_size(limit: Any) -> int:
+    """A listing's ``limit`` (1-1000), else a ParameterError naming it."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
+        raise ParameterError("limit", f"must be a whole number from 1 to 1000, got {limit!r}.")
+    return limit
+
+
+async def pages(provider: type[ProviderBase], path: str, params: Any, connection: Mapping[str, Any],
+                next_params: Callable[[dict[str, Any]], Any]) -> AsyncIterator[dict[str, Any]]:
+    """Every item of the listing at ``path``, page after page on one connection: ``params`` for the
+    first page, then ``next_params(page)`` (None: that was the last page), until a page is empty."""
+    async with connect(provider, **connection) as conn:
+        for _ in range(MAX_PAGES):
+            page = await conn.json("GET", path, params=params)
+            for item in page.get("data") or ():
+                yield item
+            params = next_params(page) if page.get("data") else None
+            if params is None:
+                return

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from ..errors import APIStatusError, ParameterError, PlaygroundError, StreamError
 from ..responses import Part
-from .api_calls import DEFAULT_TIMEOUT, Connection, connect, path_id
+from .api_calls import DEFAULT_TIMEOUT, Connection, call_json, connect, page_size, pages, path_id
 
 MAX_REQUESTS = 100_000
 _CUSTOM_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
@@ -242,46 +242,33 @@ class BatchCalls:
     @classmethod
     async def get_batch(cls, batch_id: str, **connection: Any) -> BatchInfo:
         """The batch's current state (poll this until ``processing_status == "ended"``)."""
-        path = f"/messages/batches/{path_id(batch_id, 'batch_id', 'msgbatch_...')}"
-        async with connect(cls, **connection) as conn:  # type: ignore[arg-type]
-            return BatchInfo.from_json(await conn.json("GET", path))
+        return BatchInfo.from_json(await call_json(cls, "GET", _batch_path(batch_id), connection))
 
     @classmethod
     async def list_batches(cls, *, limit: int = 20, **connection: Any) -> AsyncIterator[BatchInfo]:
         """Every batch, most recently created first, fetched ``limit`` (1-1000) per page."""
-        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
-            raise ParameterError("limit", f"must be a whole number from 1 to 1000, got {limit!r}.")
-        params: dict[str, Any] = {"limit": limit}
-        async with connect(cls, **connection) as conn:  # type: ignore[arg-type]
-            for _ in range(100_000):  # a misbehaving server cannot page forever
-                page = await conn.json("GET", "/messages/batches", params=params)
-                for item in page.get("data") or ():
-                    yield BatchInfo.from_json(item)
-                if not page.get("has_more") or not page.get("data") or not page.get("last_id"):
-                    return
-                params = {"limit": limit, "after_id": page["last_id"]}
+        def after(page: dict[str, Any]) -> dict[str, Any] | None:
+            return {"limit": limit, "after_id": page["last_id"]} if page.get("has_more") and page.get("last_id") else None
+
+        async for item in pages(cls, "/messages/batches", {"limit": page_size(limit)}, connection, after):
+            yield BatchInfo.from_json(item)
 
     @classmethod
     async def cancel_batch(cls, batch_id: str, **connection: Any) -> BatchInfo:
         """Ask the batch to stop (it goes ``canceling``, then ``ended``; finished requests keep their results)."""
-        path = f"/messages/batches/{path_id(batch_id, 'batch_id', 'msgbatch_...')}/cancel"
-        async with connect(cls, **connection) as conn:  # type: ignore[arg-type]
-            return BatchInfo.from_json(await conn.json("POST", path))
+        return BatchInfo.from_json(await call_json(cls, "POST", _batch_path(batch_id) + "/cancel", connection))
 
     @classmethod
     async def delete_batch(cls, batch_id: str, **connection: Any) -> str:
         """Delete an ended batch (cancel a running one first); returns its id."""
-        path = f"/messages/batches/{path_id(batch_id, 'batch_id', 'msgbatch_...')}"
-        async with connect(cls, **connection) as conn:  # type: ignore[arg-type]
-            return str((await conn.json("DELETE", path)).get("id", batch_id))
+        return str((await call_json(cls, "DELETE", _batch_path(batch_id), connection)).get("id", batch_id))
 
     @classmethod
     async def batch_results(cls, batch_id: str, **connection: Any) -> AsyncIterator[BatchResult]:
         """Each request's outcome, in the order the API lists them (match them by ``custom_id``).
         Raises :class:`BatchNotEndedError` while the batch is still processing."""
-        path = f"/messages/batches/{path_id(batch_id, 'batch_id', 'msgbatch_...')}"
         async with connect(cls, **connection) as conn:  # type: ignore[arg-type]
-            batch = BatchInfo.from_json(await conn.json("GET", path))
+            batch = BatchInfo.from_json(await conn.json("GET", _batch_path(batch_id)))
             if not batch.results_url:
                 raise BatchNotEndedError(f"batch {batch.id} has no results yet: it is {batch.processing_status}; "
                                          "results are ready once it has ended.")
@@ -304,4 +291,8 @@ def _results_url(conn: Connection, batch: BatchInfo) -> str:
     given, base = urlsplit(url), urlsplit(conn.base)
     if (given.scheme, given.netloc) == (base.scheme, base.netloc):
         return url
-    return f"{conn.base}/messages/batches/{path_id(batch.id, 'batch_id', 'msgbatch_...')}/results"
+    return f"{conn.base}{_batch_path(batch.id)}/results"
+
+
+def _batch_path(batch_id: Any) -> str:
+    return f"/messages/batches/{path_id(batch_id, 'batch_id', 'msgbatch_...')}"

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ParameterError
-from .api_calls import connect, path_id
+from .api_calls import call_json, connect, page_size, pages, path_id
 
 MIN_EXPIRY_S, MAX_EXPIRY_S = 3600, 7_776_000
 MAX_FILE_BYTES = 500 * 1024 * 1024
@@ -101,40 +101,37 @@ class FileCalls:
                          **connection: Any) -> AsyncIterator[FileInfo]:
         """Every live file, newest first, ``limit`` (1-1000) per page; or just the files among
         ``ids`` (at most 100; unknown or deleted ids are left out)."""
-        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
-            raise ParameterError("limit", f"must be a whole number from 1 to 1000, got {limit!r}.")
+        page_size(limit)
         if ids is not None:
             if isinstance(ids, str) or not all(isinstance(i, str) and i for i in ids):
                 raise ParameterError("ids", "give a list of file ids.")
             if len(set(ids)) > MAX_IDS:
                 raise ParameterError("ids", f"at most {MAX_IDS} ids per call, got {len(set(ids))}.")
         params: Any = [("ids[]", i) for i in ids] if ids else {"limit": limit}
-        async with connect(cls, **connection) as conn:  # type: ignore[arg-type]
-            for _ in range(100_000):  # a misbehaving server cannot page forever
-                page = await conn.json("GET", "/files", params=params)
-                for item in page.get("data") or ():
-                    yield FileInfo.from_json(item)
-                if ids or not page.get("next_page") or not page.get("data"):
-                    return
-                params = {"limit": limit, "page": page["next_page"]}
+
+        def following(page: dict[str, Any]) -> dict[str, Any] | None:  # a lookup by ids is one page
+            return None if ids or not page.get("next_page") else {"limit": limit, "page": page["next_page"]}
+
+        async for item in pages(cls, "/files", params, connection, following):
+            yield FileInfo.from_json(item)
 
     @classmethod
     async def get_file(cls, file_id: str, **connection: Any) -> FileInfo:
         """A file's metadata."""
-        path = f"/files/{path_id(file_id, 'file_id', 'file_...')}"
-        async with connect(cls, **connection) as conn:  # type: ignore[arg-type]
-            return FileInfo.from_json(await conn.json("GET", path))
+        return FileInfo.from_json(await call_json(cls, "GET", _file_path(file_id), connection))
 
     @classmethod
     async def download_file(cls, file_id: str, **connection: Any) -> bytes:
         """A file's bytes (only files tools produced are downloadable; others are a 400)."""
-        path = f"/files/{path_id(file_id, 'file_id', 'file_...')}/content"
         async with connect(cls, **connection) as conn:  # type: ignore[arg-type]
-            return await conn.raw("GET", conn.base + path, headers={"Accept": "application/binary"})
+            return await conn.raw("GET", f"{conn.base}{_file_path(file_id)}/content",
+                                  headers={"Accept": "application/binary"})
 
     @classmethod
     async def delete_file(cls, file_id: str, **connection: Any) -> str:
         """Delete a file for good; returns its id."""
-        path = f"/files/{path_id(file_id, 'file_id', 'file_...')}"
-        async with connect(cls, **connection) as conn:  # type: ignore[arg-type]
-            return str((await conn.json("DELETE", path)).get("id", file_id))
+        return str((await call_json(cls, "DELETE", _file_path(file_id), connection)).get("id", file_id))
+
+
+def _file_path(file_id: Any) -> str:
+    return f"/files/{path_id(file_id, 'file_id', 'file_...')}"

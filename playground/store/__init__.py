@@ -287,16 +287,20 @@ class RunStore:
                 where.append(f"runs.{name} = ?")
                 args.append(value)
         limit_arg = max(1, int(limit))
+        conn = self._conn()
         if text and index.uses_index(text, self._fts):
+            match = index.match_query(text)
+            if not index.any_candidate(conn, match):
+                return []
             # The index finds the candidates, newest first; LIKE on them keeps exactly LIKE's rows.
             sql = ("SELECT runs.* FROM runs_fts JOIN runs ON runs.id = runs_fts.rowid WHERE runs_fts MATCH ? AND "
                    + " AND ".join(where) + " ORDER BY runs_fts.rowid DESC LIMIT ?")
-            args = [index.match_query(text), *args, limit_arg]
+            args = [match, *args, limit_arg]
         else:
             sql = "SELECT * FROM runs" + (" WHERE " + " AND ".join(where) if where else "")
             sql += " ORDER BY runs.id DESC LIMIT ?"
             args.append(limit_arg)
-        return [_from_row(r) for r in self._conn().execute(sql, args).fetchall()]
+        return [_from_row(r) for r in conn.execute(sql, args).fetchall()]
 
     def models(self, *, owner: str | None = None) -> list[str]:
         """Every model that has a stored run (of ``owner``, when given), for a filter dropdown. Read from
