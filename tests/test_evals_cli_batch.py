@@ -63,7 +63,7 @@ def test_batch_run_matches_a_normal_run_at_half_the_price(tmp_path: Path) -> Non
     assert "batched on offline as a batch (50% price): 8 attempts, 8 calls (0 cached)" in batch.stderr
     # the pre-run check shows batch prices: half the normal upper bound (printed to 4 decimals)
     assert upper_bound(batch.stderr) == pytest.approx(upper_bound(normal.stderr) / 2, abs=1e-4)
-    assert re.search(r"batch msgbatch_\w+: in_progress, processing \d+", batch.stderr)
+    assert re.search(r"batch msgbatch_\w+: in_progress: \d+ processing", batch.stderr)
     assert re.search(r"batch msgbatch_\w+: ended: 0 processing, 8 succeeded, 0 errored", batch.stderr)
     saved = json.loads((tmp_path / "brun" / "batch.json").read_text())
     assert saved["id"].startswith("msgbatch_") and saved["collected"] is True
