@@ -34,6 +34,7 @@ def conversation(page) -> None:
     send(page, "Tell me a short story about a rabbit and a clock")
     wait_done(page)
     open_tab(page, "Usage")
+    page.evaluate("window.scrollTo(0, 0)")  # opening a section may scroll the page: show it from its header
 
 
 def main() -> None:
