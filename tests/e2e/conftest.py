@@ -59,10 +59,15 @@ def page(browser, app: AppProcess, request: pytest.FixtureRequest):
 
 @pytest.fixture
 def shot(request: pytest.FixtureRequest):
-    """``shot(page, "name")`` saves tests/artifacts/<test>-<name>.png (look at them)."""
+    """``shot(page, "name")`` saves tests/artifacts/<test>-<name>.png (look at them). A full-page shot
+    costs about a second on a loaded machine and asserts nothing, so ``PLAYGROUND_SHOTS=0`` (what
+    scripts/test sets for the full run) skips them."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    enabled = os.environ.get("PLAYGROUND_SHOTS", "1") != "0"
 
-    def take(page, name: str = "final") -> Path:
+    def take(page, name: str = "final") -> Path | None:
+        if not enabled:
+            return None
         path = ARTIFACTS / f"{request.node.name}-{name}.png"
         page.screenshot(path=str(path), full_page=True)
         return path
