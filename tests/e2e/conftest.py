@@ -1,4 +1,11 @@
-"""Browser fixtures: one app process per test module, one Chromium per session, a fresh context per test."""
+"""Browser fixtures: one app process per test module, one Chromium per module, a fresh context per test.
+
+Writing a browser test: take ``page`` (a fresh context on this module's app, sections opened) and
+``shot``; set ``APP_ENV`` for the module's app. Each ``page`` costs a page load (seconds on a loaded
+machine), so walk neighbouring cases in one page where the session carries nothing between them.
+``bash scripts/test`` runs the files on two pytest-xdist workers, a whole file per worker: use free
+ports and temporary directories, never state another file leaves.
+"""
 
 from __future__ import annotations
 
