@@ -1,4 +1,11 @@
-"""Browser fixtures: one app process per test module, one Chromium per session, a fresh context per test."""
+"""Browser fixtures: one app process per test module, one Chromium per module, a fresh context per test.
+
+Writing a browser test: take ``page`` (a fresh context on this module's app, sections opened) and
+``shot``; set ``APP_ENV`` for the module's app. Each ``page`` costs a page load (seconds on a loaded
+machine), so walk neighbouring cases in one page where the session carries nothing between them.
+``bash scripts/test`` runs the files on two pytest-xdist workers, a whole file per worker: use free
+ports and temporary directories, never state another file leaves.
+"""
 
 from __future__ import annotations
 
@@ -59,10 +66,15 @@ def page(browser, app: AppProcess, request: pytest.FixtureRequest):
 
 @pytest.fixture
 def shot(request: pytest.FixtureRequest):
-    """``shot(page, "name")`` saves tests/artifacts/<test>-<name>.png (look at them)."""
+    """``shot(page, "name")`` saves tests/artifacts/<test>-<name>.png (look at them). A full-page shot
+    costs about a second on a loaded machine and asserts nothing, so ``PLAYGROUND_SHOTS=0`` (what
+    scripts/test sets for the full run) skips them."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    enabled = os.environ.get("PLAYGROUND_SHOTS", "1") != "0"
 
-    def take(page, name: str = "final") -> Path:
+    def take(page, name: str = "final") -> Path | None:
+        if not enabled:
+            return None
         path = ARTIFACTS / f"{request.node.name}-{name}.png"
         page.screenshot(path=str(path), full_page=True)
         return path

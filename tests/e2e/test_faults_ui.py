@@ -70,17 +70,19 @@ def test_rate_limit_and_overload_are_retried_visibly(page, shot, fault, status, 
     _usable_again_offline(page, turns=2)
 
 
-@pytest.mark.parametrize(("fault", "expected"), [("rate_limit", "429"), ("overloaded", "529"),
-                                                 ("server_error", "500")])
-def test_status_errors_that_persist_are_readable(page, shot, fault, expected) -> None:
-    choose(page, "fault", fault)
-    send(page, f"hello into a {fault}")
-    wait_done(page, timeout=90_000)
+@pytest.mark.timeout(300)  # three faults and three recoveries in one session
+def test_status_errors_that_persist_are_readable(page, shot) -> None:
+    """Each persistent status in turn, in one session (one page load, not three): a readable error
+    naming its status, then a normal run."""
+    for n, (fault, expected) in enumerate([("rate_limit", "429"), ("overloaded", "529"), ("server_error", "500")]):
+        choose(page, "fault", fault)
+        send(page, f"hello into a {fault}")
+        wait_done(page, turns=2 * n + 1, timeout=90_000)
+        last = _last(page)
+        assert "Error" in last and expected in last and "request-id" in last, (fault, last)
+        _readable(last)
+        _usable_again_offline(page, turns=2 * n + 2)
     shot(page)
-    last = _last(page)
-    assert "Error" in last and expected in last and "request-id" in last
-    _readable(last)
-    _usable_again_offline(page, turns=2)
 
 
 @pytest.mark.parametrize(("fault", "expected"), [("mid_stream_error", "Stream interrupted"),
