@@ -29,7 +29,7 @@ STYLE = Path(__file__).with_name("style.css")
 # from fetching remote images (a Markdown image in a reply would otherwise load by itself).
 # form-action: the sanitizer keeps <form>, so a reply could show a look-alike form posting to its own site.
 HEAD = "<meta http-equiv=\"Content-Security-Policy\" content=\"img-src 'self' data: blob:; form-action 'self'\">"
-CHAT_HEIGHT = "max(300px, calc(100vh - 405px))"  # header, tabs, message box, hint and buttons below
+CHAT_HEIGHT = "max(300px, calc(100vh - 460px))"  # header, tabs, message box, hint, prefill and buttons below
 
 
 def theme() -> gr.themes.Base:

@@ -83,7 +83,13 @@ def test_a_history_rerun_changes_only_what_was_changed(page, shot) -> None:
     send(page, "What is the weather in Paris and in Rome? Use get_weather.")
     wait_done(page)
     assert "get_weather" in page.locator("#chat").inner_text()
-    send(page, "sunny")  # the playground runs no tools: what you type is the result
+    # the playground runs no tools: what you type in each call's box is its result
+    page.wait_for_selector("#tool_results", state="visible")
+    calls = [i for i in range(8) if page.locator(f"#tool_result_text_{i} textarea").is_visible()]
+    assert calls, "no result box for the tool call"
+    for i in calls:
+        page.locator(f"#tool_result_text_{i} textarea").fill("sunny")
+    page.locator("#send").click()
     wait_done(page, turns=2)
     first = stored_runs()[-1]
     assert first["request_body"]["messages"][-1]["content"][0]["type"] == "tool_result"
