@@ -7,7 +7,6 @@ Errors are turned into readable chat messages or toasts, never tracebacks.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
@@ -198,10 +197,9 @@ class Handlers:
                     # buttons follow in `after_run`, a separate update, so the browser paints this first.
                     yield (session.chat(), gr.skip(), *_buttons(True), *(gr.skip(),) * len(INSPECTOR_KEYS))
                     try:  # the run history is a convenience: a failing write must not break the session
-                        # In a thread: the write (tens of ms for a long run) would hold the event loop, and with it
-                        # the delivery of the final answer just yielded.
-                        if notice := await asyncio.to_thread(_record, record, request.messages, settings, target,
-                                                             files, session.owner):  # the storage limits pruned
+                        record_turn(record, request.messages, settings, backend=target.api_base or target.kind,
+                                    api_key=target.api_key, files=files, owner=session.owner)
+                        if notice := store.get_store().pop_notice(session.owner):  # the storage limits pruned
                             gr.Info(notice)
                     except Exception as exc:  # noqa: BLE001
                         log.warning("run history write failed: %s", type(exc).__name__)
@@ -319,14 +317,6 @@ def prompt_parts(prompt: dict | str | None) -> tuple[str, list[str]]:
 
 def _buttons(running: bool) -> tuple[Any, Any]:
     return gr.update(interactive=not running), gr.update(interactive=running)
-
-
-def _record(run: RunRecord, messages: list[dict[str, Any]], settings: RunSettings, target: Any, files: list[str],
-            owner: str) -> str | None:
-    """Store the turn in the run history; returns the store's pruning notice for ``owner``, if any."""
-    record_turn(run, messages, settings, backend=target.api_base or target.kind, api_key=target.api_key, files=files,
-                owner=owner)
-    return store.get_store().pop_notice(owner)
 
 
 def _fresh(session: Session, views: tuple[str | None, ...]) -> tuple[Any, ...]:
