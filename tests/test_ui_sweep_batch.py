@@ -193,3 +193,17 @@ def test_the_checkbox_follows_the_backend() -> None:
     assert off["interactive"] is False and off["value"] is False
     assert off["info"] == ("The OpenAI-compatible endpoint has no Message Batches: only the offline emulator and "
                            "the Anthropic API do.")
+
+
+def test_a_change_racing_the_estimate_keeps_confirm_and_a_real_change_hides_it(ctx) -> None:
+    from playground.ui.session import Session
+
+    handlers, chat = sweep.SweepHandlers(ctx), Session()
+    form = ("temperature", "0, 1", "(none)", "", 2, "Tell me about rivers.", False)
+    _, confirm, _ = handlers.estimate_noted(chat, *form, cost.SpendCap(), *_values())
+    assert confirm["visible"] is True
+    # the blur of the last field, arriving after the Estimate that already used its value: Confirm stays
+    assert isinstance(sweep.invalidate(chat, *form), type(gr.skip()))
+    # an edit made after the estimate: hidden, the user must estimate again
+    assert sweep.invalidate(chat, *form[:4], 3, *form[5:])["visible"] is False
+    assert sweep.invalidate(Session(), *form)["visible"] is False  # no estimate shown in that session

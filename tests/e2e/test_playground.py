@@ -401,6 +401,8 @@ def test_editing_a_later_message_keeps_the_turns_before_it(page) -> None:
     page.wait_for_function("""() => [...document.querySelectorAll('#chat [data-testid=user]')]
         .map(e => e.innerText.trim()).join('|') === 'Think about foxes|Now think about badgers'""")
     wait_done(page, turns=2)
+    # the Request view follows the run (its own update): wait for the edited request to be the one shown
+    page.wait_for_function("() => document.querySelector('#request textarea')?.value.includes('badgers')")
     messages = request_body(page)["messages"]
     assert [m["role"] for m in messages] == ["user", "assistant", "user"]
     assert messages[0]["content"] == "Think about foxes" and messages[2]["content"] == "Now think about badgers"

@@ -144,10 +144,10 @@ def sweep_tab(ctx: UIContext, spend: gr.State, session: gr.State, tab: Any = Non
         tab.select(batch_control, ctx.backend, use_batch, queue=False, show_progress="hidden", **PRIVATE)
     ctx.backend.change(batch_control, ctx.backend, use_batch, queue=False, show_progress="hidden", **PRIVATE)
     gr.on([param1.change, param2.change], **inherited)
-    estimate_btn.click(handlers.estimate_as, [*form, use_batch, spend, *ctx.settings_inputs],
+    estimate_btn.click(handlers.estimate_noted, [session, *form, use_batch, spend, *ctx.settings_inputs],
                        [plan, confirm_btn, inherits], **PRIVATE)
     # Any change to the form (or the batch choice: another price) invalidates the estimate the user confirmed.
-    gr.on([c.change for c in (*form, use_batch)], lambda: gr.update(visible=False), None, confirm_btn, queue=False,
+    gr.on([c.change for c in (*form, use_batch)], invalidate, [session, *form, use_batch], confirm_btn, queue=False,
           show_progress="hidden", **PRIVATE)
 
     outputs = [plan, progress, table, summary, *plots.values(), csv_file, confirm_btn, cancel_btn]
@@ -169,11 +169,25 @@ def sweep_tab(ctx: UIContext, spend: gr.State, session: gr.State, tab: Any = Non
     cancel_btn.click(handlers.cancel, session, None, queue=False, **PRIVATE)
 
 
+def invalidate(chat: Any, *form: Any) -> Any:
+    """Hide Confirm when the form no longer is the one estimated. The page may send a field's change after
+    the Estimate it raced (a blur on the click): that change carries the estimated values and keeps Confirm."""
+    if getattr(chat, "estimated", {}).get("sweep") == repr(form):
+        return gr.skip()
+    return gr.update(visible=False)
+
+
 class SweepHandlers:
     """The Sweep tab's handlers: plain methods, testable without a browser."""
 
     def __init__(self, ctx: UIContext) -> None:
         self.ctx = ctx
+
+    def estimate_noted(self, chat: Any, *args: Any) -> tuple[Any, Any, Any]:
+        """:meth:`estimate_as`, noting which form (six fields + the batch choice) the shown estimate is for."""
+        if hasattr(chat, "estimated"):
+            chat.estimated["sweep"] = repr(args[:7])
+        return self.estimate_as(*args)
 
     def estimate(self, p1: str, v1: str, p2: str, v2: str, reps: Any, text: str, cap: cost.SpendCap, *values: Any
                     ) -> tuple[Any, Any, Any]:
