@@ -299,7 +299,10 @@ def _wire(demo: gr.Blocks, handlers: Handlers, ctx: UIContext, c: dict[str, Any]
     c["backend"].change(handlers.backend_changed, c["backend"],
                         [c["base_url"], c["offline_options"], c["fault"], c["api_key"], header, c["notice"]],
                         queue=False, **private).then(**list_models)
-    loaded = demo.load(**list_models)
+    # a class on the model box once the page's first model list is in (a picked model is not reset after it):
+    # what a test waits for before it edits the settings
+    loaded = demo.load(**list_models).then(lambda: gr.update(elem_classes=["models-loaded"]), None, c["model"],
+                                           queue=False, show_progress="hidden", **private)
     for handler in ctx.after_load:  # e.g. the share link's settings, restored once the model list is in
         loaded = loaded.then(**handler)
     # (the system prompt is re-checked when the box loses focus, not on every keystroke)

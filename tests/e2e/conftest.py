@@ -58,6 +58,8 @@ def page(browser, app: AppProcess, request: pytest.FixtureRequest):
     page.wait_for_selector("#send")
     # the model list arrives from the backend after load
     page.wait_for_function("document.querySelector('#model input')?.value?.length > 0")
+    # ...and is applied: a model picked before it lands would be reset by it
+    page.wait_for_selector("#model.models-loaded", state="attached", timeout=60_000)
     if getattr(request.module, "OPEN_SECTIONS", True):  # a layout test sees the page as a user first does
         open_sections(page)
     yield page
