@@ -298,7 +298,12 @@ def _wire(demo: gr.Blocks, handlers: Handlers, ctx: UIContext, c: dict[str, Any]
     c["api_key"].blur(**list_models)  # a newly pasted key may unlock the backend's model list
     c["backend"].change(handlers.backend_changed, c["backend"],
                         [c["base_url"], c["offline_options"], c["fault"], c["api_key"], header, c["notice"]],
-                        queue=False, **private).then(**list_models)
+                        queue=False, **private)
+    # Beside it, not after it: its inputs are read at the switch (a chained step would read a base URL typed
+    # meanwhile, and its late list could reset a model picked after the URL's own list). No key: the switch
+    # clears it.
+    c["backend"].change(handlers.models_for_backend, [c["backend"], c["base_url"], c["model"]], c["model"],
+                        **private)
     # a class on the model box once the page's first model list is in (a picked model is not reset after it):
     # what a test waits for before it edits the settings
     loaded = demo.load(**list_models).then(lambda: gr.update(elem_classes=["models-loaded"]), None, c["model"],

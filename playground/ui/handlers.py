@@ -113,6 +113,10 @@ class Handlers:
         value = current if current in models else preferred if preferred in models else models[0]
         return gr.update(choices=models, value=value)
 
+    async def models_for_backend(self, backend: str, base_url: str, current: str | None) -> Any:
+        """The model list for a newly chosen backend, without a key (switching backends clears it)."""
+        return await self.refresh_models(backend, "", base_url, current)
+
     def backend_changed(self, backend: str) -> tuple[Any, ...]:
         """Show the base URL only where the visitor gives one, the emulator options only offline (and reset
         the fault); clear the key box so a key typed for one backend is not sent to another, with its hint;
