@@ -54,13 +54,17 @@ def test_the_boxes_show_one_per_call_and_an_empty_one_refuses_the_send() -> None
     assert [g["visible"] for g in groups] == [True, True] + [False] * (pool - 2)
     assert labels[1] == 'Call 2 · `get_weather` · `toolu_b` · input `{"location": "Lisbon"}`'
     texts = ["09:00", "  "] + [""] * (pool - 2)
-    marks = tool_results.collect(s, "offline", "playground-tiny", "off", "", *texts, *[False] * pool)
-    assert s.draft.refused and marks[1]["info"] == tool_results.MISSING and marks[0]["info"] == ""
-    marks = tool_results.collect(s, "offline", "playground-tiny", "off", "", "09:00", "rain", *texts[2:],
-                                 False, True, *[False] * (pool - 2))
-    assert not s.draft.refused and s.draft.results == (ToolResult("toolu_a", "get_time", "09:00"),
-                                                       ToolResult("toolu_b", "get_weather", "rain", True))
-    assert all(m["info"] == "" for m in marks)
+    draft = tool_results.read_draft(s, "offline", "playground-tiny", "off", "", *texts, *[False] * pool)
+    assert draft.refused
+    marks = tool_results.refresh(s)[2 + 2 * pool:2 + 3 * pool]  # after the Send: said at the empty box only
+    assert marks[1]["info"] == tool_results.MISSING and marks[0]["info"] == ""
+    assert tool_results.refresh(s) == [gr.skip()] * (2 + 4 * pool), "said once, then nothing to resend"
+    draft = tool_results.read_draft(s, "offline", "playground-tiny", "off", "", "09:00", "rain", *texts[2:],
+                                    False, True, *[False] * (pool - 2))
+    assert not draft.refused and draft.results == (ToolResult("toolu_a", "get_time", "09:00"),
+                                                   ToolResult("toolu_b", "get_weather", "rain", True))
+    marks = tool_results.refresh(s)[2 + 2 * pool:2 + 3 * pool]
+    assert all(m["info"] == "" for m in marks), "filled: the message at the box goes"
 
 
 def test_undo_puts_the_results_back_in_their_boxes_and_the_chat_shows_them() -> None:
@@ -149,10 +153,10 @@ def test_prefill_box_is_allowed_only_where_the_api_takes_it(backend, model, thin
 def test_a_disallowed_prefill_is_not_carried() -> None:
     s = Session()
     pool = tool_results.POOL
-    tool_results.collect(s, "offline", "playground-tiny", "budget", "Sure:", *[""] * pool, *[False] * pool)
-    assert s.draft == Draft()
-    tool_results.collect(s, "offline", "playground-tiny", "off", "Sure:", *[""] * pool, *[False] * pool)
-    assert s.draft.prefill == "Sure:"
+    assert tool_results.read_draft(s, "offline", "playground-tiny", "budget", "Sure:", *[""] * pool,
+                                   *[False] * pool) == Draft()
+    assert tool_results.read_draft(s, "offline", "playground-tiny", "off", "Sure:", *[""] * pool,
+                                   *[False] * pool).prefill == "Sure:"
 
 
 def test_the_user_message_kept_is_the_one_sent_before_the_prefill() -> None:

@@ -244,7 +244,7 @@ def _wire(demo: gr.Blocks, handlers: Handlers, ctx: UIContext, c: dict[str, Any]
           prompt: Any, send: Any, stop: Any, retry: Any, undo: Any, clear: Any, views: dict[str, Any],
           problems: Any, header: Any, boxes: tool_results.ToolResultBoxes, prefill_box: Any) -> None:
     inspector_outputs = [views[k] for k in INSPECTOR_KEYS]
-    run_inputs = [session, prompt, c["api_key"], *ctx.settings_inputs]
+    run_inputs = [session, prompt, c["api_key"], *ctx.settings_inputs, *tool_results.inputs(boxes, prefill_box)]
     run_outputs = [chat, prompt, send, stop, *inspector_outputs]
     private = {"api_visibility": "private"}
 
@@ -258,14 +258,13 @@ def _wire(demo: gr.Blocks, handlers: Handlers, ctx: UIContext, c: dict[str, Any]
     # Stop reaches a run through the session's RunControl, not through Gradio's `cancels`.
     after = {"fn": handlers.after_run, "inputs": [session, c["api_key"]], "outputs": [send, stop, *inspector_outputs],
              "queue": False, **quiet}
-    # What a turn carries besides the message box: every Send first reads the tool-result boxes and the
-    # prefill (collect), and every change of the conversation shows the boxes its pending calls need (refresh).
-    collect = {"fn": tool_results.collect, "outputs": boxes.texts, **fast,
-               "inputs": [session, c["backend"], c["model"], c["thinking"], prefill_box, *boxes.texts, *boxes.errors]}
+    # What a turn carries besides the message box: every Send reads the tool-result boxes and the prefill with
+    # its own inputs (no round trip before it), and every change of the conversation shows the boxes its
+    # pending calls need (refresh; after a Send it also says which boxes were empty).
     refresh = {"fn": tool_results.refresh, "inputs": [session], "outputs": boxes.outputs, **fast}
-    send.click(**collect).then(handlers.send, run_inputs, run_outputs, **run).then(**after).then(**refresh)
-    prompt.submit(**collect).then(handlers.send, run_inputs, run_outputs, **run).then(**after).then(**refresh)
-    retry.click(handlers.undo, [session], [chat, prompt], queue=False, **private).then(**refresh).then(**collect).then(
+    send.click(handlers.send, run_inputs, run_outputs, **run).then(**after).then(**refresh)
+    prompt.submit(handlers.send, run_inputs, run_outputs, **run).then(**after).then(**refresh)
+    retry.click(handlers.undo, [session], [chat, prompt], queue=False, **private).then(**refresh).then(
         handlers.send, run_inputs, run_outputs, **run).then(**after).then(**refresh)
     # Stop must never wait behind busy runs: no concurrency limit, it only sets an event.
     stop.click(handlers.stop, [session], None, concurrency_limit=None, **private)
@@ -273,7 +272,7 @@ def _wire(demo: gr.Blocks, handlers: Handlers, ctx: UIContext, c: dict[str, Any]
     # Editing one of your messages re-asks from there (Workbench-style): later turns are dropped. An edited
     # answer is sent back as edited; the conversation continues from it with the next message.
     chat.edit(handlers.edit, [session], [chat, prompt], queue=False, **private).success(**refresh).then(
-        **collect).then(handlers.resend, run_inputs, run_outputs, **run).then(**after).then(**refresh)
+        handlers.resend, run_inputs, run_outputs, **run).then(**after).then(**refresh)
     clear.click(handlers.clear, [session], [chat, *inspector_outputs], queue=False, **private).then(**refresh)
     # the chat's own trash icon too: the conversation sent next must be the one on screen
     chat.clear(handlers.clear, [session], [chat, *inspector_outputs], queue=False, **private).then(**refresh)

@@ -23,8 +23,8 @@ from playground.run import EVENTS_CAP, RunRecord
 from playground.secrets import redactor
 from playground.settings import RunSettings, SettingsError
 from playground.tuning.record import record_turn
-from playground.ui import inspector, layout
-from playground.ui.context import read_settings
+from playground.ui import inspector, layout, tool_results
+from playground.ui.context import FIELDS, read_settings
 from playground.ui.messages import describe_error
 from playground.ui.runner import RunRequest, stream_run
 from playground.ui.session import Draft, Exchange, Session, history_message, prefill_message, with_prefill
@@ -130,8 +130,13 @@ class Handlers:
     async def send(self, session: Session, prompt: dict | str | None, api_key: str, *values: Any
                    ) -> AsyncIterator[tuple[Any, ...]]:
         """Stream one run into the chat and the inspector (one run per session at a time)."""
+        values, boxes = values[:len(FIELDS)], values[len(FIELDS):]  # the settings, then the result boxes
         text, files, values = read_inputs(prompt, values)
-        draft, session.draft = session.draft, Draft()  # read from the page just before (tool_results.collect)
+        if boxes and not session.busy:  # (a busy session refuses this Send below; its boxes stay as they are)
+            raw = dict(zip(FIELDS, values, strict=True))
+            draft = tool_results.read_draft(session, raw["backend"], raw["model"], raw["thinking"], *boxes)
+        else:  # a caller that set the draft itself (or none)
+            draft, session.draft = session.draft, Draft()
         try:
             read_settings(values)
         except SettingsError:  # said at the field and in the check line (field_checks): nothing else changes

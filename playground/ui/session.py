@@ -55,7 +55,7 @@ class ToolResult:
 @dataclass(frozen=True)
 class Draft:
     """What the next Send carries besides the message box, read from the page just before it
-    (``ui.tool_results.collect``): the tool results, the prefill, or ``refused`` (a result box is
+    (``ui.tool_results.read_draft``): the tool results, the prefill, or ``refused`` (a result box is
     empty: the box says so and nothing is sent)."""
 
     results: tuple[ToolResult, ...] = ()
@@ -193,10 +193,12 @@ class Session:
         self.files = FileRefs()  # this session's Files API uploads (ids per endpoint and key)
         self.shown: dict[str, str] = {}  # inspector tab -> the text the page shows (resent only when it changes)
         self.estimated: dict[str, str] = {}  # tuning tab -> the form its shown estimate was made from
-        self.draft = Draft()  # what the next Send carries besides the box (set just before it, then used)
+        self.draft = Draft()  # what the running Send carries besides the box (read with its inputs, then used)
         self.undone: Exchange | None = None  # the last exchange Undo took back (its results refill the boxes)
         self.resend = False  # an edit asked for the chained Send (a user turn); an assistant edit does not
         self.boxes_for: tuple[str, ...] = ()  # the tool_use ids the result boxes on the page are for
+        self.box_marks: tuple[bool, ...] = ()  # per box: empty for its call when the last Send read it
+        self.marks_shown: tuple[bool, ...] = ()  # the marks the page shows
 
     def __deepcopy__(self, memo: dict) -> Session:
         return Session()  # gr.State copies its initial value per session: start empty

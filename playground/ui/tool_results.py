@@ -3,7 +3,7 @@
 The playground runs no tools: when the last answer called some, the person types each call's result.
 Gradio cannot add components cheaply per event, so the page has a fixed pool of ``POOL`` hidden
 groups and :func:`refresh` shows one per call (in call order, labelled with the tool's name, id and
-input). Just before each Send, :func:`collect` reads the boxes into the session's
+input). Each Send reads the boxes with its own inputs (:func:`read_draft`) into a
 :class:`~playground.ui.session.Draft`: the user message then carries one ``tool_result`` block per
 ``tool_use_id`` (``Session.next_user_message``); an empty box is said at that box and nothing is sent.
 """
@@ -77,8 +77,12 @@ def refresh(session: Session) -> list[Any]:
     session.undone = None
     ids = tuple(c["id"] for c in calls)
     if ids == session.boxes_for and not restored:
-        return [gr.skip()] * (2 + 4 * POOL)
+        if session.box_marks == session.marks_shown:
+            return [gr.skip()] * (2 + 4 * POOL)
+        session.marks_shown = session.box_marks  # the same calls, after a Send read them: say (or clear) the empty ones
+        return [gr.skip()] * (2 + 2 * POOL) + [_mark(m) for m in session.box_marks] + [gr.skip()] * POOL
     session.boxes_for = ids
+    session.box_marks = session.marks_shown = (False,) * POOL  # new boxes: nothing said at them yet
     header = HEADER if len(calls) <= POOL else (
         f"**Tool results** · this reply made {len(calls)} calls; the page has boxes for {POOL}. "
         "Undo, and ask for fewer calls at once.")
@@ -93,20 +97,28 @@ def refresh(session: Session) -> list[Any]:
     return [gr.update(visible=bool(calls)), header, *groups, *labels, *texts, *errors]
 
 
-def collect(session: Session, backend: str, model: str, thinking: str, prefill: str, *values: Any) -> list[Any]:
-    """Read the boxes (``POOL`` texts, then ``POOL`` switches) and the prefill into the session's draft for
-    the Send that follows; an update per text box: the message at an empty one (the Send is refused)."""
+def _mark(missing: bool) -> Any:
+    return gr.update(info=MISSING if missing else "", elem_classes=["invalid"] if missing else [])
+
+
+def read_draft(session: Session, backend: str, model: str, thinking: str, prefill: str, *values: Any) -> Draft:
+    """The boxes (``POOL`` texts, then ``POOL`` switches) and the prefill, read with the Send's own inputs,
+    as what this Send carries besides the message. An empty box for a pending call refuses the Send: the
+    marks are kept on the session and :func:`refresh` (after the Send) shows the message at those boxes."""
     texts, errors = values[:POOL], values[POOL:]
     calls = session.pending_calls()
     allowed, _ = prefill_rules.state(backend, model, thinking)
-    results, marks = [], []
+    results, missing = [], []
     for i in range(POOL):
         call = calls[i] if i < len(calls) else None
         text = str(texts[i] or "")
-        missing = call is not None and not text.strip()
-        marks.append(gr.update(info=MISSING if missing else "", elem_classes=["invalid"] if missing else []))
-        if call is not None and not missing:
+        missing.append(call is not None and not text.strip())
+        if call is not None and not missing[-1]:
             results.append(ToolResult(call["id"], str(call.get("name", "")), text, bool(errors[i])))
-    refused = len(results) != len(calls)
-    session.draft = Draft(tuple(results), str(prefill or "") if allowed else "", refused)
-    return marks
+    session.box_marks = tuple(missing)
+    return Draft(tuple(results), str(prefill or "") if allowed else "", len(results) != len(calls))
+
+
+def inputs(boxes: ToolResultBoxes, prefill_box: Any) -> list[Any]:
+    """What a Send reads besides the settings, in :func:`read_draft`'s order (after its first three)."""
+    return [prefill_box, *boxes.texts, *boxes.errors]
