@@ -8,6 +8,7 @@ from playground import catalog
 from playground import config as app_config
 from playground.backends import Backends
 from playground.config import Config
+from playground.ui import progress
 from playground.ui.app import build_app, launch_options
 
 PINNED = ("prompt", "send", "stop", "chat", "model", "system", "temperature", "top_p", "top_k", "max_tokens",
@@ -68,23 +69,25 @@ def test_the_configuration_passed_in_decides_the_default_backend_and_is_the_proc
     assert _component(offline, "model")["props"]["value"] == catalog.EMULATOR_MODEL
 
 
-def test_streaming_status_updates_touch_few_components(config) -> None:
-    # Gradio's page, on each status message (one per streamed update), revisits every component that ever was a
-    # progress target of an event, accordions with all they contain: the send shows progress on the chat only,
-    # and what runs with it (field checks, the inspector after the run) or summarizes the settings sections
-    # names one small component.
+def test_status_messages_touch_one_hidden_component(config) -> None:
+    # Gradio's page, on each status message (one per streamed update, a few per event), revisits every component
+    # that ever was a progress target of an event that ran: it finds it in the layout tree and copies its value.
+    # Every event names the one hidden sink instead (no indicator), except the few small outputs of an API call
+    # that keep Gradio's (ui.progress.SHOWN_ON): never the chat, the inspector or a settings box.
     by_id = {c["id"]: c for c in config["components"]}
-    chat = next(c["id"] for c in config["components"] if c["props"].get("elem_id") == "chat")
-    send = next(c["id"] for c in config["components"] if c["props"].get("elem_id") == "send")
-    deps = config["dependencies"]
-    chain = [d for d in deps if [send, "click"] in [list(t) for t in d["targets"]]]
-    while more := [d for d in deps if d.get("trigger_after") in {c["id"] for c in chain} and d not in chain]:
-        chain += more  # what a click on Send runs: read the boxes, the send itself, the inspector, the boxes again
-    runs = [d for d in chain if d["queue"]]
-    assert runs and all(d["show_progress_on"] == [chat] for d in runs)
-    with_it = [d for d in chain if not d["queue"]]
-    sections = [d for d in deps if d["outputs"] and all(by_id[o]["type"] == "accordion" for o in d["outputs"])]
-    assert len(with_it) >= 2 and sections
-    for dep in with_it + sections:
+    sink = next(c for c in config["components"] if c["props"].get("elem_id") == "progress_sink")
+    assert sink["props"]["visible"] is False
+    kept = set()
+    for dep in config["dependencies"]:
         targets = dep["show_progress_on"] or dep["outputs"]
-        assert len(targets) == 1 and by_id[targets[0]]["type"] not in ("accordion", "column", "row", "group"), dep
+        if targets == [sink["id"]]:
+            assert dep["show_progress"] == "hidden", dep
+            continue
+        names = {by_id[t]["props"].get("elem_id") for t in targets}
+        assert names <= progress.SHOWN_ON, (names, dep)
+        kept |= names
+    assert kept == {"model", "token_count"}  # the model list and the token count still show theirs
+    chat = next(c["id"] for c in config["components"] if c["props"].get("elem_id") == "chat")
+    assert not any(chat in (d["show_progress_on"] or d["outputs"]) for d in config["dependencies"])
+    # the sink is found first in the page's walk of the layout tree
+    assert config["layout"]["children"][0]["id"] == sink["id"]

@@ -15,9 +15,10 @@ from playground.config import Config
 from playground.errors import APIStatusError, ParameterError
 from playground.settings import FIELDS, RunSettings
 from playground.ui import layout
-from playground.ui.controls import FIELD_INFO, STOP_INFO, field_checks
+from playground.ui.controls import FIELD_INFO, field_checks
 from playground.ui.handlers import Handlers
 from playground.ui.messages import code_span, describe_error
+from playground.ui.session import Session
 from playground.ui.tuning.sweep import _repeats
 
 ANTHROPIC, OFFLINE = "anthropic", "offline"
@@ -47,21 +48,25 @@ def test_section_labels_say_what_is_set() -> None:
 
 
 def test_a_bad_value_is_said_at_its_box_and_cleared_once_fixed() -> None:
-    check, *marks = field_checks(*ui_values(max_tokens=-5))
+    session = Session()
+    check, *marks = field_checks(session, *ui_values(max_tokens=-5))
     by_name = dict(zip(FIELD_INFO, marks, strict=True))
     assert check == "- **Check:** max_tokens: must be a whole number of at least 1, got -5."
     assert by_name["max_tokens"]["info"] == "must be a whole number of at least 1, got -5."
     assert by_name["max_tokens"]["elem_classes"] == ["invalid"]
-    assert by_name["temperature"]["info"] == "" and by_name["temperature"]["elem_classes"] == []
-    check, *marks = field_checks(*ui_values(max_tokens=40))
+    # the other boxes show what the page opened with: nothing is sent for them
+    assert all(by_name[k] == gr.skip() for k in FIELD_INFO if k != "max_tokens")
+    assert field_checks(session, *ui_values(max_tokens=-5)) == (gr.skip(),) * (1 + len(FIELD_INFO)), \
+        "checked again (a Send): the page already says it"
+    check, *marks = field_checks(session, *ui_values(max_tokens=40))
     by_name = dict(zip(FIELD_INFO, marks, strict=True))
     assert check == ""
-    assert all(m["elem_classes"] == [] for m in marks)
-    assert by_name["max_tokens"]["info"] == "" and by_name["stop_sequences"]["info"] == STOP_INFO
+    assert by_name["max_tokens"] == {**gr.update(info="", elem_classes=[])}
+    assert all(by_name[k] == gr.skip() for k in FIELD_INFO if k != "max_tokens")
 
 
 def test_a_model_rule_is_said_at_the_box_it_concerns() -> None:
-    _, *marks = field_checks(*ui_values(model="claude-sonnet-4-6", thinking="budget", thinking_budget=500,
+    _, *marks = field_checks(Session(), *ui_values(model="claude-sonnet-4-6", thinking="budget", thinking_budget=500,
                                         temperature="0.5"))
     by_name = dict(zip(FIELD_INFO, marks, strict=True))
     assert by_name["thinking_budget"]["info"] == "the budget must be at least 1024 tokens, got 500."

@@ -16,7 +16,7 @@ from playground import config as app_config
 from playground.backends import BACKENDS, Backends
 from playground.config import Config
 from playground.settings import FIELDS, OFFLINE_ONLY, RunSettings
-from playground.ui import layout, prefill, session_cleanup, tool_results
+from playground.ui import layout, prefill, progress, session_cleanup, tool_results
 from playground.ui.context import UIContext
 from playground.ui.controls import FIELD_INFO, STOP_INFO, field_checks, max_tokens_for_thinking, model_controls
 from playground.ui.handlers import FAULTS, INSPECTOR_KEYS, ChatAPI, Handlers
@@ -182,6 +182,7 @@ def build_app(backends: Backends | None = None, config: Config | None = None) ->
     app_config.install(backends.config)
     handlers = Handlers(backends)
     with gr.Blocks(title=layout.TITLE, analytics_enabled=False, fill_width=True) as demo:
+        status_sink = progress.sink()  # where the events' status goes (ui.progress): first in the layout
         session = gr.State(Session())  # deep-copied per browser session (Session.__deepcopy__: fresh)
         with gr.Row(elem_id="header", equal_height=True):
             header = gr.HTML(layout.header_html(backends.default.kind), elem_id="header_title", padding=False)
@@ -237,6 +238,7 @@ def build_app(backends: Backends | None = None, config: Config | None = None) ->
                              show_progress="hidden", api_visibility="private")
         gr.api(ChatAPI(backends).chat, api_name="chat")
         session_cleanup.wire(demo)  # a closed page's session is released, its live runs stopped
+        progress.route(demo, status_sink)
     return demo
 
 
@@ -312,9 +314,12 @@ def _wire(demo: gr.Blocks, handlers: Handlers, ctx: UIContext, c: dict[str, Any]
     # (the system prompt is re-checked when the box loses focus, not on every keystroke)
     # (the emulator controls have no parameter rules to check)
     # Each box says what is wrong with it, and the check line sums up; both clear once the value is fixed.
+    # Not re-checked at Send: every value was checked when it changed (the system prompt when it lost the
+    # focus, which a click on Send or a move to the message box does first), and a Send with a bad value
+    # is refused by the Send itself.
     checked = [problems, *(ctx.settings[k] for k in FIELD_INFO)]
     gr.on([ctx.settings[k].change for k in FIELDS if k not in ("system", *OFFLINE_ONLY, "base_url", "backend")]
-          + [ctx.settings["system"].blur, send.click, prompt.submit],
-          field_checks, ctx.settings_inputs, checked, queue=False, **quiet)
+          + [ctx.settings["system"].blur],
+          field_checks, [session, *ctx.settings_inputs], checked, queue=False, **quiet)
     gr.on([ctx.settings[k].change for k in layout.SUMMARY_FIELDS], layout.section_summaries, ctx.settings_inputs,
           c["sections"], queue=False, **quiet)

@@ -23,6 +23,7 @@ from playground.settings import (
 )
 from playground.ui.context import read_settings
 
+CHECK_LINE = ""  # field_checks' key for the check line in ``Session.checks_shown`` (no field has this name)
 STOP_INFO = "One per line; \\n and \\t inside a line mean newline and tab."
 # The boxes that show their own problem under them (``info``), with what they show when fine
 # ("" rather than None: Gradio drops None from an update, which would leave the old message up).
@@ -121,11 +122,24 @@ def field_problems(values: tuple[Any, ...]) -> dict[str, str]:
     return out
 
 
-def field_checks(*values: Any) -> tuple[Any, ...]:
+def field_checks(session: Any, *values: Any) -> tuple[Any, ...]:
     """The check line beside Send (:func:`settings_problems`), then an update per ``FIELD_INFO`` box:
     its problem shown under it and the box marked (class ``invalid``), or its usual note and no mark,
-    so the message goes as soon as the value is fixed. Nothing else on the page changes."""
+    so the message goes as soon as the value is fixed. Nothing else on the page changes.
+
+    Only what differs from what this session's page shows (``session.checks_shown``) is sent: this runs
+    on every settings change and every Send, and an update that sets a box's note is not free (Gradio
+    builds a component for it)."""
+    shown: dict[str, Any] = session.checks_shown
+    check = settings_problems(*values)
+    out: list[Any] = [gr.skip() if shown.get(CHECK_LINE) == check else check]
+    shown[CHECK_LINE] = check
     problems = field_problems(values)
-    marks = [gr.update(info=problems.get(name, info), elem_classes=["invalid"] if name in problems else [])
-             for name, info in FIELD_INFO.items()]
-    return (settings_problems(*values), *marks)
+    for name, info in FIELD_INFO.items():
+        mark = (problems.get(name, info), name in problems)
+        if shown.get(name, (info, False)) == mark:  # (the page opens with every box unmarked)
+            out.append(gr.skip())
+            continue
+        shown[name] = mark
+        out.append(gr.update(info=mark[0], elem_classes=["invalid"] if mark[1] else []))
+    return tuple(out)

@@ -7,6 +7,7 @@ Errors are turned into readable chat messages or toasts, never tracebacks.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -189,7 +190,8 @@ class Handlers:
         kwargs["raw_events"] = EVENTS_CAP  # the Events tab shows the wire events
         prefill = prefill_message(draft.prefill)  # the reply continues it (ui.prefill says when it is allowed)
         request = RunRequest(target.provider, model, [*messages, *([prefill] if prefill else [])], kwargs)
-        yield (session.chat(), gr.update(value=None), *_buttons(True), *(gr.skip(),) * len(INSPECTOR_KEYS))
+        # the box emptied as a plain value (an update dict would make Gradio build a component for it)
+        yield (session.chat(), EMPTY_PROMPT, *_buttons(True), *(gr.skip(),) * len(INSPECTOR_KEYS))
         shown_requests, shown_headers = 0, None
         async with contextlib.aclosing(stream_run(request, session.control)) as run:
             async for progress in run:
@@ -204,10 +206,14 @@ class Handlers:
                         exchange.assistant_message = with_prefill(exchange.assistant_message, draft.prefill)
                     # Only the final answer here (what the person waits for): the inspector views and the
                     # buttons follow in `after_run`, a separate update, so the browser paints this first.
-                    yield (session.chat(), gr.skip(), *_buttons(True), *(gr.skip(),) * len(INSPECTOR_KEYS))
+                    yield (session.chat(), gr.skip(), *_SAME_BUTTONS, *(gr.skip(),) * len(INSPECTOR_KEYS))
                     try:  # the run history is a convenience: a failing write must not break the session
-                        record_turn(record, request.messages, settings, backend=target.api_base or target.kind,
-                                    api_key=target.api_key, files=files, owner=session.owner)
+                        # In a thread: the page gets the final answer while the write (the run and its
+                        # full-text index, ~5-10 ms for a long answer) happens, and other sessions' events
+                        # are not held behind it. Awaited: the turn is in History when the Send ends.
+                        await asyncio.to_thread(
+                            record_turn, record, request.messages, settings, backend=target.api_base or target.kind,
+                            api_key=target.api_key, files=files, owner=session.owner)
                         if notice := store.get_store().pop_notice(session.owner):  # the storage limits pruned
                             gr.Info(notice)
                     except Exception as exc:  # noqa: BLE001
@@ -216,7 +222,7 @@ class Handlers:
                 req = inspector.request_view(record, api_key) if len(record.requests) != shown_requests else None
                 hdr = inspector.headers_view(record, api_key) if record.headers is not shown_headers else None
                 shown_requests, shown_headers = len(record.requests), record.headers
-                yield (session.chat(), gr.skip(), *_buttons(True), *_fresh(session, (req, hdr)), *(gr.skip(),) * 4)
+                yield (session.chat(), gr.skip(), *_SAME_BUTTONS, *_fresh(session, (req, hdr)), *(gr.skip(),) * 4)
 
     @staticmethod
     def after_run(session: Session, api_key: str) -> tuple[Any, ...]:
@@ -326,6 +332,12 @@ def prompt_parts(prompt: dict | str | None) -> tuple[str, list[str]]:
 
 def _buttons(running: bool) -> tuple[Any, Any]:
     return gr.update(interactive=not running), gr.update(interactive=running)
+
+
+EMPTY_PROMPT = {"text": "", "files": []}
+# Send and Stop as the run's first update left them: an update that restates them is not free (Gradio
+# builds a fresh component per update that sets a property, on every streamed update).
+_SAME_BUTTONS = (gr.skip(), gr.skip())
 
 
 def _fresh(session: Session, views: tuple[str | None, ...]) -> tuple[Any, ...]:

@@ -47,6 +47,10 @@ class Throttle:
             return True
         return False
 
+    def restart(self) -> None:
+        """Make the next ``due()`` true, whenever it is asked."""
+        self._last = float("-inf")
+
     def remaining(self) -> float:
         """Seconds until the next render may happen (0 when one is due)."""
         return max(0.0, self.interval - (self._clock() - self._last))

@@ -91,24 +91,42 @@ async def stream_run(request: RunRequest, control: RunControl | None = None, *, 
     run = RunRecord()
     progress = RunProgress(run)
 
+    text_seen = asyncio.Event()
+
     async def pump() -> None:
         parts = request.provider.create_async_generator(request.model, request.messages, **request.kwargs)
         add = run.add
         try:
             async for part in parts:
                 add(part)
+                if run.chars:  # the first words: shown at once (then the loop below folds the rest)
+                    text_seen.set()
+                    break
+            async for part in parts:  # the same stream, on from where the loop above stopped
+                add(part)
         finally:
             await parts.aclose()
 
     task = asyncio.create_task(pump())
     stop_wait = asyncio.create_task(stop.wait())
+    first_words = asyncio.create_task(text_seen.wait())
     throttle = Throttle(interval)
-    throttle.due()  # the first render waits one interval: usually the first tokens are there by then
+    # Until the first words, a render waits one interval (a reply that opens with a tool call shows its
+    # progress then); the first words are rendered as they arrive, like a plain chatbot's first update.
+    # After a render, the interval grows with the answer: a fast stream that is nearly done by then is
+    # rendered once more only at its end, not also a moment before it (a long render the final one
+    # would wait behind).
+    throttle.due()
+    words_shown = False
     try:
         while not task.done():
             throttle.interval = render_interval(run, interval)
             timeout = throttle.remaining() if run.dirty else throttle.interval
-            await asyncio.wait({task, stop_wait}, timeout=max(timeout, 0.001), return_when=asyncio.FIRST_COMPLETED)
+            waits = {task, stop_wait} if first_words.done() else {task, stop_wait, first_words}
+            await asyncio.wait(waits, timeout=max(timeout, 0.001), return_when=asyncio.FIRST_COMPLETED)
+            if first_words.done() and not words_shown:
+                words_shown = True
+                throttle.restart()  # due now
             if stop.is_set() and not task.done():
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -132,6 +150,7 @@ async def stream_run(request: RunRequest, control: RunControl | None = None, *, 
         yield progress
     finally:
         stop_wait.cancel()
+        first_words.cancel()
         if not task.done():  # the consumer went away (page closed, Gradio cancelled the event)
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

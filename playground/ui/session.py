@@ -192,6 +192,7 @@ class Session:
         self.busy = False  # a send handler is running for this session (set before its first await)
         self.files = FileRefs()  # this session's Files API uploads (ids per endpoint and key)
         self.shown: dict[str, str] = {}  # inspector tab -> the text the page shows (resent only when it changes)
+        self.checks_shown: dict[str, Any] = {}  # the check line and each box's (note, marked) the page shows
         self.estimated: dict[str, str] = {}  # tuning tab -> the form its shown estimate was made from
         self.draft = Draft()  # what the running Send carries besides the box (read with its inputs, then used)
         self.undone: Exchange | None = None  # the last exchange Undo took back (its results refill the boxes)
