@@ -43,7 +43,8 @@ async def test_a_run_fills_chat_history_and_inspector(handlers) -> None:
     chat = _sent(updates, 0)[-1]
     # Gradio's completion message repeats the last update's values in full: the last update changes nothing
     assert all(u == SKIP for u in updates[-1])
-    send_btn, stop_btn, request, headers, usage, timing, events, errors = Handlers.after_run(session, "")
+    # after the answer, its own update: Send and Stop back, the inspector's other tabs, the result boxes
+    send_btn, stop_btn, request, headers, usage, timing, events, errors = updates[-2][2:10]
     assert send_btn["interactive"] is True and stop_btn["interactive"] is False
     assert chat[0] == {"role": "user", "content": "Hello there"}
     assert "stop reason" in chat[-1]["content"]
@@ -64,7 +65,7 @@ async def test_a_second_send_while_streaming_is_refused_and_stop_keeps_the_parti
     with pytest.warns(UserWarning, match="still streaming"):  # gr.Warning outside a request
         second = await _drain(handlers.send(session, "and another", "", *_values()))
     assert len(second) == 1 and len(session.exchanges) == 1  # refused: nothing started
-    assert all(u == {"__type__": "update"} for u in Handlers.after_run(session, ""))  # the running UI is left alone
+    assert all(u == SKIP for u in second[0])  # the running UI is left alone
     partial = ""
     async for update in first:
         chat = update[0]
@@ -118,10 +119,10 @@ async def test_each_turn_sends_its_request_view_once_and_clear_resets_what_is_sh
     session = Session()
 
     async def turn(text: str) -> tuple[list, tuple]:
-        """The Request tab's values over one Send (stream, then its follow-up), and the follow-up's outputs."""
+        """The Request tab's values over one Send (the stream and the update after the answer), and the
+        buttons and inspector views of the update after the answer."""
         updates = await _drain(handlers.send(session, text, "", *_values(max_tokens=10)))
-        after = Handlers.after_run(session, "")
-        return _sent(updates, 4) + [v for v in after[2:3] if v != SKIP], after
+        return _sent(updates, 4), updates[-2][2:10]
 
     first, _ = await turn("first")
     second, after = await turn("second")

@@ -54,13 +54,14 @@ def test_the_boxes_show_one_per_call_and_an_empty_one_refuses_the_send() -> None
     assert [g["visible"] for g in groups] == [True, True] + [False] * (pool - 2)
     assert labels[1] == 'Call 2 · `get_weather` · `toolu_b` · input `{"location": "Lisbon"}`'
     texts = ["09:00", "  "] + [""] * (pool - 2)
-    draft = tool_results.read_draft(s, "offline", "playground-tiny", "off", "", *texts, *[False] * pool)
+    draft = tool_results.read_draft(s, "offline", "playground-tiny", "off", "",
+                                    tool_results.boxes_value(texts, [False] * pool))
     assert draft.refused
     marks = tool_results.refresh(s)[2 + 2 * pool:2 + 3 * pool]  # after the Send: said at the empty box only
     assert marks[1]["info"] == tool_results.MISSING and marks[0]["info"] == ""
     assert tool_results.refresh(s) == [gr.skip()] * (2 + 4 * pool), "said once, then nothing to resend"
-    draft = tool_results.read_draft(s, "offline", "playground-tiny", "off", "", "09:00", "rain", *texts[2:],
-                                    False, True, *[False] * (pool - 2))
+    draft = tool_results.read_draft(s, "offline", "playground-tiny", "off", "", tool_results.boxes_value(
+        ["09:00", "rain", *texts[2:]], [False, True, *[False] * (pool - 2)]))
     assert not draft.refused and draft.results == (ToolResult("toolu_a", "get_time", "09:00"),
                                                    ToolResult("toolu_b", "get_weather", "rain", True))
     marks = tool_results.refresh(s)[2 + 2 * pool:2 + 3 * pool]
@@ -152,11 +153,11 @@ def test_prefill_box_is_allowed_only_where_the_api_takes_it(backend, model, thin
 
 def test_a_disallowed_prefill_is_not_carried() -> None:
     s = Session()
-    pool = tool_results.POOL
-    assert tool_results.read_draft(s, "offline", "playground-tiny", "budget", "Sure:", *[""] * pool,
-                                   *[False] * pool) == Draft()
-    assert tool_results.read_draft(s, "offline", "playground-tiny", "off", "Sure:", *[""] * pool,
-                                   *[False] * pool).prefill == "Sure:"
+    empty = tool_results.boxes_value([""] * tool_results.POOL, [False] * tool_results.POOL)
+    assert tool_results.read_draft(s, "offline", "playground-tiny", "budget", "Sure:", empty) == Draft()
+    assert tool_results.read_draft(s, "offline", "playground-tiny", "off", "Sure:", empty).prefill == "Sure:"
+    assert tool_results.read_draft(s, "offline", "playground-tiny", "off", "Sure:", "").prefill == "Sure:", \
+        "no boxes on the page: nothing read from them"
 
 
 def test_the_user_message_kept_is_the_one_sent_before_the_prefill() -> None:

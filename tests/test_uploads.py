@@ -16,6 +16,7 @@ from playground import catalog
 from playground.backends import OPENAI, Backends, Target
 from playground.config import Config
 from playground.settings import FIELDS, RunSettings
+from playground.ui import inspector
 from playground.ui.handlers import Handlers
 from playground.ui.session import Session
 
@@ -67,7 +68,7 @@ async def test_the_toggle_sends_file_ids_counted_like_inline_bytes(handlers: Han
     assert source["type"] == "file" and source["file_id"].startswith("file_")
     assert "base64" not in json.dumps(body)
     assert await stored_files(handlers) == before + 1 and on.files.uploads == 1
-    request_view = Handlers.after_run(on, "")[2]
+    request_view = inspector.request_view(on.last_run, "")  # the Request tab
     assert source["file_id"] in request_view and "iVBOR" not in request_view  # the id, never the PNG's base64
     inline = Session()
     inline_body = await send(handlers, inline, "What colour is this?", [png])

@@ -336,6 +336,9 @@ class ProviderBase:
                 if size < READ_SIZE:
                     size *= 2
                 events = feed(chunk)
+                # A read of data already buffered does not suspend: without this, a fast stream would hold
+                # the event loop until it ends (no other request, no streamed update of this one, goes out).
+                await asyncio.sleep(0)
                 if raw_left > 0 and events:
                     shown = events[:raw_left]
                     raw_left -= len(shown)

@@ -246,35 +246,29 @@ def _wire(demo: gr.Blocks, handlers: Handlers, ctx: UIContext, c: dict[str, Any]
           prompt: Any, send: Any, stop: Any, retry: Any, undo: Any, clear: Any, views: dict[str, Any],
           problems: Any, header: Any, boxes: tool_results.ToolResultBoxes, prefill_box: Any) -> None:
     inspector_outputs = [views[k] for k in INSPECTOR_KEYS]
-    run_inputs = [session, prompt, c["api_key"], *ctx.settings_inputs, *tool_results.inputs(boxes, prefill_box)]
+    run_inputs = [session, prompt, c["api_key"], *ctx.settings_inputs, prefill_box, boxes.carrier]
+    # A Send streams the answer, then sets Send and Stop back and the inspector for the turn (one event). It reads
+    # the tool-result boxes and the prefill with its own inputs, at the click (a chained step would read them,
+    # and the settings, one round trip later). The refresh after it shows the boxes the answer's calls need.
     run_outputs = [chat, prompt, send, stop, *inspector_outputs]
     private = {"api_visibility": "private"}
-
-    # Gradio's progress overlay (a timer it redraws) only on the chat, like a plain chatbot: not on the 9 other outputs
-    run = {"show_progress_on": chat, **private}
-    # The page, on every status message of any event (each streamed update is one), revisits every component that
-    # was ever a progress target: a walk of the layout tree and a copy of its value, an accordion with all it holds.
-    # These hidden-progress events name one small component, so that walk stays short while a reply streams.
-    quiet = {"show_progress": "hidden", "show_progress_on": problems, **private}
-    fast = {"queue": False, **quiet}
-    # Stop reaches a run through the session's RunControl, not through Gradio's `cancels`.
-    after = {"fn": handlers.after_run, "inputs": [session, c["api_key"]], "outputs": [send, stop, *inspector_outputs],
-             "queue": False, **quiet}
-    # What a turn carries besides the message box: every Send reads the tool-result boxes and the prefill with
-    # its own inputs (no round trip before it), and every change of the conversation shows the boxes its
-    # pending calls need (refresh; after a Send it also says which boxes were empty).
+    fast = {"queue": False, **private}  # (where Gradio's progress shows: ui.progress, for the whole app)
+    # every change of the conversation shows the boxes its pending calls need
     refresh = {"fn": tool_results.refresh, "inputs": [session], "outputs": boxes.outputs, **fast}
-    send.click(handlers.send, run_inputs, run_outputs, **run).then(**after).then(**refresh)
-    prompt.submit(handlers.send, run_inputs, run_outputs, **run).then(**after).then(**refresh)
-    retry.click(handlers.undo, [session], [chat, prompt], queue=False, **private).then(**refresh).then(
-        handlers.send, run_inputs, run_outputs, **run).then(**after).then(**refresh)
+    run = {"inputs": run_inputs, "outputs": run_outputs, "js": tool_results.READ_BOXES_JS, **private}
+    # "multiple": Gradio would otherwise drop a Send made while the last one is still being answered (a refused
+    # Send that changed nothing, or Enter during a reply); the handler says why it cannot run instead.
+    send.click(handlers.send, trigger_mode="multiple", **run).then(**refresh)
+    prompt.submit(handlers.send, trigger_mode="multiple", **run).then(**refresh)
+    retry.click(handlers.undo, [session], [chat, prompt], **fast).then(**refresh).then(handlers.send, **run).then(
+        **refresh)
     # Stop must never wait behind busy runs: no concurrency limit, it only sets an event.
     stop.click(handlers.stop, [session], None, concurrency_limit=None, **private)
     undo.click(handlers.undo, [session], [chat, prompt], queue=False, **private).then(**refresh)
     # Editing one of your messages re-asks from there (Workbench-style): later turns are dropped. An edited
     # answer is sent back as edited; the conversation continues from it with the next message.
     chat.edit(handlers.edit, [session], [chat, prompt], queue=False, **private).success(**refresh).then(
-        handlers.resend, run_inputs, run_outputs, **run).then(**after).then(**refresh)
+        handlers.resend, **run).then(**refresh)
     clear.click(handlers.clear, [session], [chat, *inspector_outputs], queue=False, **private).then(**refresh)
     # the chat's own trash icon too: the conversation sent next must be the one on screen
     chat.clear(handlers.clear, [session], [chat, *inspector_outputs], queue=False, **private).then(**refresh)
@@ -320,6 +314,6 @@ def _wire(demo: gr.Blocks, handlers: Handlers, ctx: UIContext, c: dict[str, Any]
     checked = [problems, *(ctx.settings[k] for k in FIELD_INFO)]
     gr.on([ctx.settings[k].change for k in FIELDS if k not in ("system", *OFFLINE_ONLY, "base_url", "backend")]
           + [ctx.settings["system"].blur],
-          field_checks, [session, *ctx.settings_inputs], checked, queue=False, **quiet)
+          field_checks, [session, *ctx.settings_inputs], checked, **fast)
     gr.on([ctx.settings[k].change for k in layout.SUMMARY_FIELDS], layout.section_summaries, ctx.settings_inputs,
-          c["sections"], queue=False, **quiet)
+          c["sections"], **fast)

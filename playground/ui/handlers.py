@@ -131,11 +131,11 @@ class Handlers:
     async def send(self, session: Session, prompt: dict | str | None, api_key: str, *values: Any
                    ) -> AsyncIterator[tuple[Any, ...]]:
         """Stream one run into the chat and the inspector (one run per session at a time)."""
-        values, boxes = values[:len(FIELDS)], values[len(FIELDS):]  # the settings, then the result boxes
+        values, extra = values[:len(FIELDS)], values[len(FIELDS):]  # the settings, then the prefill and the boxes
         text, files, values = read_inputs(prompt, values)
-        if boxes and not session.busy:  # (a busy session refuses this Send below; its boxes stay as they are)
+        if extra and not session.busy:  # (a busy session refuses this Send below; its boxes stay as they are)
             raw = dict(zip(FIELDS, values, strict=True))
-            draft = tool_results.read_draft(session, raw["backend"], raw["model"], raw["thinking"], *boxes)
+            draft = tool_results.read_draft(session, raw["backend"], raw["model"], raw["thinking"], *extra)
         else:  # a caller that set the draft itself (or none)
             draft, session.draft = session.draft, Draft()
         try:
@@ -144,7 +144,7 @@ class Handlers:
             yield _no_change()
             return
         if draft.refused and not session.busy:  # a tool result box is empty: it says so, nothing is sent
-            yield _no_change()
+            yield _no_change()  # (the refresh after the Send says it at the empty boxes)
             return
         if not text.strip() and not files and not draft.results:
             gr.Warning("Type a message (or attach a file) first.")
@@ -160,6 +160,12 @@ class Handlers:
             async with contextlib.aclosing(self._run(session, text, files, api_key, values, draft)) as updates:
                 async for update in updates:
                     yield update
+            # After the answer (its own update, so the page paints it first): Send back on and the inspector
+            # for this turn. (The result boxes its tool calls need come with the refresh chained after the Send:
+            # as outputs here they would cost Gradio a component build each, on every streamed update.)
+            last = session.exchanges[-1]
+            yield (gr.skip(), gr.skip(), *_buttons(False), *_fresh(session, inspector_values(last.run, last.model,
+                                                                                            api_key)))
             # Gradio's completion message repeats every output's last yielded value in full (the whole chat, the
             # Request tab): a last update that changes nothing makes that repeat a few bytes.
             yield _no_change()
@@ -184,18 +190,19 @@ class Handlers:
         except (PlaygroundError, OSError) as exc:
             failed = exchange.run = RunRecord()
             failed.mark_error(exc, describe_error(exc))
-            yield (session.chat(), gr.update(), *_buttons(False),
-                   *_fresh(session, inspector_values(failed, exchange.model, api_key)))
+            yield (session.chat(), gr.skip(), *_SAME_BUTTONS, *(gr.skip(),) * len(INSPECTOR_KEYS))  # (its inspector next)
             return
         kwargs["raw_events"] = EVENTS_CAP  # the Events tab shows the wire events
         prefill = prefill_message(draft.prefill)  # the reply continues it (ui.prefill says when it is allowed)
         request = RunRequest(target.provider, model, [*messages, *([prefill] if prefill else [])], kwargs)
-        # the box emptied as a plain value (an update dict would make Gradio build a component for it)
-        yield (session.chat(), EMPTY_PROMPT, *_buttons(True), *(gr.skip(),) * len(INSPECTOR_KEYS))
-        shown_requests, shown_headers = 0, None
-        async with contextlib.aclosing(stream_run(request, session.control)) as run:
+        shown_requests, shown_headers, announced = 0, None, False
+        async with contextlib.aclosing(stream_run(request, session.control, announce=True)) as run:
             async for progress in run:
                 record = exchange.run = progress.run
+                if not announced:  # the request was just sent off: the turn and Stop show while it travels
+                    announced = True  # (the box emptied as a plain value: an update dict costs a component build)
+                    yield (session.chat(), EMPTY_PROMPT, *_buttons(True), *(gr.skip(),) * len(INSPECTOR_KEYS))
+                    continue
                 if progress.final:
                     if record.error_text:  # errors never carry keys by design; mask anyway (unexpected errors)
                         record.error_text = redactor(api_key, target.api_key).text(record.error_text)
@@ -205,7 +212,7 @@ class Handlers:
                     if exchange.assistant_message is not None:  # the turn sent back is the prefill and its reply
                         exchange.assistant_message = with_prefill(exchange.assistant_message, draft.prefill)
                     # Only the final answer here (what the person waits for): the inspector views and the
-                    # buttons follow in `after_run`, a separate update, so the browser paints this first.
+                    # buttons follow in a separate update (see send), so the browser paints this first.
                     yield (session.chat(), gr.skip(), *_SAME_BUTTONS, *(gr.skip(),) * len(INSPECTOR_KEYS))
                     try:  # the run history is a convenience: a failing write must not break the session
                         # In a thread: the page gets the final answer while the write (the run and its
@@ -223,15 +230,6 @@ class Handlers:
                 hdr = inspector.headers_view(record, api_key) if record.headers is not shown_headers else None
                 shown_requests, shown_headers = len(record.requests), record.headers
                 yield (session.chat(), gr.skip(), *_SAME_BUTTONS, *_fresh(session, (req, hdr)), *(gr.skip(),) * 4)
-
-    @staticmethod
-    def after_run(session: Session, api_key: str) -> tuple[Any, ...]:
-        """After a send: the inspector for the last turn, and Send back on (unless another run holds the session)."""
-        if session.busy:  # this send was refused because one is streaming: leave that run's UI alone
-            return (gr.skip(),) * (2 + len(INSPECTOR_KEYS))
-        last = session.exchanges[-1] if session.exchanges else None
-        views = inspector_values(last.run if last else None, last.model if last else None, api_key)
-        return (*_buttons(False), *_fresh(session, views))  # the Request tab usually came with the stream
 
     @staticmethod
     async def stop(session: Session) -> None:

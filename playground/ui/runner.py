@@ -80,9 +80,11 @@ class RunProgress:
     final: bool = False
 
 
-async def stream_run(request: RunRequest, control: RunControl | None = None, *, interval: float = RENDER_INTERVAL
-                     ) -> AsyncIterator[RunProgress]:
+async def stream_run(request: RunRequest, control: RunControl | None = None, *, interval: float = RENDER_INTERVAL,
+                     announce: bool = False) -> AsyncIterator[RunProgress]:
     """Run ``request`` and yield progress at most every ``interval`` seconds, then once with ``final=True``.
+    ``announce``: also yield once at the start, the request just sent off (the consumer's first update then
+    overlaps the request instead of delaying it).
 
     Errors never escape: they end the run with ``run.status == "error"`` and the partial output kept.
     """
@@ -119,6 +121,8 @@ async def stream_run(request: RunRequest, control: RunControl | None = None, *, 
     throttle.due()
     words_shown = False
     try:
+        if announce:
+            yield progress
         while not task.done():
             throttle.interval = render_interval(run, interval)
             timeout = throttle.remaining() if run.dirty else throttle.interval

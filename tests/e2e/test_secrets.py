@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from scripted_server import scripted_server
-from ui import answer_text, bot_texts, choose, fill, open_tab, send, view_text, wait_done
+from ui import QUEUE_COPY_JS, answer_text, bot_texts, choose, fill, open_tab, send, view_text, wait_done
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 KEY = "sk-ant-api03-HARDENINGSECRET-0123456789abcdefXYZ"
@@ -47,6 +47,9 @@ def _open(browser, app):
                 bodies.append(response.url)
 
     page.on("requestfinished", lambda request: keep(request.response()) if request.response() else None)
+    # The queue's event stream is one long response per page, finished only when no event is pending: the
+    # page itself keeps a copy of everything it receives on it (read back before the page closes).
+    page.add_init_script(QUEUE_COPY_JS)
     page.goto(app.url)
     page.wait_for_selector("#send")
     page.wait_for_function("document.querySelector('#model input')?.value?.length > 0")
@@ -97,6 +100,7 @@ def test_a_full_session_leaves_the_key_nowhere(browser, app, keyed, shot) -> Non
             "() => [...document.querySelectorAll('input, textarea')].filter(e => !e.closest('#api_key'))"
             ".map(e => e.value).join('\\n')")
         storage = page.evaluate("() => JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)])")
+        streamed = page.evaluate("window.__queue_text()")
     finally:
         context.close()
 
@@ -108,8 +112,10 @@ def test_a_full_session_leaves_the_key_nowhere(browser, app, keyed, shot) -> Non
     gradio_files = "\n".join(p.read_bytes().decode("latin-1") for p in (DATA / "gradio").rglob("*") if p.is_file())
     store = DATA / "history.sqlite3"
     assert store.exists(), "the run store recorded the session (else this test proves nothing about it)"
-    # the captured responses include the streamed answers (so the search below covers what the app sent)
-    assert "All good here." in "\n".join(bodies), "the API/queue responses were not captured"
+    # the captured responses include the streamed answers (so the search below covers what the app sent;
+    # an answer arrives as its first words, then the rest)
+    bodies.append(streamed)
+    assert "All good" in streamed and "400" in streamed, "the queue stream was not captured"
     places = {"html": html, "field values": values, "browser storage": storage, "inspector": "\n".join(inspector),
               "API responses": "\n".join(bodies), "app log": app.log(), "run store": _sqlite_text(store),
               "gradio temp files": gradio_files}

@@ -6,6 +6,23 @@ import json
 
 DONE_MARKERS = ("stop reason:", "Stopped", "Error")
 
+# An init script (page.add_init_script) keeping a copy of what the page receives on Gradio's queue stream
+# (one long response per page, finished only when no event is pending): `window.__queue_text()` is all of
+# it (what the app sent the page, for the secrets test's search).
+QUEUE_COPY_JS = """(() => {
+    const fetch0 = window.fetch, chunks = [];
+    window.__queue_text = () => chunks.join('');
+    window.fetch = async (...args) => {
+        const response = await fetch0(...args);
+        if (String(args[0]?.url ?? args[0]).includes('/queue/data')) {
+            const reader = response.clone().body.getReader(), decoder = new TextDecoder();
+            (async () => { for (;;) { const {done, value} = await reader.read(); if (done) break;
+                                      chunks.push(decoder.decode(value, {stream: true})); } })();
+        }
+        return response;
+    };
+})()"""
+
 
 def fill(page, elem_id: str, value: str) -> None:
     """Type into a Textbox/Number by elem_id and leave it, so Gradio sees the change."""
