@@ -110,9 +110,10 @@ class Handlers:
             models = [m for m in models if m != catalog.EMULATOR_MODEL]
         if not models:
             return gr.update(value="") if current == catalog.EMULATOR_MODEL else gr.update()
+        if current in models:  # the value is left to the box: a model picked while the list loaded stays
+            return gr.update(choices=models)
         preferred = chosen.default_model
-        value = current if current in models else preferred if preferred in models else models[0]
-        return gr.update(choices=models, value=value)
+        return gr.update(choices=models, value=preferred if preferred in models else models[0])
 
     async def models_for_backend(self, backend: str, base_url: str, current: str | None) -> Any:
         """The model list for a newly chosen backend, without a key (switching backends clears it)."""
