@@ -272,7 +272,7 @@ def _chat_turns(url: str, pid: int, turns: list[int], send_id: str, prompt_id: s
         page.load()
     deps = page.config["dependencies"]
     # what one click runs: the click's event and everything chained after it (.then / .success), in order;
-    # the playground reads its tool-result boxes first, sends, then updates the inspector and the boxes
+    # the playground's Send (the answer, then the inspector, in one event), then the tool-result boxes' refresh
     chain = [page.event(send_id, "click")]
     for fn in chain:
         chain += [d.get("id", n) for n, d in enumerate(deps) if d.get("trigger_after") == fn]
