@@ -218,3 +218,28 @@ def test_an_index_search_reads_the_index_then_runs_by_key(tmp_path: Path, filter
     plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + main[0]).fetchall()]
     assert plan[0].startswith("SCAN runs_fts VIRTUAL TABLE INDEX"), plan  # the FTS index drives the query
     assert plan[1:] == ["SEARCH runs USING INTEGER PRIMARY KEY (rowid=?)"], plan  # no scan, no sort
+
+
+def test_with_row_counts_the_query_asks_for_the_rarest_trigrams_only():
+    rows = {"har": 900, "arp": 40, "rps": 3, "psi": 20, "sic": 500, "ich": 800, "cho": 700, "hor": 950, "ord": 990}
+    assert index.match_query("harpsichord", rows) == '"rps" AND "psi" AND "arp"'
+    assert index.match_query("abc", {"abc": 5}) == '"abc"'
+
+
+def test_trigram_counts_are_read_once_and_stale_ones_never_lose_a_row(tmp_path: Path):
+    store = RunStore(tmp_path / "h.sqlite3")
+    conn = store._conn()
+    with conn:
+        conn.executemany("INSERT INTO runs (kind, model, output, owner, params, messages, created_at) "
+                         "VALUES ('chat', 'tiny', ?, 'o', '{}', '[]', 1)",
+                         [("a harpsichord in the hall",), ("the hall",), ("a harp",)])
+    assert ids(store.search("harpsichord")) == like_ids(store, "harpsichord") == [1]
+    counted = dict(store._trigram_rows)
+    assert counted["har"] == 2 and counted["psi"] == 1 and "hal" not in counted  # only the text's trigrams
+    store.search("harpsichord")
+    assert store._trigram_rows == counted, "counted once"
+    # new rows make the cached counts stale (they say "psi" is in 1 row, "sic" in 1): still every row is found
+    with conn:
+        conn.executemany("INSERT INTO runs (kind, model, output, owner, params, messages, created_at) "
+                         "VALUES ('chat', 'tiny', ?, 'o', '{}', '[]', 1)", [("Harpsichord music",)] * 3)
+    assert ids(store.search("harpsichord")) == like_ids(store, "harpsichord") == [6, 5, 4, 1]

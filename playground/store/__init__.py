@@ -133,6 +133,7 @@ class RunStore:
         self._migrate(conn)
         conn.executescript(_INDEXES)
         self._fts = index.ensure(conn)  # full-text index + model list (built here for an older store)
+        self._trigram_rows: dict[str, int] = {}  # rows per trigram, counted once (index.trigram_rows)
 
     @staticmethod
     def _migrate(conn: sqlite3.Connection) -> None:
@@ -289,7 +290,7 @@ class RunStore:
         limit_arg = max(1, int(limit))
         conn = self._conn()
         if text and index.uses_index(text, self._fts):
-            match = index.match_query(text)
+            match = index.match_query(text, index.trigram_rows(conn, text, self._trigram_rows))
             if not index.any_candidate(conn, match):
                 return []
             # The index finds the candidates, newest first; LIKE on them keeps exactly LIKE's rows.
