@@ -144,15 +144,17 @@ def trigram_rows(conn: sqlite3.Connection, text: str, known: dict[str, int]) -> 
     each is counted once and kept: counts that go stale as runs are added only make a search slower,
     never wrong (the LIKE that follows is the exact test)."""
     grams = _grams(text)
-    missing = [g for g in grams if g not in known]
+    counts = {g: known.get(g) for g in grams}
+    missing = [g for g, n in counts.items() if n is None]
     if missing:
         conn.execute(_VOCAB)  # (per connection, in its temp schema: nothing written to the store)
         found = dict(conn.execute(f"SELECT term, doc FROM temp.runs_vocab WHERE term IN ({','.join('?' * len(missing))})",
                                   missing).fetchall())
         if len(known) > 100_000:  # bounded: a long-lived process searching everything
             known.clear()
-        known.update({g: int(found.get(g, 0)) for g in missing})
-    return {g: known[g] for g in grams}
+        for g in missing:
+            counts[g] = known[g] = int(found.get(g, 0))
+    return counts
 
 
 def match_query(text: str, rows: dict[str, int] | None = None) -> str:
