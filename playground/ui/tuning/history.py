@@ -162,9 +162,11 @@ def history_tab(ctx: UIContext, spend: gr.State, tab: gr.Tab, session: gr.State)
 
     handlers = HistoryHandlers(ctx)
     listing = ([query, model_filter, session], [table, model_filter])
-    refresh.click(handlers.search, *listing, **PRIVATE)
-    tab.select(handlers.search, *listing, **PRIVATE)  # fresh list on every visit
-    query.submit(handlers.search, *listing, **PRIVATE)
+    # "always_last": a search asked for while one is still running runs after it, with the box as it is then
+    # (Gradio's default drops it, and the table would keep the older search's rows)
+    refresh.click(handlers.search, *listing, trigger_mode="always_last", **PRIVATE)
+    tab.select(handlers.search, *listing, trigger_mode="always_last", **PRIVATE)  # fresh list on every visit
+    query.submit(handlers.search, *listing, trigger_mode="always_last", **PRIVATE)
 
     table.select(handlers.pick, [table], run_id, **PRIVATE).then(handlers.open_run, [run_id, session], [detail, *editor], **PRIVATE)
     open_btn.click(handlers.open_run, [run_id, session], [detail, *editor], **PRIVATE)
