@@ -235,7 +235,7 @@ def build_app(backends: Backends | None = None, config: Config | None = None) ->
         # A count describes the message it was made for: clear it in the browser once the message changes.
         prompt.change(None, None, token_count, js="() => ''", queue=False, api_visibility="private")
         inspector_bar.change(show_inspector_tab, inspector_bar, [views[k] for k in INSPECTOR_TABS], queue=False,
-                             show_progress="hidden", api_visibility="private")
+                             api_visibility="private")
         gr.api(ChatAPI(backends).chat, api_name="chat")
         session_cleanup.wire(demo)  # a closed page's session is released, its live runs stopped
         progress.route(demo, status_sink)
@@ -281,11 +281,11 @@ def _wire(demo: gr.Blocks, handlers: Handlers, ctx: UIContext, c: dict[str, Any]
           **private)
     # budget_tokens is editable only when it is sent (any change: a click, a model switch, a restored link)
     c["thinking"].change(lambda mode: gr.update(interactive=mode == "budget"), c["thinking"], c["thinking_budget"],
-                         queue=False, show_progress="hidden", **private)
+                         queue=False, **private)
     # The user's own picks only (not a restored share link): keep budget_tokens < max_tokens valid.
     gr.on([c["thinking"].input, c["thinking_budget"].blur], max_tokens_for_thinking,
           [c["thinking"], c["thinking_budget"], c["max_tokens"], c["model"]], c["max_tokens"], queue=False,
-          show_progress="hidden", **private)
+          **private)
     list_models = {"fn": handlers.refresh_models, "inputs": [c["backend"], c["api_key"], c["base_url"], c["model"]],
                    "outputs": c["model"], **private}
     c["refresh"].click(**list_models)
@@ -301,6 +301,7 @@ def _wire(demo: gr.Blocks, handlers: Handlers, ctx: UIContext, c: dict[str, Any]
                         **private)
     # a class on the model box once the page's first model list is in (a picked model is not reset after it):
     # what a test waits for before it edits the settings
+    # (hidden: it names the model box, where ui.progress would otherwise keep Gradio's indicator)
     loaded = demo.load(**list_models).then(lambda: gr.update(elem_classes=["models-loaded"]), None, c["model"],
                                            queue=False, show_progress="hidden", **private)
     for handler in ctx.after_load:  # e.g. the share link's settings, restored once the model list is in

@@ -49,7 +49,7 @@ def compare_tab(ctx: UIContext, spend: gr.State, session: gr.State, tab: Any = N
                 "from the Playground tab; blank sampling boxes are not sent.")
     inherits = gr.Markdown("", elem_id="compare_inherits")
     if tab is not None:
-        tab.select(show_inherited, ctx.settings_inputs, inherits, queue=False, show_progress="hidden", **PRIVATE)
+        tab.select(show_inherited, ctx.settings_inputs, inherits, queue=False, **PRIVATE)
     prompt = gr.Textbox(label="Prompt", lines=3, elem_id="compare_prompt")
     with gr.Row():
         n_cols = gr.Radio([2, 3, 4], value=2, label="Columns", elem_id="compare_n")
@@ -99,7 +99,7 @@ def compare_tab(ctx: UIContext, spend: gr.State, session: gr.State, tab: Any = N
         c["copy"].click(copy_column, [c[f] for f in COLUMN_FIELDS], restored, **PRIVATE)
         # a model that takes no temperature/top_p/top_k: its boxes are disabled with the reason, and cleared
         c["model"].change(sampling_updates, c["model"], [c["temperature"], c["top_p"], c["top_k"]], queue=False,
-                          show_progress="hidden", **PRIVATE)
+                          **PRIVATE)
     return prompt
 
 

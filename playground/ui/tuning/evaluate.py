@@ -139,24 +139,23 @@ def evaluate_tab(ctx: UIContext, spend: gr.State, session: gr.State, tab: Any = 
 
     settings_in = ctx.settings_inputs
     views = [summary, notes, intervals, cost_plot, matrix]
-    quiet = {"show_progress": "hidden", **PRIVATE}
     checked = {"fn": handlers.check_ui, "inputs": [spec, batch_box, spend, ctx.api_key, *settings_in],
                "outputs": [check_line, grid], "concurrency_id": "eval_check", "concurrency_limit": 1,
-               **quiet}  # one queue for Check, leaving the box and the batch box: the last asked is shown last
+               **PRIVATE}  # one queue for Check, leaving the box and the batch box: the last asked is shown last
     check_btn.click(**checked)
     batch_box.change(**checked)
-    ctx.backend.change(batching.batch_control, ctx.backend, [batch_box, batch_note], **quiet)
+    ctx.backend.change(batching.batch_control, ctx.backend, [batch_box, batch_note], **PRIVATE)
     spec.blur(**checked)
     if tab is not None:
-        tab.select(handlers.list_runs, session, runs, **quiet).then(handlers.list_runs, session, other, **quiet)
-    v_add.click(handlers.add_variant, [spec, v_id, v_prompt, *settings_in], [spec, form_note], **quiet).then(**checked)
+        tab.select(handlers.list_runs, session, runs, **PRIVATE).then(handlers.list_runs, session, other, **PRIVATE)
+    v_add.click(handlers.add_variant, [spec, v_id, v_prompt, *settings_in], [spec, form_note], **PRIVATE).then(**checked)
     v_add_run.click(handlers.add_history_variant, [spec, v_rid, v_id, v_prompt, session], [spec, form_note],
-                    **quiet).then(**checked)
-    a_add.click(handlers.add_assert, [spec, a_type, a_value, a_weight], [spec, form_note], **quiet).then(**checked)
-    human_btn.click(handlers.add_human, spec, [spec, form_note], **quiet).then(**checked)
-    row_add.click(form.add_row, grid, grid, **quiet)
-    rows_write.click(handlers.write_rows, [spec, grid], [spec, form_note], **quiet).then(**checked)
-    upload.upload(handlers.import_file, [spec, upload], [spec, form_note], **quiet).then(**checked)
+                    **PRIVATE).then(**checked)
+    a_add.click(handlers.add_assert, [spec, a_type, a_value, a_weight], [spec, form_note], **PRIVATE).then(**checked)
+    human_btn.click(handlers.add_human, spec, [spec, form_note], **PRIVATE).then(**checked)
+    row_add.click(form.add_row, grid, grid, **PRIVATE)
+    rows_write.click(handlers.write_rows, [spec, grid], [spec, form_note], **PRIVATE).then(**checked)
+    upload.upload(handlers.import_file, [spec, upload], [spec, form_note], **PRIVATE).then(**checked)
     gen_btn.click(handlers.generate_rows, [spec, grid, gen_n, spend, ctx.api_key, *settings_in], [grid, form_note],
                   **PRIVATE)
 
@@ -166,15 +165,15 @@ def evaluate_tab(ctx: UIContext, spend: gr.State, session: gr.State, tab: Any = 
     resume_btn.click(handlers.resume_ui, [runs, batch_box, spend, session, ctx.api_key, *settings_in], run_outputs,
                      **PRIVATE)
     stop_btn.click(handlers.stop, session, None, queue=False, **PRIVATE)
-    open_btn.click(handlers.open_run, [runs, session, ctx.api_key, *settings_in], [status, *views, run_id], **quiet)
-    gr.on([filters.change, search.submit], handlers.filter_matrix, [run_id, filters, search], matrix, **quiet)
+    open_btn.click(handlers.open_run, [runs, session, ctx.api_key, *settings_in], [status, *views, run_id], **PRIVATE)
+    gr.on([filters.change, search.submit], handlers.filter_matrix, [run_id, filters, search], matrix, **PRIVATE)
     cell_out = [cell, detail, diff, g_repeat, g_note, human_btn]
-    matrix.select(handlers.select_cell, [matrix, run_id], cell_out, **quiet)
+    matrix.select(handlers.select_cell, [matrix, run_id], cell_out, **PRIVATE)
     for n, button in enumerate(g_buttons, start=1):
         button.click(handlers.grader(n), [run_id, cell, g_repeat, g_comment, filters, search],
-                     [*views, detail, g_note], **quiet)
-    export_btn.click(handlers.export, run_id, files, **quiet)
-    compare_btn.click(handlers.compare_runs, [run_id, other, session, ctx.api_key, *settings_in], compared, **quiet)
+                     [*views, detail, g_note], **PRIVATE)
+    export_btn.click(handlers.export, run_id, files, **PRIVATE)
+    compare_btn.click(handlers.compare_runs, [run_id, other, session, ctx.api_key, *settings_in], compared, **PRIVATE)
 
 
 class EvaluateHandlers:

@@ -174,8 +174,7 @@ def history_tab(ctx: UIContext, spend: gr.State, tab: gr.Tab, session: gr.State)
     chat_box = getattr(ctx, "prompt", None)
     to_chat_targets = [ctx.settings[k] for k in RESTORED_KEYS] + [ctx.chatbot or gr.State(), chat_box or gr.State()]
     to_chat_btn.click(handlers.to_chat, [run_id, *editor, session, *ctx.settings_inputs], to_chat_targets, **PRIVATE)
-    e_model.change(sampling_updates, e_model, [e_temp, e_top_p, e_top_k], queue=False, show_progress="hidden",
-                   **PRIVATE)
+    e_model.change(sampling_updates, e_model, [e_temp, e_top_p, e_top_k], queue=False, **PRIVATE)
 
     rerun_btn.click(handlers.rerun, [run_id, *editor, spend, session, ctx.api_key, *ctx.settings_inputs],
                     [rerun_status, changes, old_out, new_out, diff], **PRIVATE)

@@ -138,17 +138,17 @@ def sweep_tab(ctx: UIContext, spend: gr.State, session: gr.State, tab: Any = Non
 
     handlers = SweepHandlers(ctx)
     inherited = {"fn": show_inherited, "inputs": [param1, param2, *ctx.settings_inputs], "outputs": inherits,
-                 "queue": False, "show_progress": "hidden", **PRIVATE}
+                 "queue": False, **PRIVATE}
     if tab is not None:
         tab.select(**inherited)
-        tab.select(batch_control, ctx.backend, use_batch, queue=False, show_progress="hidden", **PRIVATE)
-    ctx.backend.change(batch_control, ctx.backend, use_batch, queue=False, show_progress="hidden", **PRIVATE)
+        tab.select(batch_control, ctx.backend, use_batch, queue=False, **PRIVATE)
+    ctx.backend.change(batch_control, ctx.backend, use_batch, queue=False, **PRIVATE)
     gr.on([param1.change, param2.change], **inherited)
     estimate_btn.click(handlers.estimate_noted, [session, *form, use_batch, spend, *ctx.settings_inputs],
                        [plan, confirm_btn, inherits], **PRIVATE)
     # Any change to the form (or the batch choice: another price) invalidates the estimate the user confirmed.
     gr.on([c.change for c in (*form, use_batch)], invalidate, [session, *form, use_batch], confirm_btn, queue=False,
-          show_progress="hidden", **PRIVATE)
+          **PRIVATE)
 
     outputs = [plan, progress, table, summary, *plots.values(), csv_file, confirm_btn, cancel_btn]
     assert len(outputs) == N_OUTPUTS
