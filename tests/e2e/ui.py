@@ -59,7 +59,33 @@ def wait_done(page, turns: int = 1, timeout: float = 30_000) -> str:
         arg=[list(DONE_MARKERS), turns],
         timeout=timeout,
     )
+    settle(page, "#chat")
     return page.locator("#chat").inner_text()
+
+
+# Gradio's chatbot paints a new message at once but re-renders an updated one a frame or two later
+# (measured ~20 ms): the footer of a final update can be on screen while the answer above it still shows
+# the previous update's text. Resolves once the element's text has not changed for 3 frames (at most
+# ~300 frames: the caller's assertion then says what it sees).
+SETTLE_JS = """async (selector) => {
+    const el = document.querySelector(selector);
+    if (!el) return;
+    let changed = false;
+    const watch = new MutationObserver(() => { changed = true; });
+    watch.observe(el, {subtree: true, childList: true, characterData: true});
+    const frame = () => new Promise(resolve => requestAnimationFrame(resolve));
+    for (let quiet = 0, frames = 0; quiet < 3 && frames < 300; frames++) {
+        changed = false;
+        await frame();
+        quiet = changed ? 0 : quiet + 1;
+    }
+    watch.disconnect();
+}"""
+
+
+def settle(page, selector: str) -> None:
+    """Wait until what ``selector`` shows has stopped changing (see SETTLE_JS)."""
+    page.evaluate(SETTLE_JS, selector)
 
 
 def answer_text(page) -> str:
