@@ -20,6 +20,7 @@ from playground.ui import layout, prefill, progress, session_cleanup, tool_resul
 from playground.ui.context import UIContext
 from playground.ui.controls import FIELD_INFO, STOP_INFO, field_checks, max_tokens_for_thinking, model_controls
 from playground.ui.handlers import FAULTS, INSPECTOR_KEYS, ChatAPI, Handlers
+from playground.ui.lean_updates import lean
 from playground.ui.session import Session
 from playground.ui.token_count import count_next_request
 from playground.ui.tuning import build_tuning_tabs
@@ -255,12 +256,16 @@ def _wire(demo: gr.Blocks, handlers: Handlers, ctx: UIContext, c: dict[str, Any]
     fast = {"queue": False, **private}  # (where Gradio's progress shows: ui.progress, for the whole app)
     # every change of the conversation shows the boxes its pending calls need
     refresh = {"fn": tool_results.refresh, "inputs": [session], "outputs": boxes.outputs, **fast}
-    run = {"inputs": run_inputs, "outputs": run_outputs, "js": tool_results.READ_BOXES_JS, **private}
+    # Postprocessed by the handler's wrapper, on the event loop (see ui.lean_updates: what each output of each
+    # streamed update costs Gradio otherwise); the chat and the read-only views repeat instead of skipping.
+    run = {"inputs": run_inputs, "outputs": run_outputs, "js": tool_results.READ_BOXES_JS, "postprocess": False,
+           **private}
+    send_run = lean(handlers.send, run_outputs, repeatable=[chat, *inspector_outputs])
     # "multiple": Gradio would otherwise drop a Send made while the last one is still being answered (a refused
     # Send that changed nothing, or Enter during a reply); the handler says why it cannot run instead.
-    send.click(handlers.send, trigger_mode="multiple", **run).then(**refresh)
-    prompt.submit(handlers.send, trigger_mode="multiple", **run).then(**refresh)
-    retry.click(handlers.undo, [session], [chat, prompt], **fast).then(**refresh).then(handlers.send, **run).then(
+    send.click(send_run, trigger_mode="multiple", **run).then(**refresh)
+    prompt.submit(send_run, trigger_mode="multiple", **run).then(**refresh)
+    retry.click(handlers.undo, [session], [chat, prompt], **fast).then(**refresh).then(send_run, **run).then(
         **refresh)
     # Stop must never wait behind busy runs: no concurrency limit, it only sets an event.
     stop.click(handlers.stop, [session], None, concurrency_limit=None, **private)
@@ -268,7 +273,7 @@ def _wire(demo: gr.Blocks, handlers: Handlers, ctx: UIContext, c: dict[str, Any]
     # Editing one of your messages re-asks from there (Workbench-style): later turns are dropped. An edited
     # answer is sent back as edited; the conversation continues from it with the next message.
     chat.edit(handlers.edit, [session], [chat, prompt], queue=False, **private).success(**refresh).then(
-        handlers.resend, **run).then(**refresh)
+        lean(handlers.resend, run_outputs, repeatable=[chat, *inspector_outputs]), **run).then(**refresh)
     clear.click(handlers.clear, [session], [chat, *inspector_outputs], queue=False, **private).then(**refresh)
     # the chat's own trash icon too: the conversation sent next must be the one on screen
     chat.clear(handlers.clear, [session], [chat, *inspector_outputs], queue=False, **private).then(**refresh)
