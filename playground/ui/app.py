@@ -16,7 +16,7 @@ from playground import config as app_config
 from playground.backends import BACKENDS, Backends
 from playground.config import Config
 from playground.settings import FIELDS, OFFLINE_ONLY, RunSettings
-from playground.ui import layout, prefill, progress, session_cleanup, tool_results
+from playground.ui import layout, lean_session_state, prefill, progress, session_cleanup, tool_results
 from playground.ui.context import UIContext
 from playground.ui.controls import FIELD_INFO, STOP_INFO, field_checks, max_tokens_for_thinking, model_controls
 from playground.ui.handlers import FAULTS, INSPECTOR_KEYS, ChatAPI, Handlers
@@ -239,6 +239,7 @@ def build_app(backends: Backends | None = None, config: Config | None = None) ->
                              api_visibility="private")
         gr.api(ChatAPI(backends).chat, api_name="chat")
         session_cleanup.wire(demo)  # a closed page's session is released, its live runs stopped
+        lean_session_state.install()  # and a new one does not start with a copy of the whole page config
         progress.route(demo, status_sink)
     return demo
 

@@ -144,11 +144,15 @@ def sweep_tab(ctx: UIContext, spend: gr.State, session: gr.State, tab: Any = Non
         tab.select(batch_control, ctx.backend, use_batch, queue=False, **PRIVATE)
     ctx.backend.change(batch_control, ctx.backend, use_batch, queue=False, **PRIVATE)
     gr.on([param1.change, param2.change], **inherited)
+    # Confirm is shown by an Estimate and hidden by a change of the form after it, through one queue slot in
+    # the order they were asked for: a hide for a change made just before the Estimate (a direct request
+    # beside the queue) could otherwise reach the page after the Estimate's show and hide it for good.
+    in_order = {"concurrency_id": "sweep_confirm", "concurrency_limit": 1}
     estimate_btn.click(handlers.estimate_noted, [session, *form, use_batch, spend, *ctx.settings_inputs],
-                       [plan, confirm_btn, inherits], **PRIVATE)
+                       [plan, confirm_btn, inherits], **in_order, **PRIVATE)
     # Any change to the form (or the batch choice: another price) invalidates the estimate the user confirmed.
-    gr.on([c.change for c in (*form, use_batch)], invalidate, [session, *form, use_batch], confirm_btn, queue=False,
-          **PRIVATE)
+    gr.on([c.change for c in (*form, use_batch)], invalidate, [session, *form, use_batch], confirm_btn,
+          trigger_mode="always_last", **in_order, **PRIVATE)
 
     outputs = [plan, progress, table, summary, *plots.values(), csv_file, confirm_btn, cancel_btn]
     assert len(outputs) == N_OUTPUTS
