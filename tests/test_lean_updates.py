@@ -25,21 +25,21 @@ def _collect(gen) -> list[tuple]:
 
 
 def test_plain_values_are_postprocessed_and_a_read_only_skip_repeats_the_last_value() -> None:
-    chat, view, box = gr.Chatbot(), gr.Textbox(), gr.Textbox()
+    chat, view, box, note = gr.Chatbot(), gr.Textbox(), gr.Textbox(), gr.Markdown()
 
     async def handler():
-        yield TURN, "request 1", "typed"
-        yield gr.skip(), gr.skip(), gr.skip()
-        yield LONGER, gr.update(visible=False), gr.skip()
-        yield gr.skip(), gr.skip(), gr.skip()
+        yield TURN, "request 1", "typed", "note 1"
+        yield gr.skip(), gr.skip(), gr.skip(), "note 2"
+        yield LONGER, gr.update(visible=False), gr.skip(), "note 3"
+        yield gr.skip(), gr.skip(), gr.skip(), "note 4"
 
-    first, second, third, fourth = _collect(lean(handler, [chat, view, box], repeatable=[chat, view])())
+    first, second, third, fourth = _collect(lean(handler, [chat, view, box, note], repeatable=[chat, view])())
     # the Chatbot's JSON form, as Gradio's own postprocess makes it
     assert first[0] == chat.postprocess(TURN).model_dump()
     assert first[0][1]["content"][0]["text"] == "Hello" and first[1] == "request 1"
     # a skip of the chat and of the read-only view sends the same objects again; the editable box keeps its skip
     assert second[0] is first[0] and second[1] is first[1]
-    assert second[2] == gr.skip()
+    assert second[2] == gr.skip() and second[3] == "note 2"
     # a property update passes through, and a skip after it cannot repeat a value: it stays a skip
     assert third[0][1]["content"][0]["text"] == "Hello there"
     assert third[1] == gr.update(visible=False) and fourth[1] == gr.skip()
@@ -60,15 +60,16 @@ def test_a_skip_before_any_value_stays_a_skip() -> None:
 
 def test_through_gradios_postprocess_a_repeated_chat_builds_nothing_and_sends_no_change(monkeypatch) -> None:
     async def handler():
-        yield TURN, "request"
-        yield LONGER, gr.skip()
-        yield gr.skip(), gr.skip()
+        yield TURN, "request", "step 1"
+        yield LONGER, gr.skip(), "step 2"
+        yield gr.skip(), gr.skip(), "step 3"
 
     with gr.Blocks() as demo:
         chat = gr.Chatbot()
         view = gr.Textbox()
-        wrapped = lean(handler, [chat, view], repeatable=[chat, view])
-        gr.Button().click(wrapped, None, [chat, view], postprocess=False)
+        step = gr.Markdown()
+        wrapped = lean(handler, [chat, view, step], repeatable=[chat, view])
+        gr.Button().click(wrapped, None, [chat, view, step], postprocess=False)
     fn = next(f for f in demo.fns.values() if f.fn is wrapped)
     built = []
     init = gr.Chatbot.__init__
@@ -90,7 +91,7 @@ def test_through_gradios_postprocess_a_repeated_chat_builds_nothing_and_sends_no
     assert built == [], "a postprocess=False event with values builds no Chatbot"
     assert first[0][1]["content"][0]["text"] == "Hello"  # the first update goes in full
     assert second[0] == [["append", [1, "content", 0, "text"], " there"]]  # then only what changed
-    assert third == [[], []], "the repeated chat and view: an empty diff, nothing sent"
+    assert third[:2] == [[], []], "the repeated chat and view: an empty diff, nothing sent"
 
 
 @pytest.mark.parametrize("value", [TURN, []])
@@ -104,3 +105,16 @@ def test_the_wrapper_keeps_the_handlers_signature_for_gradio(value) -> None:
     assert inspect.isasyncgenfunction(wrapped)
     assert list(inspect.signature(wrapped).parameters) == ["session", "prompt", "values"]
     assert _collect(wrapped(None, None))[0][0] == gr.Chatbot().postprocess(value).model_dump()
+
+
+def test_an_update_of_only_skips_goes_as_it_is_so_the_completion_stays_small() -> None:
+    chat, view = gr.Chatbot(), gr.Textbox()
+
+    async def handler():
+        yield TURN, "request"
+        yield gr.skip(), gr.skip()  # the handler's last update: Gradio's completion repeats it in full
+        yield gr.skip(), "again"
+
+    first, last, after = _collect(lean(handler, [chat, view], repeatable=[chat, view])())
+    assert last == (gr.skip(), gr.skip())
+    assert after[0] == gr.skip(), "after a real skip, Gradio's last value is the skip: repeating would resend all"

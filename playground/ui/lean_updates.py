@@ -12,7 +12,9 @@ MultimodalTextbox, ~0.1 ms for a Textbox).
 - ``gr.skip()`` for a *repeatable* output (one the person cannot edit: the chat, the read-only inspector
   views) sends again the value this event last sent it. Gradio's stream diff of a value against itself
   is empty, so nothing travels and no component is built. An editable box keeps ``gr.skip()``: a
-  repeated value would put back what was sent while the person typed.
+  repeated value would put back what was sent while the person typed;
+- an update of nothing but skips goes as it is (a handler's last update: Gradio's completion message
+  repeats every output's last update in full).
 """
 
 from __future__ import annotations
@@ -43,6 +45,12 @@ def lean(handler: Callable[..., AsyncIterator[tuple[Any, ...]]], outputs: list[A
     async def wrapped(*args: Any) -> AsyncIterator[tuple[Any, ...]]:
         last: list[Any] = [None] * len(outputs)  # per output: the last plain value this event sent, postprocessed
         async for update in handler(*args):
+            if all(_is_update(v) and len(v) == 1 for v in update):
+                # An update that changes nothing goes as it is: Gradio's completion message repeats each
+                # output's last update in full, and the handlers end with this one to keep that small.
+                last = [None] * len(outputs)
+                yield tuple(update)
+                continue
             out = []
             for i, (component, value) in enumerate(zip(outputs, update, strict=True)):
                 if _is_update(value):
