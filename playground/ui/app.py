@@ -261,7 +261,8 @@ def _wire(demo: gr.Blocks, handlers: Handlers, ctx: UIContext, c: dict[str, Any]
     # streamed update costs Gradio otherwise); the chat and the read-only views repeat instead of skipping.
     run = {"inputs": run_inputs, "outputs": run_outputs, "js": tool_results.READ_BOXES_JS, "postprocess": False,
            **private}
-    send_run = lean(handlers.send, run_outputs, repeatable=[chat, *inspector_outputs])
+    read_only = [chat, *inspector_outputs]
+    send_run = lean(handlers.send, run_outputs, repeatable=read_only)
     # "multiple": Gradio would otherwise drop a Send made while the last one is still being answered (a refused
     # Send that changed nothing, or Enter during a reply); the handler says why it cannot run instead.
     send.click(send_run, trigger_mode="multiple", **run).then(**refresh)
@@ -274,7 +275,7 @@ def _wire(demo: gr.Blocks, handlers: Handlers, ctx: UIContext, c: dict[str, Any]
     # Editing one of your messages re-asks from there (Workbench-style): later turns are dropped. An edited
     # answer is sent back as edited; the conversation continues from it with the next message.
     chat.edit(handlers.edit, [session], [chat, prompt], queue=False, **private).success(**refresh).then(
-        lean(handlers.resend, run_outputs, repeatable=[chat, *inspector_outputs]), **run).then(**refresh)
+        lean(handlers.resend, run_outputs, repeatable=read_only), **run).then(**refresh)
     clear.click(handlers.clear, [session], [chat, *inspector_outputs], queue=False, **private).then(**refresh)
     # the chat's own trash icon too: the conversation sent next must be the one on screen
     chat.clear(handlers.clear, [session], [chat, *inspector_outputs], queue=False, **private).then(**refresh)

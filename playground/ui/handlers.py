@@ -140,7 +140,7 @@ class Handlers:
         else:  # a caller that set the draft itself (or none)
             draft, session.draft = session.draft, Draft()
         try:
-            read_settings(values)
+            settings = read_settings(values)
         except SettingsError:  # said at the field and in the check line (field_checks): nothing else changes
             yield _no_change()
             return
@@ -158,7 +158,7 @@ class Handlers:
         session.busy = True  # checked and set with no await in between: a double click cannot start two runs
         try:
             # aclosing: if the page goes away mid-run, the inner run (and its HTTP request) is closed now
-            async with contextlib.aclosing(self._run(session, text, files, api_key, values, draft)) as updates:
+            async with contextlib.aclosing(self._run(session, text, files, api_key, settings, draft)) as updates:
                 async for update in updates:
                     yield update
             # After the answer (its own update, so the page paints it first): Send back on and the inspector
@@ -173,12 +173,12 @@ class Handlers:
         finally:
             session.busy = False
 
-    async def _run(self, session: Session, text: str, files: list[str], api_key: str, values: tuple[Any, ...],
+    async def _run(self, session: Session, text: str, files: list[str], api_key: str, settings: RunSettings,
                    draft: Draft) -> AsyncIterator[tuple[Any, ...]]:
         exchange = Exchange(text=text, files=files, tool_results=draft.results, prefill=draft.prefill)
         session.exchanges.append(exchange)
         try:
-            settings, _ = read_settings(values).fit()  # the check line beside Send names what fit() left out
+            settings, _ = settings.fit()  # the check line beside Send names what fit() left out
             exchange.model = model = settings.model_id
             exchange.response_format = dict(settings.response_format) if settings.response_format else None
             session.draft = draft  # the user message carries the draft's tool results

@@ -23,11 +23,11 @@ import functools
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
+import gradio as gr
 from gradio.data_classes import GradioModel, GradioRootModel
+from gradio.utils import is_prop_update
 
-
-def _is_update(value: Any) -> bool:
-    return isinstance(value, dict) and "update" in str(value.get("__type__", ""))
+SKIP = gr.skip()  # (a dict: compared by value, as Gradio does)
 
 
 def postprocessed(component: Any, value: Any) -> Any:
@@ -45,7 +45,7 @@ def lean(handler: Callable[..., AsyncIterator[tuple[Any, ...]]], outputs: list[A
     async def wrapped(*args: Any) -> AsyncIterator[tuple[Any, ...]]:
         last: list[Any] = [None] * len(outputs)  # per output: the last plain value this event sent, postprocessed
         async for update in handler(*args):
-            if all(_is_update(v) and len(v) == 1 for v in update):
+            if all(v == SKIP for v in update):
                 # An update that changes nothing goes as it is: Gradio's completion message repeats each
                 # output's last update in full, and the handlers end with this one to keep that small.
                 last = [None] * len(outputs)
@@ -53,8 +53,8 @@ def lean(handler: Callable[..., AsyncIterator[tuple[Any, ...]]], outputs: list[A
                 continue
             out = []
             for i, (component, value) in enumerate(zip(outputs, update, strict=True)):
-                if _is_update(value):
-                    if repeat[i] and last[i] is not None and len(value) == 1:  # gr.skip(): send it again
+                if is_prop_update(value):
+                    if repeat[i] and last[i] is not None and value == SKIP:  # send it again
                         value = last[i]
                     else:
                         last[i] = None
